@@ -1,0 +1,6 @@
+from django.urls import path
+
+from orders import views
+
+app_name = "orders"
+urlpatterns = [path("", views.list, name="list")]

@@ -1,0 +1,24 @@
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+NAVIGATION = [
+    ("dashboard", _("Dashboard")),
+    ("accounts:list", _("Accounts")),
+    ("orders:list", _("Orders")),
+    ("listings:list", _("Listings")),
+    ("billing:plans", _("Plans")),
+    ("notifications:settings", _("Settings")),
+]
+
+
+def shopify(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "shopify_api_key": settings.SHOPIFY_API_KEY,
+        "app_bridge_url": settings.SHOPIFY_APP_BRIDGE_URL,
+        "polaris_url": settings.SHOPIFY_POLARIS_URL,
+        "navigation": NAVIGATION,
+        "current_shop": getattr(request, "shop", None),
+    }

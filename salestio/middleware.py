@@ -1,0 +1,130 @@
+"""Embedded-app request handling: who the shop is, log context, and the framing policy."""
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import translation
+
+from salestio import shopify_api
+from salestio.logging import current_shop_domain
+from salestio.models import Shop
+from salestio.services import shop_from_session
+from salestio.shopify_auth import InvalidSessionToken, decode_session_token, is_valid_shop_domain
+
+GetResponse = Callable[[HttpRequest], HttpResponse]
+View = Callable[..., HttpResponse]
+RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
+
+
+def public(view: View) -> View:
+    """Mark a view that authenticates by other means (HMAC, signed link) or needs none."""
+    view.shopify_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def demo_enabled() -> bool:
+    return bool(settings.DEBUG and settings.DEMO_MODE)
+
+
+class RequestLogContextMiddleware:
+    def __init__(self, get_response: GetResponse):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = current_shop_domain.set("-")
+        try:
+            return self.get_response(request)
+        finally:
+            current_shop_domain.reset(token)
+
+
+def _unauthorized() -> HttpResponse:
+    response = HttpResponse("invalid session token", status=401)
+    response[RETRY_HEADER] = "1"
+    return response
+
+
+def _bounce(request: HttpRequest) -> HttpResponse:
+    """Page load without a token: the bounce page lets App Bridge reload it with one."""
+    params = {"shopify-reload": request.get_full_path()}
+    for key in ("shop", "host"):
+        if key in request.GET:
+            params[key] = request.GET[key]
+    return HttpResponseRedirect(f"{reverse('bounce')}?{urlencode(params)}")
+
+
+class ShopifySessionMiddleware:
+    """Sets request.shop from a verified session token (or the demo session), else refuses."""
+
+    def __init__(self, get_response: GetResponse):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.shop = None  # type: ignore[attr-defined]
+        request.embedded = False  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: View, args: object, kwargs: object
+    ) -> HttpResponse | None:
+        if getattr(view, "shopify_public", False):
+            return None
+        bearer = request.headers.get("Authorization", "")
+        if bearer.startswith("Bearer "):
+            return self._from_token(request, bearer.removeprefix("Bearer "), page_load=False)
+        if "id_token" in request.GET:
+            return self._from_token(request, request.GET["id_token"], page_load=True)
+        shop_id = request.session.get("demo_shop_id") if demo_enabled() else None
+        shop = Shop.objects.filter(pk=shop_id).first() if shop_id else None
+        if shop is not None:
+            self._enter(request, shop)
+            return None
+        if request.method == "GET":
+            return _bounce(request)
+        return _unauthorized()
+
+    def _from_token(self, request: HttpRequest, token: str, *, page_load: bool) -> HttpResponse | None:
+        try:
+            session = decode_session_token(token)
+            shop = shop_from_session(session=session, locale=request.GET.get("locale", ""))
+        except (InvalidSessionToken, shopify_api.ShopifyAuthError):
+            return _bounce(request) if page_load else _unauthorized()
+        if not page_load:
+            # A bearer token is sent by App Bridge's fetch, never by a browser on its own:
+            # it is the request's CSRF protection, and no cookie is involved.
+            request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
+        request.embedded = True  # type: ignore[attr-defined]
+        self._enter(request, shop)
+        return None
+
+    @staticmethod
+    def _enter(request: HttpRequest, shop: Shop) -> None:
+        request.shop = shop  # type: ignore[attr-defined]
+        current_shop_domain.set(shop.domain)
+        translation.activate(shop.locale or settings.LANGUAGE_CODE)
+        request.LANGUAGE_CODE = translation.get_language()
+
+
+class FrameAncestorsMiddleware:
+    """Only the shop's own admin and admin.shopify.com may frame an HTML page of ours."""
+
+    def __init__(self, get_response: GetResponse):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.get("Content-Type", "").startswith("text/html"):
+            response["Content-Security-Policy"] = frame_ancestors(request)
+        return response
+
+
+def frame_ancestors(request: HttpRequest) -> str:
+    shop: Shop | None = getattr(request, "shop", None)
+    domain = shop.domain if shop else request.GET.get("shop", "")
+    sources = [settings.SHOPIFY_ADMIN_ORIGIN]
+    if is_valid_shop_domain(domain):
+        sources.insert(0, f"https://{domain}")
+    return f"frame-ancestors {' '.join(sources)};"

@@ -1,0 +1,125 @@
+"""Writes to the tenant: install, tokens, Shopify webhooks' effects."""
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from salestio import shopify_api
+from salestio.graphql_documents import SHOP_DETAILS_QUERY
+from salestio.models import Shop
+from salestio.shopify_auth import SessionToken
+from salestio.signals import customer_redact_requested, shop_uninstalled
+
+log = logging.getLogger(__name__)
+
+
+def _store_token(shop: Shop, token: shopify_api.OfflineToken) -> None:
+    shop.access_token = token.access_token
+    shop.access_token_expires_at = token.access_expires_at
+    shop.refresh_token = token.refresh_token
+    shop.refresh_token_expires_at = token.refresh_expires_at
+    shop.scopes = token.scope or shop.scopes
+    shop.uninstalled_at = None
+
+
+def shop_from_session(*, session: SessionToken, locale: str = "") -> Shop:
+    """The shop a verified session token names; first load exchanges it for an offline token."""
+    shop, created = Shop.objects.get_or_create(domain=session.shop)
+    if locale and shop.locale != locale[:2]:
+        Shop.objects.filter(pk=shop.pk).update(locale=locale[:2])
+        shop.locale = locale[:2]
+    if created or not shop.has_usable_token():
+        shop = install_shop(shop_domain=session.shop, token=shopify_api.exchange_session_token(
+            session.shop, session.raw
+        ))
+    return shop
+
+
+@transaction.atomic
+def install_shop(*, shop_domain: str, token: shopify_api.OfflineToken) -> Shop:
+    shop = Shop.objects.select_for_update().get_or_create(domain=shop_domain)[0]
+    was_new = not shop.access_token
+    _store_token(shop, token)
+    if was_new:
+        shop.installed_at = timezone.now()
+    shop.save()
+    log.info("shop installed, offline token expires %s", shop.access_token_expires_at)
+    transaction.on_commit(lambda: _enqueue_shop_details(shop.pk))
+    return shop
+
+
+def _enqueue_shop_details(shop_id: int) -> None:
+    from salestio.tasks import sync_shop_details
+
+    sync_shop_details.delay(shop_id)
+
+
+def refresh_shop_token(*, shop_id: int, force: bool = False) -> Shop:
+    """Refresh the expiring offline token; the rotated pair is saved in one transaction.
+
+    The row lock serialises concurrent refreshes: the second one sees a fresh token and
+    returns, instead of spending the refresh token the first one already rotated.
+    """
+    with transaction.atomic():
+        shop = Shop.objects.select_for_update().get(pk=shop_id)
+        margin_from_now = timezone.now() + settings.SHOPIFY_TOKEN_REFRESH_MARGIN
+        if not shop.refresh_token or (not force and shop.has_usable_token(at=margin_from_now)):
+            return shop
+        _store_token(shop, shopify_api.refresh_offline_token(shop.domain, shop.refresh_token))
+        shop.save()
+    log.info("offline token refreshed, expires %s", shop.access_token_expires_at)
+    return shop
+
+
+def admin_client(shop: Shop) -> shopify_api.AdminGraphQL:
+    """A GraphQL client with a live token, refreshing on demand when it is about to expire."""
+    if not shop.has_usable_token(at=timezone.now() + settings.SHOPIFY_TOKEN_REFRESH_MARGIN):
+        shop = refresh_shop_token(shop_id=shop.pk)
+    return shopify_api.AdminGraphQL(shop.domain, shop.access_token)
+
+
+def sync_shop_details(*, shop: Shop) -> None:
+    data = admin_client(shop).execute(SHOP_DETAILS_QUERY)["shop"]
+    update_shop_details(shop=shop, payload={
+        "name": data["name"], "email": data["email"], "currency": data["currencyCode"],
+    })
+
+
+def update_shop_details(*, shop: Shop, payload: dict[str, Any]) -> None:
+    """From shop/update webhooks (REST payload) and from the ShopDetails query."""
+    shop.name = payload.get("name") or shop.name
+    shop.owner_email = payload.get("email") or shop.owner_email
+    shop.currency = payload.get("currency") or shop.currency
+    shop.save(update_fields=["name", "owner_email", "currency"])
+
+
+def uninstall_shop(*, shop: Shop) -> None:
+    """app/uninstalled: the tokens are dead; every job of the shop stops."""
+    shop.uninstalled_at = timezone.now()
+    shop.access_token = ""
+    shop.refresh_token = ""
+    shop.save(update_fields=["uninstalled_at", "access_token", "refresh_token"])
+    shop_uninstalled.send(sender=Shop, shop=shop)
+    log.info("shop uninstalled; jobs stopped")
+
+
+def redact_customer(*, shop: Shop, payload: dict[str, Any]) -> None:
+    customer_redact_requested.send(sender=Shop, shop=shop, customer=payload.get("customer", {}))
+
+
+def report_customer_data(*, shop: Shop, payload: dict[str, Any]) -> None:
+    """customers/data_request: Salestio keeps a customer's data only inside imported orders;
+    the request is logged so support can send the export to the merchant."""
+    orders = payload.get("orders_requested", [])
+    log.info("customer data request for customer %s, orders %s",
+             (payload.get("customer") or {}).get("id"), orders)
+
+
+def redact_shop(*, shop: Shop) -> None:
+    """shop/redact: every row of the shop goes (all models cascade from Shop)."""
+    domain = shop.domain
+    shop.delete()
+    log.info("shop data deleted for %s", domain)

@@ -1,0 +1,77 @@
+"""Shopify request verification: session tokens, OAuth query HMAC, webhook HMAC.
+
+Every comparison of a signature is constant-time (hmac.compare_digest / PyJWT).
+"""
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import jwt
+from django.conf import settings
+
+SHOP_DOMAIN_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
+
+
+class InvalidSessionToken(Exception):
+    """The session token is missing, forged, expired, or names two different shops."""
+
+
+@dataclass(frozen=True)
+class SessionToken:
+    shop: str
+    user_id: str
+    raw: str
+
+
+def is_valid_shop_domain(domain: str) -> bool:
+    return bool(SHOP_DOMAIN_RE.match(domain or ""))
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
+def decode_session_token(token: str) -> SessionToken:
+    """Signature, exp/nbf (with leeway), aud == our client id, and iss/dest on one shop."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.SHOPIFY_API_SECRET,
+            algorithms=["HS256"],
+            audience=settings.SHOPIFY_API_KEY,
+            leeway=settings.SHOPIFY_SESSION_TOKEN_LEEWAY,
+            options={"require": ["exp", "nbf", "iss", "dest", "aud"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidSessionToken(str(exc)) from exc
+    dest_shop = _host(str(claims["dest"]))
+    if _host(str(claims["iss"])) != dest_shop or not is_valid_shop_domain(dest_shop):
+        raise InvalidSessionToken("iss and dest do not name the same shop")
+    return SessionToken(shop=dest_shop, user_id=str(claims.get("sub", "")), raw=token)
+
+
+def query_hmac(params: Mapping[str, str], secret: str) -> str:
+    message = "&".join(f"{key}={params[key]}" for key in sorted(params) if key != "hmac")
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_query_hmac(params: Mapping[str, str], secret: str | None = None) -> bool:
+    """OAuth callback / install-link check: drop hmac, sort the rest, HMAC-SHA256 hex."""
+    given = params.get("hmac", "")
+    expected = query_hmac(params, secret or settings.SHOPIFY_API_SECRET)
+    return hmac.compare_digest(expected, given)
+
+
+def webhook_hmac(body: bytes, secret: str) -> str:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def verify_webhook_hmac(body: bytes, header: str, secret: str | None = None) -> bool:
+    expected = webhook_hmac(body, secret or settings.SHOPIFY_API_SECRET)
+    return hmac.compare_digest(expected.encode(), (header or "").encode())

@@ -1,0 +1,1 @@
+"""Local simulators of Shopify and the marketplaces, speaking their documented wire formats."""
