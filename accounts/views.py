@@ -1,6 +1,173 @@
-from django.http import HttpRequest, HttpResponse
+"""Accounts pages, the marketplace login callbacks and eBay's account-deletion endpoint."""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import ebay_deletion, selectors, services
+from accounts.forms import AccountForm
+from accounts.marketplaces import ADAPTERS, MarketplaceError
+from accounts.models import Account, Marketplace
+from salestio.middleware import demo_enabled, public
 
 
+def _render_list(request: HttpRequest, bound: AccountForm | None = None) -> HttpResponse:
+    """The list and one connect form per marketplace (`bound` replaces its blank one)."""
+    forms = [
+        (
+            m.value,
+            m.label,
+            bound
+            if bound is not None and bound.prefix == m.value
+            else AccountForm(marketplace=m.value, prefix=m.value),
+        )
+        for m in Marketplace
+    ]
+    accounts = selectors.shop_accounts(shop=request.shop)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "accounts/list.html",
+        {"accounts": accounts, "connect_forms": forms},
+        status=200 if bound is None else 400,
+    )
+
+
+@require_GET
 def account_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/list.html")
+    return _render_list(request)
+
+
+@require_POST
+def account_connect(request: HttpRequest, marketplace: str) -> HttpResponse:
+    if marketplace not in ADAPTERS:
+        raise Http404
+    form = AccountForm(request.POST, marketplace=marketplace, prefix=marketplace)
+    if not form.is_valid():
+        return _render_list(request, bound=form)
+    account = services.create_account(
+        shop=request.shop,
+        marketplace=marketplace,  # type: ignore[attr-defined]
+        name=form.cleaned_data["name"],
+        site=form.site_value(),
+    )
+    return _to_consent(request, account)
+
+
+@require_http_methods(["GET", "POST"])
+def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = selectors.shop_account(shop=request.shop, account_id=account_id)  # type: ignore[attr-defined]
+    initial = {"name": account.name, "site": account.site}
+    form = AccountForm(request.POST or None, initial=initial, marketplace=account.marketplace)
+    if request.method == "POST" and form.is_valid():
+        services.update_account(
+            account=account, name=form.cleaned_data["name"], site=form.site_value() or account.site
+        )
+        return _to_consent(request, account)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/edit.html", {"account": account, "form": form}, status=status)
+
+
+def _to_consent(request: HttpRequest, account: Account) -> HttpResponse:
+    """ "Save account" runs the marketplace login, which must be a top-level navigation.
+
+    Inside the admin iframe the form arrives by fetch (forms.js); a redirect there would be
+    followed by fetch, so that case gets a page that moves the top window instead.
+    """
+    url = services.begin_login(account=account)
+    if request.embedded or request.headers.get("X-Requested-With") == "fetch":  # type: ignore[attr-defined]
+        return render(request, "accounts/consent_redirect.html", {"account": account, "url": url})
+    return HttpResponseRedirect(url)
+
+
+@public
+@require_GET
+def oauth_callback(request: HttpRequest, marketplace: str) -> HttpResponse:
+    """The marketplace sends the merchant back here; only the signed state authenticates it."""
+    params = request.GET.dict()
+    session_shop = request.session.get("demo_shop_id") if demo_enabled() else None
+    try:
+        oauth_state = services.claim_state(
+            state=params.get("state", ""), marketplace=marketplace, session_shop_id=session_shop
+        )
+    except services.InvalidState as exc:
+        return render(request, "accounts/callback_refused.html", {"reason": str(exc)}, status=400)
+    account = oauth_state.account
+    if "error" in params:
+        error = _("The login was cancelled at %(marketplace)s (%(error)s).") % {
+            "marketplace": account.display_name,
+            "error": params["error"],
+        }
+        return _back_to_app(request, account, error=error)
+    try:
+        services.complete_login(oauth_state=oauth_state, params=params)
+    except MarketplaceError as exc:
+        return _back_to_app(request, account, error=str(exc))
+    return _back_to_app(request, account)
+
+
+def _back_to_app(request: HttpRequest, account: Account, *, error: str = "") -> HttpResponse:
+    """Demo mode returns to the page itself; embedded, to the page inside the Shopify admin."""
+    if demo_enabled() and request.session.get("demo_shop_id") == account.shop_id:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, _("Connection restored."))
+        return HttpResponseRedirect(reverse("accounts:edit", args=[account.pk]))
+    if error:
+        services.record_login_failure(account=account, error=error)
+    admin = f"{settings.SHOPIFY_ADMIN_ORIGIN}/store/{account.shop.store_handle}"
+    return HttpResponseRedirect(
+        f"{admin}/apps/{settings.SHOPIFY_API_KEY}/accounts/{account.pk}/edit"
+    )
+
+
+@public
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def ebay_account_deletion(request: HttpRequest) -> HttpResponse:
+    """eBay's mandatory Marketplace Account Deletion endpoint: challenge, then notifications."""
+    if request.method == "GET":
+        challenge = request.GET.get("challenge_code", "")
+        if not challenge:
+            return HttpResponseBadRequest("challenge_code missing")
+        endpoint = f"{settings.SHOPIFY_APP_URL}{reverse('accounts:ebay-account-deletion')}"
+        digest = hashlib.sha256(
+            (challenge + settings.EBAY_DELETION_VERIFICATION_TOKEN + endpoint).encode()
+        ).hexdigest()
+        return JsonResponse({"challengeResponse": digest})
+    return _ebay_deletion_notification(request)
+
+
+def _ebay_deletion_notification(request: HttpRequest) -> HttpResponse:
+    header = request.headers.get("X-Ebay-Signature", "")
+    try:
+        verified = ebay_deletion.verify_signature(header=header, body=request.body)
+    except MarketplaceError:
+        return HttpResponse("public key unavailable", status=503)  # eBay retries
+    if not verified:
+        return HttpResponse("bad signature", status=412)
+    try:
+        message = json.loads(request.body)
+        data = message["notification"]["data"]
+    except (ValueError, KeyError, TypeError):
+        return HttpResponseBadRequest("not a deletion notification")
+    if message.get("metadata", {}).get("topic") == "MARKETPLACE_ACCOUNT_DELETION":
+        services.forget_ebay_user(
+            user_id=str(data.get("userId", "")), username=str(data.get("username", ""))
+        )
+    return HttpResponse(status=204)

@@ -43,16 +43,24 @@ def _not_found(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
 
 def build_simulators(config: SandboxConfig) -> list[Simulator]:
     """Every simulator package registers itself here."""
+    from sandbox.amazon import AmazonSimulator
+    from sandbox.ebay import EbaySimulator
+    from sandbox.etsy import EtsySimulator
     from sandbox.shopify import ShopifySimulator
 
-    return [ShopifySimulator(config)]
+    return [ShopifySimulator(config), AmazonSimulator(config), EbaySimulator(config),
+            EtsySimulator(config)]
 
 
 class Sandbox:
     def __init__(self, config: SandboxConfig):
         self.config = config
         self.simulators = {sim.prefix: sim for sim in build_simulators(config)}
-        self.wsgi = DispatcherMiddleware(_not_found, dict(self.simulators))
+        mounts: dict[str, Any] = dict(self.simulators)
+        for sim in self.simulators.values():
+            # Paths a vendor serves outside its prefix, e.g. Shopify's admin at /store/...
+            mounts.update(getattr(sim, "extra_mounts", {}))
+        self.wsgi = DispatcherMiddleware(_not_found, mounts)
 
     def __getitem__(self, prefix: str) -> Any:
         return self.simulators[prefix]
@@ -71,7 +79,10 @@ class SandboxServer:
         config.base_url = self.url
         self.sandbox = Sandbox(config)
         self._server.app = self.sandbox.wsgi  # type: ignore[assignment]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll keeps shutdown() (every test's teardown) from waiting the default 0.5 s.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def __enter__(self) -> "SandboxServer":
         self._thread.start()

@@ -1,0 +1,31 @@
+"""The account form: a name and, where the marketplace has them, its marketplace or site."""
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.marketplaces.amazon import MARKETPLACE_CHOICES
+from accounts.marketplaces.ebay import SITE_CHOICES
+from accounts.models import Marketplace
+
+SITE_FIELDS: dict[str, tuple[Any, list[tuple[str, str]]]] = {
+    Marketplace.AMAZON: (_("Amazon marketplace (region)"), MARKETPLACE_CHOICES),
+    Marketplace.EBAY: (_("eBay site"), SITE_CHOICES),
+}
+
+
+class AccountForm(forms.Form):
+    name = forms.CharField(label=_("Account name"), max_length=100)
+    site = forms.ChoiceField(label=_("Marketplace"), choices=())
+
+    def __init__(self, *args: Any, marketplace: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if marketplace in SITE_FIELDS:
+            label, choices = SITE_FIELDS[marketplace]
+            self.fields["site"].label, self.fields["site"].choices = label, choices
+        else:
+            del self.fields["site"]  # Etsy: one shop per login, nothing to choose
+
+    def site_value(self) -> str:
+        return str(self.cleaned_data.get("site", ""))

@@ -1,0 +1,226 @@
+"""Amazon SP-API through python-amazon-sp-api: LWA, Orders v0, Listings Items 2021-08-01."""
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+from django.conf import settings
+from django.utils import timezone
+from sp_api.api import ListingsItemsV20210801, OrdersV0
+from sp_api.auth import AccessTokenClient
+from sp_api.auth.exceptions import AuthorizationError
+from sp_api.base import Client, Marketplaces, SellingApiException
+from sp_api.base.credential_provider import CredentialProvider
+
+from accounts.marketplaces.base import (
+    Adapter,
+    ConnectionExpired,
+    ConsentRequest,
+    Grant,
+    ListingUpdate,
+    PermanentError,
+    RemoteOrder,
+    Shipment,
+    TransientError,
+    expires_in,
+    http_failure,
+    oauth_failure,
+)
+
+T = TypeVar("T")
+ClientT = TypeVar("ClientT", bound=Client)
+# Sellers must re-authorize an SP-API application every 365 days (Amazon's authorization docs).
+REAUTHORIZATION_PERIOD = timedelta(days=365)
+# sp_api's Marketplaces carry the AWS region; SP-API endpoints and Seller Central go by these.
+REGION_OF_AWS_REGION = {"us-east-1": "NA", "eu-west-1": "EU", "us-west-2": "FE"}
+MARKETPLACE_CHOICES = [
+    ("US", "Amazon.com (US)"),
+    ("CA", "Amazon.ca"),
+    ("MX", "Amazon.com.mx"),
+    ("BR", "Amazon.com.br"),
+    ("GB", "Amazon.co.uk"),
+    ("DE", "Amazon.de"),
+    ("FR", "Amazon.fr"),
+    ("IT", "Amazon.it"),
+    ("ES", "Amazon.es"),
+    ("NL", "Amazon.nl"),
+    ("SE", "Amazon.se"),
+    ("PL", "Amazon.pl"),
+    ("BE", "Amazon.com.be"),
+    ("JP", "Amazon.co.jp"),
+    ("AU", "Amazon.com.au"),
+]
+
+
+def region_of(site: str) -> str:
+    return REGION_OF_AWS_REGION[Marketplaces[site].region]
+
+
+class LwaClient(AccessTokenClient):  # type: ignore[misc]
+    """The LWA token URL comes from settings; sp_api has no setting for it (API-FACTS.md)."""
+
+    @property
+    def scheme(self) -> str:  # type: ignore[override]
+        return f"{urlsplit(settings.AMAZON_LWA_TOKEN_URL).scheme}://"
+
+    @property
+    def host(self) -> str:  # type: ignore[override]
+        return urlsplit(settings.AMAZON_LWA_TOKEN_URL).netloc
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        return urlsplit(settings.AMAZON_LWA_TOKEN_URL).path
+
+
+def _sp_api_failure(exc: SellingApiException) -> Exception:
+    code = getattr(exc, "amzn_code", "") or ""
+    message = getattr(exc, "message", "") or str(exc.error)
+    if exc.code == 403 and code == "Unauthorized":
+        # A revoked authorization or a seller who lost the role: Amazon's documented 403.
+        return ConnectionExpired(f"Amazon refused access (403 Unauthorized): {message}")
+    return http_failure("Amazon", exc.code, f"{code} {message}".strip())
+
+
+def _call(operation: Callable[[], T]) -> T:
+    try:
+        return operation()
+    except AuthorizationError as exc:
+        raise oauth_failure(
+            "Amazon", exc.status_code, exc.error_code or "", exc.message or ""
+        ) from exc
+    except SellingApiException as exc:
+        raise _sp_api_failure(exc) from exc
+    except httpx.TransportError as exc:
+        raise TransientError(f"Amazon unreachable: {exc!r}") from exc
+    except ValueError as exc:  # a token endpoint answering something other than JSON
+        raise TransientError(f"Amazon answered an unreadable response: {exc}") from exc
+
+
+class AmazonAdapter(Adapter):
+    marketplace = "amazon"
+    display_name = "Amazon"
+
+    @classmethod
+    def consent_url(cls, account: Any, consent: ConsentRequest) -> str:
+        query = {
+            "application_id": settings.AMAZON_APP_ID,
+            "state": consent.state,
+            "redirect_uri": consent.redirect_uri,
+        }
+        if settings.AMAZON_DRAFT_APP:
+            query["version"] = "beta"
+        seller_central = settings.AMAZON_SELLER_CENTRAL_URLS[region_of(account.site)]
+        return f"{seller_central}/apps/authorize/consent?{urlencode(query)}"
+
+    def exchange_code(self, params: Mapping[str, str], consent: ConsentRequest) -> Grant:
+        lwa = LwaClient(credentials=self._credentials(refresh_token=""))
+        token = _call(lambda: lwa.authorize_auth_code(params.get("spapi_oauth_code", "")))
+        return Grant(
+            access_token=token["access_token"],
+            access_expires_at=expires_in(token.get("expires_in")),
+            refresh_token=token["refresh_token"],
+            reauthorize_by=timezone.now() + REAUTHORIZATION_PERIOD,
+            external_id=params.get("selling_partner_id", ""),
+        )
+
+    def refresh_credentials(self) -> Grant:
+        lwa = LwaClient(refresh_token=self.account.refresh_token, credentials=self._credentials())
+        token = _call(lwa.get_auth)
+        return Grant(
+            access_token=token.access_token, access_expires_at=expires_in(token.expires_in)
+        )
+
+    def refresh_due_at(self) -> datetime | None:
+        # sp_api exchanges the refresh token itself and caches the access token (~3200 s).
+        return None
+
+    def check_connection(self) -> None:
+        since = (timezone.now() - timedelta(days=1)).isoformat()
+        orders = self._client(OrdersV0)
+        _call(lambda: orders.get_orders(CreatedAfter=since, MaxResultsPerPage=1))
+
+    def fetch_orders(self, since: datetime) -> list[RemoteOrder]:
+        orders = self._client(OrdersV0)
+        found: list[RemoteOrder] = []
+        query: dict[str, Any] = {"LastUpdatedAfter": since.isoformat()}
+        while True:
+            payload = _call(lambda q=query: orders.get_orders(**q)).payload or {}  # type: ignore[misc]
+            found += [_remote_order(order) for order in payload.get("Orders", [])]
+            if not payload.get("NextToken"):
+                return found
+            query = {"NextToken": payload["NextToken"]}
+
+    def push_fulfillment(self, shipment: Shipment) -> None:
+        orders = self._client(OrdersV0)
+        package = {
+            "packageReferenceId": "1",
+            "carrierCode": shipment.carrier,
+            "trackingNumber": shipment.tracking_number,
+            "shipDate": shipment.shipped_at.isoformat(),
+            "orderItems": [
+                {"orderItemId": line.line_id, "quantity": line.quantity} for line in shipment.lines
+            ],
+        }
+        _call(
+            lambda: orders.confirm_shipment(
+                shipment.order_id,
+                marketplaceId=Marketplaces[self.account.site].marketplace_id,
+                packageDetail=package,
+            )
+        )
+
+    def update_listing(self, update: ListingUpdate) -> None:
+        if not self.account.external_id:
+            raise PermanentError("Amazon account has no seller id; reconnect it")
+        listings = self._client(ListingsItemsV20210801)
+        availability = [{"fulfillment_channel_code": "DEFAULT", "quantity": update.quantity}]
+        body = {
+            "productType": update.product_type,
+            "patches": [
+                {
+                    "op": "replace",
+                    "path": "/attributes/fulfillment_availability",
+                    "value": availability,
+                }
+            ],
+        }
+        marketplace_id = Marketplaces[self.account.site].marketplace_id
+        _call(
+            lambda: listings.patch_listings_item(
+                self.account.external_id, update.sku, marketplaceIds=[marketplace_id], body=body
+            )
+        )
+
+    def _credential_dict(self, refresh_token: str | None = None) -> dict[str, str]:
+        token = self.account.refresh_token if refresh_token is None else refresh_token
+        return {
+            "refresh_token": token,
+            "lwa_app_id": settings.AMAZON_LWA_CLIENT_ID,
+            "lwa_client_secret": settings.AMAZON_LWA_CLIENT_SECRET,
+        }
+
+    def _credentials(self, refresh_token: str | None = None) -> Any:
+        return CredentialProvider(credentials=self._credential_dict(refresh_token)).credentials
+
+    def _client(self, api: type[ClientT]) -> ClientT:
+        client = api(
+            marketplace=Marketplaces[self.account.site],
+            refresh_token=self.account.refresh_token,
+            credentials=self._credential_dict(),
+            auth_token_client_class=LwaClient,
+            timeout=settings.MARKETPLACE_HTTP_TIMEOUT,
+        )
+        # sp_api has no endpoint setting; `endpoint` is the documented attribute to set.
+        client.endpoint = settings.AMAZON_SP_API_ENDPOINTS[region_of(self.account.site)]
+        return client
+
+
+def _remote_order(order: dict[str, Any]) -> RemoteOrder:
+    return RemoteOrder(
+        order_id=order["AmazonOrderId"],
+        status=order.get("OrderStatus", ""),
+        updated_at=datetime.fromisoformat(order["LastUpdateDate"].replace("Z", "+00:00")),
+        raw=order,
+    )

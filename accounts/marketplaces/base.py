@@ -1,0 +1,211 @@
+"""The adapter interface every marketplace implements, and its one exception family.
+
+Like healthchecks' transports: each adapter speaks to one marketplace through that
+marketplace's own client library and turns every failure into one of four exceptions, so
+callers decide by kind (expired, throttled, transient, permanent), never by vendor.
+"""
+
+import base64
+import hashlib
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from accounts.models import Account
+
+
+class MarketplaceError(Exception):
+    """Base of every adapter failure; the message is fit to show the merchant."""
+
+
+class ConnectionExpired(MarketplaceError):
+    """The marketplace no longer accepts this connection: only a new login fixes it."""
+
+
+class AccessTokenRejected(ConnectionExpired):
+    """The access token was refused; a refresh may fix it, a second refusal means expired."""
+
+
+class Throttled(MarketplaceError):
+    """429 or a quota: try again later."""
+
+
+class TransientError(MarketplaceError):
+    """Timeouts, connection errors, 5xx: try again later."""
+
+
+class PermanentError(MarketplaceError):
+    """Any other refusal (4xx): retrying the same request will not help."""
+
+
+RETRYABLE = (Throttled, TransientError)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Credentials from a login or a refresh. Empty fields keep what the account has."""
+
+    access_token: str
+    access_expires_at: datetime | None
+    refresh_token: str = ""
+    reauthorize_by: datetime | None = None
+    external_id: str = ""
+
+
+@dataclass(frozen=True)
+class RemoteOrder:
+    order_id: str
+    status: str
+    updated_at: datetime
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ShipmentLine:
+    line_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Shipment:
+    order_id: str
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+    lines: tuple[ShipmentLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListingUpdate:
+    sku: str
+    quantity: int
+    listing_id: str = ""
+    price: Decimal | None = None
+    product_type: str = "PRODUCT"
+
+
+@dataclass(frozen=True)
+class ConsentRequest:
+    """What a login needs besides the account: the signed state and the PKCE pair."""
+
+    state: str
+    redirect_uri: str
+    code_verifier: str = ""
+
+    @property
+    def code_challenge(self) -> str:
+        digest = hashlib.sha256(self.code_verifier.encode()).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def new_code_verifier() -> str:
+    """RFC 7636: 43–128 characters of the unreserved set."""
+    return secrets.token_urlsafe(48)
+
+
+def expires_in(seconds: object) -> datetime | None:
+    return timezone.now() + timedelta(seconds=int(seconds)) if seconds else None  # type: ignore[call-overload]
+
+
+def oauth_failure(marketplace: str, status: int, error: str, description: str) -> MarketplaceError:
+    """An OAuth token endpoint's refusal as one of our exceptions (RFC 6749 §5.2)."""
+    detail = f"{marketplace} refused the login ({error or status}): {description or 'no detail'}"
+    if error == "invalid_grant":
+        return ConnectionExpired(detail)
+    if status == 429:
+        return Throttled(detail)
+    if status >= 500 or status == 0:
+        return TransientError(detail)
+    return PermanentError(detail)
+
+
+def http_failure(marketplace: str, status: int, detail: str) -> MarketplaceError:
+    """A non-OAuth API refusal by HTTP status; auth failures are mapped by each adapter."""
+    message = f"{marketplace} answered {status}: {detail}"
+    if status == 429:
+        return Throttled(message)
+    if status >= 500:
+        return TransientError(message)
+    return PermanentError(message)
+
+
+def post_token_form(
+    marketplace: str, url: str, form: Mapping[str, str], **kwargs: Any
+) -> dict[str, Any]:
+    """POST to an OAuth token endpoint with `requests` (eBay and Etsy share this seam)."""
+    try:
+        response = requests.post(
+            url, data=form, timeout=settings.MARKETPLACE_HTTP_TIMEOUT, **kwargs
+        )
+    except requests.RequestException as exc:
+        raise TransientError(f"{marketplace} login service unreachable: {exc}") from exc
+    body = json_or_empty(response)
+    if response.status_code != 200:
+        raise oauth_failure(
+            marketplace,
+            response.status_code,
+            str(body.get("error", "")),
+            str(body.get("error_description", "")),
+        )
+    return body
+
+
+def json_or_empty(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class Adapter(ABC):
+    """One marketplace connection. Subclasses register in accounts.marketplaces.ADAPTERS."""
+
+    marketplace: ClassVar[str]
+    display_name: ClassVar[str]
+
+    def __init__(self, account: "Account"):
+        self.account = account
+
+    @classmethod
+    @abstractmethod
+    def consent_url(cls, account: "Account", consent: ConsentRequest) -> str:
+        """The marketplace's login/consent page for a top-level browser navigation."""
+
+    @abstractmethod
+    def exchange_code(self, params: Mapping[str, str], consent: ConsentRequest) -> Grant:
+        """Turn the callback's authorization code into credentials."""
+
+    @abstractmethod
+    def refresh_credentials(self) -> Grant:
+        """A fresh access token (Etsy also rotates the refresh token)."""
+
+    @abstractmethod
+    def check_connection(self) -> None:
+        """One cheap authenticated call; raises if the connection is not usable."""
+
+    @abstractmethod
+    def fetch_orders(self, since: datetime) -> list[RemoteOrder]:
+        """Orders created or changed since the cursor."""
+
+    @abstractmethod
+    def push_fulfillment(self, shipment: Shipment) -> None:
+        """Send tracking back to the marketplace."""
+
+    @abstractmethod
+    def update_listing(self, update: ListingUpdate) -> None:
+        """Set a listing's quantity (and price where given)."""
+
+    def refresh_due_at(self) -> datetime | None:
+        """When the stored access token must be refreshed (None: the library does it)."""
+        expires = self.account.access_token_expires_at
+        return expires - settings.ACCOUNT_TOKEN_REFRESH_MARGIN if expires else None

@@ -1,0 +1,162 @@
+"""Etsy Open API v3 over `requests`; OAuth 2 with PKCE and rotating refresh tokens."""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.marketplaces.base import (
+    AccessTokenRejected,
+    Adapter,
+    ConsentRequest,
+    Grant,
+    ListingUpdate,
+    RemoteOrder,
+    Shipment,
+    TransientError,
+    expires_in,
+    http_failure,
+    json_or_empty,
+    post_token_form,
+)
+
+# Etsy refresh tokens live 90 days and are replaced on every refresh (Etsy OAuth docs).
+REFRESH_TOKEN_LIFETIME = timedelta(days=90)
+RECEIPTS_PER_PAGE = 100
+
+
+class EtsyAdapter(Adapter):
+    marketplace = "etsy"
+    display_name = "Etsy"
+
+    @classmethod
+    def consent_url(cls, account: Any, consent: ConsentRequest) -> str:
+        query = {
+            "response_type": "code",
+            "client_id": settings.ETSY_KEYSTRING,
+            "redirect_uri": consent.redirect_uri,
+            "scope": settings.ETSY_SCOPES,
+            "state": consent.state,
+            "code_challenge": consent.code_challenge,
+            "code_challenge_method": "S256",
+        }
+        return f"{settings.ETSY_CONNECT_URL}?{urlencode(query)}"
+
+    def exchange_code(self, params: Mapping[str, str], consent: ConsentRequest) -> Grant:
+        grant = self._grant(
+            {
+                "grant_type": "authorization_code",
+                "client_id": settings.ETSY_KEYSTRING,
+                "redirect_uri": consent.redirect_uri,
+                "code": params.get("code", ""),
+                "code_verifier": consent.code_verifier,
+            }
+        )
+        me = self._api("GET", "/users/me", token=grant.access_token)
+        return Grant(**{**grant.__dict__, "external_id": str(me["shop_id"])})
+
+    def refresh_credentials(self) -> Grant:
+        # The answer carries a new refresh token and the old one is spent: the caller must
+        # store both in the same transaction (accounts.services.refresh_account_credentials).
+        return self._grant(
+            {
+                "grant_type": "refresh_token",
+                "client_id": settings.ETSY_KEYSTRING,
+                "refresh_token": self.account.refresh_token,
+            }
+        )
+
+    def check_connection(self) -> None:
+        self._api("GET", "/users/me")
+
+    def fetch_orders(self, since: datetime) -> list[RemoteOrder]:
+        found: list[RemoteOrder] = []
+        while True:
+            page = self._api(
+                "GET",
+                f"/shops/{self.account.external_id}/receipts",
+                params={
+                    "min_last_modified": int(since.timestamp()),
+                    "limit": RECEIPTS_PER_PAGE,
+                    "offset": len(found),
+                },
+            )
+            found += [_remote_order(receipt) for receipt in page.get("results", [])]
+            if not page.get("results") or len(found) >= int(page.get("count", 0)):
+                return found
+
+    def push_fulfillment(self, shipment: Shipment) -> None:
+        path = f"/shops/{self.account.external_id}/receipts/{shipment.order_id}/tracking"
+        self._api(
+            "POST",
+            path,
+            json={"tracking_code": shipment.tracking_number, "carrier_name": shipment.carrier},
+        )
+
+    def update_listing(self, update: ListingUpdate) -> None:
+        # updateListingInventory replaces every product, so read, change ours, write back.
+        path = f"/listings/{update.listing_id}/inventory"
+        inventory = self._api("GET", path)
+        products = [_writable_product(p, update) for p in inventory.get("products", [])]
+        self._api("PUT", path, json={"products": products})
+
+    def _grant(self, form: dict[str, str]) -> Grant:
+        token = post_token_form("Etsy", settings.ETSY_TOKEN_URL, form)
+        return Grant(
+            access_token=token["access_token"],
+            access_expires_at=expires_in(token.get("expires_in")),
+            refresh_token=token["refresh_token"],
+            reauthorize_by=timezone.now() + REFRESH_TOKEN_LIFETIME,
+        )
+
+    def _api(self, method: str, path: str, *, token: str = "", **kwargs: Any) -> dict[str, Any]:
+        headers = {
+            "x-api-key": f"{settings.ETSY_KEYSTRING}:{settings.ETSY_SHARED_SECRET}",
+            "Authorization": f"Bearer {token or self.account.access_token}",
+        }
+        url = f"{settings.ETSY_API_ORIGIN}/v3/application{path}"
+        try:
+            response = requests.request(
+                method, url, headers=headers, timeout=settings.MARKETPLACE_HTTP_TIMEOUT, **kwargs
+            )
+        except requests.RequestException as exc:
+            raise TransientError(f"Etsy unreachable: {exc}") from exc
+        body = json_or_empty(response)
+        if response.status_code == 401:
+            raise AccessTokenRejected(f"Etsy refused the access token ({body.get('error')})")
+        if response.status_code >= 400:
+            raise http_failure("Etsy", response.status_code, str(body.get("error", "")))
+        return body  # type: ignore[no-any-return]
+
+
+def _writable_product(product: dict[str, Any], update: ListingUpdate) -> dict[str, Any]:
+    offerings = []
+    for offering in product.get("offerings", []):
+        price = offering["price"]
+        amount = price["amount"] / price["divisor"] if isinstance(price, dict) else price
+        mine = product.get("sku") == update.sku
+        offerings.append(
+            {
+                "price": float(update.price) if mine and update.price is not None else amount,
+                "quantity": update.quantity if mine else offering["quantity"],
+                "is_enabled": offering.get("is_enabled", True),
+            }
+        )
+    return {
+        "sku": product.get("sku", ""),
+        "property_values": product.get("property_values", []),
+        "offerings": offerings,
+    }
+
+
+def _remote_order(receipt: dict[str, Any]) -> RemoteOrder:
+    return RemoteOrder(
+        order_id=str(receipt["receipt_id"]),
+        status=str(receipt.get("status", "")),
+        updated_at=datetime.fromtimestamp(receipt.get("updated_timestamp", 0), tz=UTC),
+        raw=receipt,
+    )

@@ -1,0 +1,14 @@
+"""Reactions of the accounts app to the tenant's life."""
+
+from typing import Any
+
+from django.dispatch import receiver
+
+from accounts import services
+from salestio.models import Shop
+from salestio.signals import shop_uninstalled
+
+
+@receiver(shop_uninstalled)
+def pause_accounts_of_uninstalled_shop(sender: Any, shop: Shop, **_: Any) -> None:
+    services.pause_shop_accounts(shop=shop)

@@ -1,0 +1,261 @@
+"""Login with Amazon + SP-API (Orders v0, Listings Items 2021-08-01), as Amazon documents them.
+
+Wire formats: LWA token errors are RFC 6749 JSON (`invalid_grant`); SP-API errors are
+`{"errors": [{"code", "message", "details"}]}` (ordersV0.json ErrorList). Amazon's own docs
+name the 403 `Unauthorized` answer for a revoked authorization. The client library sends a
+wrong Host header for http:// endpoints (API-FACTS.md), so nothing here looks at Host.
+"""
+
+import json
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
+
+from sandbox.marketplace_oauth import (
+    Fault,
+    MarketplaceSimulator,
+    OAuthBook,
+    consent_page,
+    with_query,
+)
+
+# The sandbox's registered application; accounts.demo.sandbox_settings points the app at it.
+APP_ID = "amzn1.sp.solution.sandbox"
+CLIENT_ID = "amzn1.application-oa2-client.sandbox"
+CLIENT_SECRET = "sandbox-lwa-secret"
+ACCESS_LIFETIME = 3600
+# Sellers re-authorize every 365 days; the refresh token stops working then.
+AUTHORIZATION_LIFETIME = 365 * 86400
+UNAUTHORIZED = {
+    "code": "Unauthorized",
+    "message": "Access to requested resource is denied.",
+    "details": "",
+}
+ERROR_CODES = {
+    400: "InvalidInput",
+    403: "Unauthorized",
+    404: "NotFound",
+    429: "QuotaExceeded",
+    500: "InternalFailure",
+    503: "ServiceUnavailable",
+}
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(
+        json.dumps(body),
+        status=status,
+        mimetype="application/json",
+        headers={"x-amzn-RequestId": secrets.token_hex(8)},
+    )
+
+
+def sp_error(status: int, message: str, code: str = "") -> Response:
+    error = {
+        "code": code or ERROR_CODES.get(status, "InternalFailure"),
+        "message": message,
+        "details": "",
+    }
+    return _json({"errors": [error]}, status)
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class AmazonSimulator(MarketplaceSimulator):
+    prefix = "/amazon"
+    marketplace = "Amazon"
+    default_user = "A2SANDBOXSELLER"
+
+    def rules(self) -> list[Rule]:
+        return [
+            Rule("/apps/authorize/consent", endpoint="consent", methods=["GET", "POST"]),
+            Rule("/auth/o2/token", endpoint="token", methods=["POST"]),
+            Rule("/orders/v0/orders", endpoint="get_orders", methods=["GET"]),
+            Rule(
+                "/orders/v0/orders/<order_id>/orderItems",
+                endpoint="get_order_items",
+                methods=["GET"],
+            ),
+            Rule(
+                "/orders/v0/orders/<order_id>/shipmentConfirmation",
+                endpoint="confirm_shipment",
+                methods=["POST"],
+            ),
+            Rule(
+                "/listings/2021-08-01/items/<seller_id>/<sku>",
+                endpoint="patch_listing",
+                methods=["PATCH"],
+            ),
+        ]
+
+    def reset(self) -> None:
+        super().reset()
+        self.orders: dict[str, list[dict[str, Any]]] = {}
+        self.shipments: list[dict[str, Any]] = []
+        self.listing_patches: list[dict[str, Any]] = []
+        self.client_id, self.client_secret = CLIENT_ID, CLIENT_SECRET
+
+    def new_book(self) -> OAuthBook:
+        return OAuthBook(access_lifetime=ACCESS_LIFETIME, refresh_lifetime=AUTHORIZATION_LIFETIME)
+
+    def fault_response(self, fault: Fault) -> Response:
+        if fault.path.startswith("/auth"):
+            return _json(fault.body or {"error": "server_error"}, fault.status)
+        return _json(fault.body) if fault.body else sp_error(fault.status, "Injected failure.")
+
+    def add_order(
+        self,
+        seller: str,
+        order_id: str,
+        *,
+        status: str = "Unshipped",
+        items: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        now = time.time()
+        order = {
+            "AmazonOrderId": order_id,
+            "PurchaseDate": iso(now),
+            "LastUpdateDate": iso(now),
+            "OrderStatus": status,
+            "MarketplaceId": "A1PA6795UKMFR9",
+            "OrderTotal": {"CurrencyCode": "EUR", "Amount": "19.99"},
+            "_items": items
+            or [
+                {
+                    "ASIN": "B00SANDBOX1",
+                    "OrderItemId": f"{order_id}-1",
+                    "SellerSKU": "SKU-1",
+                    "QuantityOrdered": 1,
+                }
+            ],
+        }
+        self.orders.setdefault(seller, []).append(order)
+        return order
+
+    # --- Login with Amazon ----------------------------------------------------------------
+
+    def on_consent(self, request: Request) -> Response:
+        args = request.args
+        if not args.get("application_id") or not args.get("state"):
+            return Response("application_id and state are required", status=400)
+
+        def approve(user: str) -> str:
+            code = self.book.issue_code(user, redirect_uri=args.get("redirect_uri", ""))
+            return with_query(
+                args.get("redirect_uri", ""),
+                state=args["state"],
+                selling_partner_id=user,
+                spapi_oauth_code=code,
+            )
+
+        return consent_page(
+            request,
+            marketplace=self.marketplace,
+            approve=approve,
+            auto_approve=self.auto_approve,
+            default_user=self.login_as,
+        )
+
+    def on_token(self, request: Request) -> Response:
+        form = request.form
+        if (form.get("client_id"), form.get("client_secret")) != (
+            self.client_id,
+            self.client_secret,
+        ):
+            return _json(
+                {"error": "invalid_client", "error_description": "Client authentication failed"},
+                401,
+            )
+        if form.get("grant_type") == "authorization_code":
+            # LWA's code exchange does not repeat redirect_uri; the code was bound at consent.
+            user = self.book.redeem_code(form.get("code", ""), redirect_uri=None)
+            if user is None:
+                return _invalid_grant("The authorization code is invalid or expired.")
+            tokens = self.book.issue(user, prefix="Atzr|")
+            return _json(
+                {
+                    "access_token": tokens["access_token"].replace("Atzr|", "Atza|", 1),
+                    "refresh_token": tokens["refresh_token"],
+                    "token_type": "bearer",
+                    "expires_in": ACCESS_LIFETIME,
+                }
+            )
+        if form.get("grant_type") == "refresh_token":
+            fresh = self.book.use_refresh(form.get("refresh_token", ""), prefix="Atza|")
+            if fresh is None:
+                return _invalid_grant("The request has an invalid grant parameter : refresh_token")
+            return _json(
+                {
+                    "access_token": fresh["access_token"],
+                    "token_type": "bearer",
+                    "expires_in": ACCESS_LIFETIME,
+                }
+            )
+        return _json({"error": "unsupported_grant_type", "error_description": "grant_type"}, 400)
+
+    # --- SP-API ---------------------------------------------------------------------------
+
+    def _seller(self, request: Request) -> str | Response:
+        seller = self.book.user_of(request.headers.get("x-amz-access-token", ""))
+        if seller is None or seller in self.denied:
+            return sp_error(403, UNAUTHORIZED["message"], "Unauthorized")
+        return seller
+
+    def on_get_orders(self, request: Request) -> Response:
+        seller = self._seller(request)
+        if isinstance(seller, Response):
+            return seller
+        since = request.args.get("LastUpdatedAfter") or request.args.get("CreatedAfter")
+        if not since and not request.args.get("NextToken"):
+            return sp_error(400, "Either CreatedAfter or LastUpdatedAfter must be specified.")
+        orders = [
+            {k: v for k, v in o.items() if not k.startswith("_")}
+            for o in self.orders.get(seller, [])
+        ]
+        limit = int(request.args.get("MaxResultsPerPage", 100))
+        return _json({"payload": {"Orders": orders[:limit], "LastUpdatedBefore": iso(time.time())}})
+
+    def on_get_order_items(self, request: Request, order_id: str) -> Response:
+        seller = self._seller(request)
+        if isinstance(seller, Response):
+            return seller
+        order = next(
+            (o for o in self.orders.get(seller, []) if o["AmazonOrderId"] == order_id), None
+        )
+        if order is None:
+            return sp_error(404, f"Order {order_id} not found.")
+        return _json({"payload": {"AmazonOrderId": order_id, "OrderItems": order["_items"]}})
+
+    def on_confirm_shipment(self, request: Request, order_id: str) -> Response:
+        seller = self._seller(request)
+        if isinstance(seller, Response):
+            return seller
+        body = request.get_json(silent=True) or {}
+        package = body.get("packageDetail") or {}
+        if not body.get("marketplaceId") or not package.get("trackingNumber"):
+            return sp_error(400, "marketplaceId and packageDetail.trackingNumber are required.")
+        self.shipments.append({"seller": seller, "order_id": order_id, **body})
+        return Response(status=204, headers={"x-amzn-RequestId": secrets.token_hex(8)})
+
+    def on_patch_listing(self, request: Request, seller_id: str, sku: str) -> Response:
+        seller = self._seller(request)
+        if isinstance(seller, Response):
+            return seller
+        if seller != seller_id:
+            return sp_error(403, UNAUTHORIZED["message"], "Unauthorized")
+        body = request.get_json(silent=True) or {}
+        if not body.get("productType") or not body.get("patches"):
+            return sp_error(400, "productType and patches are required.")
+        submission = secrets.token_hex(16)
+        self.listing_patches.append({"seller": seller, "sku": sku, **body})
+        return _json({"sku": sku, "status": "ACCEPTED", "submissionId": submission, "issues": []})
+
+
+def _invalid_grant(description: str) -> Response:
+    return _json({"error": "invalid_grant", "error_description": description}, 400)

@@ -1,0 +1,243 @@
+"""What the Amazon, eBay and Etsy simulators share: an OAuth server's book of codes and
+tokens with real lifetimes, a consent page, injected faults, and test/demo controls."""
+
+import base64
+import hashlib
+import html
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from sandbox.server import SandboxConfig
+
+CODE_LIFETIME = 300  # authorization codes: 5 minutes at all three marketplaces
+
+
+@dataclass
+class Token:
+    user: str
+    expires_at: float
+    spent: bool = False
+
+    def live(self) -> bool:
+        return not self.spent and time.time() < self.expires_at
+
+
+@dataclass
+class Code:
+    user: str
+    redirect_uri: str
+    challenge: str
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class Fault:
+    status: int
+    body: Any
+    delay: float = 0.0
+    path: str = ""
+
+
+@dataclass
+class OAuthBook:
+    """Codes and tokens of one authorization server. Times are wall-clock (time-machine aware)."""
+
+    access_lifetime: int
+    refresh_lifetime: int
+    rotate_refresh: bool = False
+    access: dict[str, Token] = field(default_factory=dict)
+    refresh: dict[str, Token] = field(default_factory=dict)
+    codes: dict[str, Code] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def issue_code(self, user: str, *, redirect_uri: str, challenge: str = "") -> str:
+        code = secrets.token_urlsafe(18)
+        self.codes[code] = Code(user, redirect_uri, challenge, time.time() + CODE_LIFETIME)
+        return code
+
+    def redeem_code(
+        self, code: str, *, redirect_uri: str | None, verifier: str | None = None
+    ) -> str | None:
+        """The user the code was issued to, once; None for unknown, used, expired, mismatched."""
+        with self.lock:
+            entry = self.codes.get(code)
+            if entry is None or entry.used or time.time() > entry.expires_at:
+                return None
+            entry.used = True
+        if redirect_uri is not None and entry.redirect_uri != redirect_uri:
+            return None
+        if verifier is not None and s256(verifier) != entry.challenge:
+            return None
+        return entry.user
+
+    def issue(
+        self, user: str, *, prefix: str = "", refresh_expires_at: float | None = None
+    ) -> dict[str, Any]:
+        # `prefix` may name the user, as Etsy's "{user}." tokens do.
+        access = f"{prefix.format(user=user)}{secrets.token_urlsafe(24)}"
+        refresh = f"{prefix.format(user=user)}{secrets.token_urlsafe(32)}"
+        now = time.time()
+        self.access[access] = Token(user, now + self.access_lifetime)
+        expires = refresh_expires_at or now + self.refresh_lifetime
+        self.refresh[refresh] = Token(user, expires)
+        return {
+            "access_token": access,
+            "refresh_token": refresh,
+            "expires_in": self.access_lifetime,
+            "refresh_token_expires_in": int(expires - now),
+        }
+
+    def use_refresh(self, refresh_token: str, *, prefix: str = "") -> dict[str, Any] | None:
+        """A new access token; a rotating server also spends the old refresh token."""
+        with self.lock:
+            entry = self.refresh.get(refresh_token)
+            if entry is None or not entry.live():
+                return None
+            if not self.rotate_refresh:
+                access = f"{prefix.format(user=entry.user)}{secrets.token_urlsafe(24)}"
+                self.access[access] = Token(entry.user, time.time() + self.access_lifetime)
+                return {
+                    "access_token": access,
+                    "expires_in": self.access_lifetime,
+                    "user": entry.user,
+                }
+            entry.spent = True
+            return {**self.issue(entry.user, prefix=prefix), "user": entry.user}
+
+    def user_of(self, access_token: str) -> str | None:
+        entry = self.access.get(access_token)
+        return entry.user if entry is not None and entry.live() else None
+
+    def revoke(self, user: str) -> None:
+        """The seller withdrew the app's authorization: every token of theirs dies."""
+        for token in self._tokens_of(user):
+            token.spent = True
+
+    def expire(self, user: str) -> None:
+        """Every token of the user reaches the end of its lifetime now."""
+        for token in self._tokens_of(user):
+            token.expires_at = time.time() - 1
+
+    def live_refresh_tokens(self, user: str) -> list[str]:
+        return [
+            value for value, token in self.refresh.items() if token.user == user and token.live()
+        ]
+
+    def _tokens_of(self, user: str) -> Iterable[Token]:
+        return [t for t in (*self.access.values(), *self.refresh.values()) if t.user == user]
+
+
+def s256(verifier: str) -> str:
+    return (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+
+
+def consent_page(
+    request: Request,
+    *,
+    marketplace: str,
+    approve: Callable[[str], str],
+    auto_approve: bool,
+    default_user: str,
+) -> Response:
+    """GET shows an "Allow" button (the demo may approve at once); POST approves as the
+    user typed (default: the simulator's seller) and redirects back with a code."""
+    if request.method == "POST" or auto_approve:
+        user = request.form.get("user") or default_user
+        return Response(status=302, headers={"Location": approve(user)})
+    body = f"""<!doctype html><html><head><meta charset="utf-8">
+<title>{marketplace} sandbox – allow access</title></head><body>
+<h1>{marketplace} (sandbox)</h1><p>Salestio asks for access to your seller account.</p>
+<form method="post"><label>Seller <input name="user" value="{html.escape(default_user)}"></label>
+<button type="submit" id="approve">Allow</button></form></body></html>"""
+    return Response(body, mimetype="text/html")
+
+
+def with_query(url: str, **params: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+
+
+class MarketplaceSimulator:
+    """Routing, fault injection and the control endpoints the demo uses over HTTP."""
+
+    prefix = ""
+    marketplace = ""
+    default_user = ""
+
+    def __init__(self, config: SandboxConfig):
+        self.config = config
+        self.url_map = Map(
+            self.rules() + [Rule("/_sandbox/<action>", endpoint="control", methods=["POST"])]
+        )
+        self.reset()
+
+    def rules(self) -> list[Rule]:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        self.book = self.new_book()
+        self.faults: list[Fault] = []
+        self.latency: dict[str, float] = {}
+        self.denied: dict[str, Any] = {}
+        self.auto_approve = self.config.extra.get("auto_approve") == "1"
+        self.login_as = self.default_user
+
+    def new_book(self) -> OAuthBook:
+        raise NotImplementedError
+
+    def fail_next(
+        self, status: int, body: Any = None, *, times: int = 1, delay: float = 0.0, path: str = ""
+    ) -> None:
+        """The next `times` requests whose path starts with `path` fail (or stall `delay` s)."""
+        self.faults += [Fault(status, body, delay, path) for _ in range(times)]
+
+    def deny(self, user: str, detail: Any = True) -> None:
+        """API calls of the user are refused even with fresh tokens (e.g. role removed)."""
+        self.denied[user] = detail
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        for path, seconds in self.latency.items():
+            if request.path.startswith(path):
+                time.sleep(seconds)  # widens races in concurrency tests
+        response = self._fault(request) or self._dispatch(request)
+        return response(environ, start_response)
+
+    def _fault(self, request: Request) -> Response | None:
+        fault = next((f for f in self.faults if request.path.startswith(f.path)), None)
+        if fault is None or request.path.startswith("/_sandbox"):
+            return None
+        self.faults.remove(fault)
+        if fault.delay:
+            time.sleep(fault.delay)
+        return self.fault_response(fault)
+
+    def fault_response(self, fault: Fault) -> Response:
+        raise NotImplementedError
+
+    def _dispatch(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except Exception as exc:  # werkzeug's NotFound/MethodNotAllowed are responses
+            return exc  # type: ignore[return-value]
+        return getattr(self, f"on_{endpoint}")(request, **args)  # type: ignore[no-any-return]
+
+    def on_control(self, request: Request, action: str) -> Response:
+        """POST /_sandbox/revoke|expire|deny with form field `user`: the demo's controls."""
+        user = request.form.get("user", "")
+        actions = {"revoke": self.book.revoke, "expire": self.book.expire, "deny": self.deny}
+        if action not in actions or not user:
+            return Response("unknown action or user", status=400)
+        actions[action](user)
+        return Response(status=204)

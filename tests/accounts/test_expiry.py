@@ -1,0 +1,145 @@
+"""The token-expiry sweep: dead connections expire once, transient failures never do."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from accounts import tasks
+from accounts.models import Account
+from notifications.models import Banner, BannerKind, Category, Notification
+
+pytestmark = pytest.mark.django_db
+
+
+def sweep_now(account: Any) -> Account:
+    """Make the account due and run the beat task (Celery runs eagerly in tests)."""
+    Account.objects.filter(pk=account.pk).update(
+        next_check_at=timezone.now() - timedelta(seconds=1)
+    )
+    tasks.sweep_accounts()
+    return Account.objects.get(pk=account.pk)
+
+
+def make_access_token_due(account: Any) -> None:
+    Account.objects.filter(pk=account.pk).update(access_token_expires_at=timezone.now())
+
+
+def revoke(sims: Any, account: Any) -> None:
+    sim = getattr(sims, account.marketplace)
+    sim.book.revoke(sim.default_user)
+
+
+DEAD_SIGNALS = {
+    # LWA answers 400 invalid_grant once the seller revoked the authorization.
+    "amazon-lwa-invalid_grant": ("amazon", revoke),
+    # SP-API answers 403 Unauthorized although LWA still issues tokens.
+    "amazon-sp-api-403": ("amazon", lambda sims, a: sims.amazon.deny(sims.amazon.default_user)),
+    "ebay-931": ("ebay", lambda sims, a: sims.ebay.deny(sims.ebay.default_user, 931)),
+    "ebay-932": ("ebay", lambda sims, a: sims.ebay.deny(sims.ebay.default_user, 932)),
+    "ebay-21916984": ("ebay", lambda sims, a: sims.ebay.deny(sims.ebay.default_user, 21916984)),
+    "ebay-21917053": ("ebay", lambda sims, a: sims.ebay.deny(sims.ebay.default_user, 21917053)),
+    "ebay-invalid_grant": ("ebay", lambda sims, a: (revoke(sims, a), make_access_token_due(a))),
+    "etsy-invalid_grant": ("etsy", revoke),
+    "etsy-invalid_token-after-refresh": (
+        "etsy",
+        lambda sims, a: sims.etsy.deny(sims.etsy.default_user),
+    ),
+}
+
+
+@pytest.mark.parametrize("signal", DEAD_SIGNALS, ids=list(DEAD_SIGNALS))
+def test_dead_connection_expires_with_banner_and_one_email(
+    connect: Any, shop: Any, sims: Any, signal: str
+) -> None:
+    marketplace, kill = DEAD_SIGNALS[signal]
+    account = connect(shop, marketplace, name="Main store")
+    kill(sims, account)
+
+    account = sweep_now(account)
+    sweep_now(account)
+
+    assert account.status == Account.Status.EXPIRED and account.expired_reason
+    assert account.sync_paused_at is not None and account.next_check_at is None
+    assert not Account.objects.syncable().filter(pk=account.pk).exists()
+    banner = Banner.objects.get(shop=shop, kind=BannerKind.ACCOUNT_EXPIRED, resolved_at=None)
+    assert banner.subject == f"account:{account.pk}"
+    assert banner.context["account_name"] == "Main store"
+    assert banner.context["action_url"] == f"/accounts/{account.pk}/edit"
+    assert Notification.objects.filter(shop=shop, category=Category.ACCOUNT_EXPIRED).count() == 1
+
+
+TRANSIENT_PATHS = {"amazon": "/orders", "ebay": "/ws", "etsy": "/v3/application"}
+
+
+@pytest.mark.parametrize("marketplace", ["amazon", "ebay", "etsy"])
+@pytest.mark.parametrize("failure", ["500", "503", "429", "timeout"])
+def test_transient_failure_keeps_the_account_active_and_retries(
+    connect: Any, shop: Any, sims: Any, settings: Any, marketplace: str, failure: str
+) -> None:
+    account = connect(shop, marketplace)
+    sim = getattr(sims, marketplace)
+    if failure == "timeout":
+        settings.MARKETPLACE_HTTP_TIMEOUT = 0.3
+        sim.fail_next(500, delay=1.0, path=TRANSIENT_PATHS[marketplace])
+    else:
+        sim.fail_next(int(failure), path=TRANSIENT_PATHS[marketplace])
+
+    account = sweep_now(account)
+
+    assert account.status == Account.Status.ACTIVE and account.check_failures == 1
+    assert account.next_check_at > timezone.now() and account.last_error
+    assert not Banner.objects.filter(shop=shop).exists()
+    assert sweep_now(account).check_failures == 0  # the retry succeeds and clears it
+
+
+def test_sweep_refreshes_access_tokens_before_they_expire(connect: Any, shop: Any) -> None:
+    account = connect(shop, "etsy")
+    old_access, old_refresh = account.access_token, account.refresh_token
+    make_access_token_due(account)
+
+    account = sweep_now(account)
+
+    assert account.access_token != old_access and account.refresh_token != old_refresh
+    assert account.access_token_expires_at > timezone.now() + timedelta(minutes=50)
+    assert account.next_check_at <= account.access_token_expires_at
+
+
+def test_expiring_warning_appears_at_14_days_not_15_and_once(connect: Any, shop: Any) -> None:
+    account = connect(shop, "ebay")
+    limit = timezone.now() + timedelta(days=15)
+    Account.objects.filter(pk=account.pk).update(reauthorize_by=limit)
+
+    sweep_now(account)
+    assert not Banner.objects.filter(kind=BannerKind.ACCOUNT_EXPIRING).exists()
+
+    with time_machine.travel(timezone.now() + timedelta(days=1, seconds=1)):
+        sweep_now(account)
+        sweep_now(account)
+        assert Account.objects.get(pk=account.pk).display_status == "expiring"
+
+    banner = Banner.objects.get(kind=BannerKind.ACCOUNT_EXPIRING, resolved_at=None)
+    assert banner.context["expires_on"] == limit.date().isoformat()
+    warnings = Notification.objects.filter(category=Category.ACCOUNT_EXPIRED)
+    assert [n.key for n in warnings] == [f"account:{account.pk}:expiring:{limit.date()}"]
+
+
+def test_warning_window_is_configurable(connect: Any, shop: Any, settings: Any) -> None:
+    settings.ACCOUNT_EXPIRY_WARNING_DAYS = 30
+    account = connect(shop, "ebay")
+    Account.objects.filter(pk=account.pk).update(reauthorize_by=timezone.now() + timedelta(days=29))
+    sweep_now(account)
+    assert Banner.objects.filter(kind=BannerKind.ACCOUNT_EXPIRING).exists()
+
+
+def test_uninstalling_the_shop_pauses_its_accounts(connect: Any, shop: Any) -> None:
+    from salestio.services import uninstall_shop
+
+    account = connect(shop, "etsy")
+    uninstall_shop(shop=shop)
+
+    account.refresh_from_db()
+    assert account.sync_paused_at is not None and account.next_check_at is None
+    assert not Account.objects.syncable().exists()

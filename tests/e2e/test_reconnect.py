@@ -1,0 +1,35 @@
+"""The merchant's Confirm connection flow in Chromium: dashboard banner → edit page →
+Save account → the marketplace's consent page (sandbox) → back, connected, banner gone."""
+
+import re
+from typing import Any
+
+
+def test_confirm_connection_restores_an_expired_amazon_account(
+    demo_login: Any, app_url: str, sandbox: Any, shop: Any
+) -> None:
+    from accounts.demo import seed
+    from accounts.models import Account
+    from notifications.models import Banner
+
+    seed(shop, sandbox.url)
+    account = Account.objects.get(shop=shop, marketplace="amazon")
+    assert account.status == Account.Status.EXPIRED
+
+    page = demo_login(shop)
+    assert "Account 'My Amazon account' has expired" in page.content()
+    page.get_by_role("link", name="Confirm connection").click()
+    page.wait_for_url(f"{app_url}/accounts/{account.pk}/edit")
+
+    page.get_by_role("button", name="Save account").click()
+    page.wait_for_url(re.compile(rf"^{re.escape(sandbox.url)}/amazon/apps/authorize/consent"))
+    page.click("#approve")
+
+    page.wait_for_url(f"{app_url}/accounts/{account.pk}/edit")
+    assert page.locator(".status").first.inner_text() == "Active"
+    page.goto(f"{app_url}/")
+    assert "has expired" not in page.content()
+    assert page.get_by_role("link", name="Confirm connection").count() == 0
+    account.refresh_from_db()
+    assert account.status == Account.Status.ACTIVE and account.sync_paused_at is None
+    assert not Banner.objects.filter(shop=shop, resolved_at=None).exists()

@@ -1,0 +1,138 @@
+"""The Amazon simulator's SP-API answers hold to the published models (specs/amazon)."""
+
+from typing import Any
+
+import pytest
+import requests
+
+from tests.accounts.specs import assert_matches_spec
+
+ORDERS = "/orders/v0/orders"
+ITEMS = "/orders/v0/orders/{orderId}/orderItems"
+CONFIRM = "/orders/v0/orders/{orderId}/shipmentConfirmation"
+LISTING = "/listings/2021-08-01/items/{sellerId}/{sku}"
+SELLER = "A2SANDBOXSELLER"
+
+
+@pytest.fixture
+def amazon(sandbox: Any) -> Any:
+    sim = sandbox.sandbox["/amazon"]
+    sim.add_order(SELLER, "028-1234567-1234567")
+    return sim
+
+
+def call(sandbox: Any, amazon: Any, method: str, path: str, token: str = "", **kwargs: Any) -> Any:
+    token = token or amazon.book.issue(SELLER)["access_token"]
+    return requests.request(
+        method,
+        f"{sandbox.url}/amazon{path}",
+        timeout=5,
+        headers={"x-amz-access-token": token},
+        **kwargs,
+    )
+
+
+def check(specs_dir: Any, model: str, path: str, method: str, response: Any) -> None:
+    body = response.json() if response.content else None
+    assert_matches_spec(specs_dir / "amazon" / model, path, method, response.status_code, body)
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"CreatedAfter": "2020-01-01T00:00:00Z", "MarketplaceIds": "A1PA6795UKMFR9"}, 200),
+        ({"MarketplaceIds": "A1PA6795UKMFR9"}, 400),
+    ],
+)
+def test_get_orders(
+    sandbox: Any, amazon: Any, specs_dir: Any, params: dict[str, str], status: int
+) -> None:
+    response = call(sandbox, amazon, "GET", ORDERS, params=params)
+    assert response.status_code == status
+    check(specs_dir, "ordersV0.json", ORDERS, "get", response)
+
+
+def test_get_orders_with_a_revoked_token_is_403_unauthorized(
+    sandbox: Any, amazon: Any, specs_dir: Any
+) -> None:
+    token = amazon.book.issue(SELLER)["access_token"]
+    amazon.book.revoke(SELLER)
+    response = call(sandbox, amazon, "GET", ORDERS, token, params={"CreatedAfter": "2020-01-01"})
+    assert response.status_code == 403 and response.json()["errors"][0]["code"] == "Unauthorized"
+    check(specs_dir, "ordersV0.json", ORDERS, "get", response)
+
+
+def test_get_order_items(sandbox: Any, amazon: Any, specs_dir: Any) -> None:
+    response = call(sandbox, amazon, "GET", "/orders/v0/orders/028-1234567-1234567/orderItems")
+    assert response.status_code == 200
+    check(specs_dir, "ordersV0.json", ITEMS, "get", response)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (
+            {
+                "marketplaceId": "A1PA6795UKMFR9",
+                "packageDetail": {
+                    "packageReferenceId": "1",
+                    "carrierCode": "DHL",
+                    "trackingNumber": "00340434",
+                    "shipDate": "2026-01-01T00:00:00Z",
+                    "orderItems": [{"orderItemId": "1", "quantity": 1}],
+                },
+            },
+            204,
+        ),
+        ({"packageDetail": {}}, 400),
+    ],
+)
+def test_confirm_shipment(
+    sandbox: Any, amazon: Any, specs_dir: Any, body: dict[str, Any], status: int
+) -> None:
+    response = call(
+        sandbox,
+        amazon,
+        "POST",
+        "/orders/v0/orders/028-1234567-1234567/shipmentConfirmation",
+        json=body,
+    )
+    assert response.status_code == status
+    check(specs_dir, "ordersV0.json", CONFIRM, "post", response)
+
+
+@pytest.mark.parametrize(("seller", "status"), [(SELLER, 200), ("A9OTHERSELLER", 403)])
+def test_patch_listings_item(
+    sandbox: Any, amazon: Any, specs_dir: Any, seller: str, status: int
+) -> None:
+    body = {
+        "productType": "PRODUCT",
+        "patches": [
+            {
+                "op": "replace",
+                "path": "/attributes/fulfillment_availability",
+                "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 5}],
+            }
+        ],
+    }
+    response = call(
+        sandbox,
+        amazon,
+        "PATCH",
+        f"/listings/2021-08-01/items/{seller}/SKU-1",
+        params={"marketplaceIds": "A1PA6795UKMFR9"},
+        json=body,
+    )
+    assert response.status_code == status
+    check(specs_dir, "listingsItems_2021-08-01.json", LISTING, "patch", response)
+
+
+def test_the_checker_rejects_a_body_off_the_spec(specs_dir: Any) -> None:
+    with pytest.raises(AssertionError):
+        assert_matches_spec(
+            specs_dir / "amazon" / "ordersV0.json",
+            ORDERS,
+            "get",
+            200,
+            {"payload": {"Orders": "not a list"}},
+        )
