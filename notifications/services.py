@@ -1,12 +1,39 @@
-"""The only way other apps speak to the merchant: banners and notifications."""
+"""The only way other apps speak to the merchant: banners and notifications. Also the writes
+behind the settings page, unsubscribe links and the ESP's delivery reports."""
 
+import logging
+import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from notifications.models import Banner, BannerKind, Category, Notification
+from notifications import outbox
+from notifications.models import (
+    SETTINGS_CATEGORIES,
+    Banner,
+    BannerKind,
+    BouncedAddress,
+    Category,
+    Email,
+    Notification,
+    NotificationSettings,
+)
 from salestio.models import Shop
+
+log = logging.getLogger(__name__)
+
+# A later report never hides a worse earlier one ("delivered" arriving after "bounced").
+DELIVERY_RANK: dict[str, int] = {
+    Email.Delivery.UNKNOWN: 0,
+    Email.Delivery.DEFERRED: 1,
+    Email.Delivery.DELIVERED: 2,
+    Email.Delivery.BOUNCED: 3,
+    Email.Delivery.REJECTED: 3,
+    Email.Delivery.COMPLAINED: 4,
+}
+ADDRESS_DEAD = {Email.Delivery.BOUNCED, Email.Delivery.REJECTED}
 
 
 def raise_banner(
@@ -15,8 +42,11 @@ def raise_banner(
     """Show a banner while its condition holds; raising it again updates its context."""
     active = Banner.objects.filter(shop=shop, kind=kind, subject=subject, resolved_at=None)
     try:
+        # The partial unique constraint is the claim: a second raise conflicts instead of adding.
         with transaction.atomic():
-            return Banner.objects.create(shop=shop, kind=kind, subject=subject, context=context or {})
+            return Banner.objects.create(
+                shop=shop, kind=kind, subject=subject, context=context or {}
+            )
     except IntegrityError:
         banner = active.get()
         if context is not None and banner.context != context:
@@ -37,18 +67,103 @@ def resolve_banner(*, shop: Shop, kind: BannerKind, subject: str = "") -> bool:
 def notify(
     *, shop: Shop, category: Category, key: str, context: dict[str, Any] | None = None
 ) -> Notification:
-    """Record an incident; idempotent on `key` for as long as the incident is open."""
-    try:
-        with transaction.atomic():
-            return Notification.objects.create(
-                shop=shop, category=category, key=key, context=context or {}
-            )
-    except IntegrityError:
-        return Notification.objects.get(shop=shop, category=category, key=key, closed_at=None)
+    """Record an incident; idempotent on `key` for as long as the incident is open.
+
+    The row is written first, so nothing is lost whatever happens to the email; a retried
+    failure finds the open row and sends nothing more. Row and routing commit together: no
+    row is left undecided, and a call costs one commit (the fsync dominates its time).
+    """
+    with transaction.atomic():
+        try:
+            # The partial unique constraint is the claim; a concurrent caller waits for the
+            # first one's commit, then conflicts and reads its row.
+            with transaction.atomic():
+                notification = Notification.objects.create(
+                    shop=shop, category=category, key=key, context=context or {}
+                )
+        except IntegrityError:
+            return Notification.objects.get(shop=shop, category=category, key=key, closed_at=None)
+        outbox.route(notification)
+    log.info(
+        "notification %s %s: %s", category, key, notification.status, extra={"shop": shop.domain}
+    )
+    return notification
 
 
 def close_incident(*, shop: Shop, category: Category, key: str) -> None:
     """The incident is fixed: the same key failing again later is a new notification."""
     Notification.objects.filter(shop=shop, category=category, key=key, closed_at=None).update(
         closed_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def update_notification_settings(*, shop: Shop, values: dict[str, Any]) -> NotificationSettings:
+    prefs, _ = NotificationSettings.objects.update_or_create(
+        shop=shop, defaults={**values, "updated_at": timezone.now()}
+    )
+    # A new address answers the banner asking for one.
+    Banner.objects.filter(shop=shop, kind=BannerKind.EMAIL_BOUNCED, resolved_at=None).exclude(
+        subject=prefs.address
+    ).update(resolved_at=timezone.now())
+    return prefs
+
+
+def unsubscribe(*, shop: Shop, category: str) -> None:
+    """One-click unsubscribe: that category off, every other setting untouched."""
+    if category not in SETTINGS_CATEGORIES:
+        raise ValueError(f"not a category one can unsubscribe from: {category}")
+    NotificationSettings.objects.filter(shop=shop).update(
+        **{category: False, "updated_at": timezone.now()}
+    )
+    log.info("unsubscribed from %s", category, extra={"shop": shop.domain})
+
+
+def send_test_email(*, shop: Shop) -> Notification:
+    """The settings page's button: through the outbox like any email, so it shows in history."""
+    with transaction.atomic():
+        notification = Notification.objects.create(
+            shop=shop,
+            category=Category.TEST,
+            key=f"test:{uuid.uuid4().hex}",
+            closed_at=timezone.now(),
+        )
+        outbox.route(notification)
+    return notification
+
+
+def record_delivery_event(
+    *, esp_message_id: str, event_type: str, detail: str = ""
+) -> Email | None:
+    """An ESP tracking report (anymail's normalized event type) for an email we sent."""
+    email = None
+    if esp_message_id and event_type in DELIVERY_RANK:
+        email = Email.objects.select_related("shop").filter(esp_message_id=esp_message_id).first()
+    if email is None or DELIVERY_RANK[event_type] < DELIVERY_RANK[email.delivery_status]:
+        return email
+    Email.objects.filter(pk=email.pk).update(
+        delivery_status=event_type,
+        delivery_detail=detail[:2000],
+        delivery_updated_at=timezone.now(),
+    )
+    log.info(
+        "email %s reported %s: %s", email.pk, event_type, detail, extra={"shop": email.shop.domain}
+    )
+    if event_type in ADDRESS_DEAD:
+        _address_bounced(email, detail)
+    elif event_type == Email.Delivery.COMPLAINED and email.category in SETTINGS_CATEGORIES:
+        unsubscribe(shop=email.shop, category=email.category)
+    return email
+
+
+def _address_bounced(email: Email, detail: str) -> None:
+    """Stop mail to the address and ask the merchant, on the dashboard, for a new one."""
+    BouncedAddress.objects.get_or_create(
+        shop=email.shop, address=email.recipient, defaults={"description": detail[:2000]}
+    )
+    raise_banner(
+        shop=email.shop,
+        kind=BannerKind.EMAIL_BOUNCED,
+        subject=email.recipient,
+        context={"address": email.recipient, "action_url": reverse("notifications:settings")},
     )

@@ -1,6 +1,102 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Settings, history and the public unsubscribe link. Thin: forms validate, services write."""
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from notifications import selectors, services
+from notifications.forms import NotificationSettingsForm
+from notifications.links import unsubscribe_signature_valid
+from notifications.models import SETTINGS_CATEGORIES, Category, Notification
+from salestio.middleware import public
+from salestio.models import Shop
 
 
+@require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "notifications/settings.html")
+    shop = request.shop  # type: ignore[attr-defined]
+    prefs = selectors.notification_settings(shop=shop)
+    data = request.POST if request.method == "POST" else None
+    form = NotificationSettingsForm(data, instance=prefs)
+    if form.is_valid():
+        services.update_notification_settings(shop=shop, values=form.settings_values())
+        return redirect(f"{reverse('notifications:settings')}?saved=1")
+    test_id = request.GET.get("test", "")
+    context = {
+        "form": form,
+        "owner_email": shop.owner_email,
+        "saved": request.GET.get("saved") == "1",
+        "test": Notification.objects.filter(shop=shop, pk=test_id).select_related("email").first()
+        if test_id.isdigit()
+        else None,
+    }
+    return render(request, "notifications/settings.html", context)
+
+
+@require_POST
+def send_test_email(request: HttpRequest) -> HttpResponse:
+    notification = services.send_test_email(shop=request.shop)  # type: ignore[attr-defined]
+    return redirect(f"{reverse('notifications:settings')}?test={notification.pk}")
+
+
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    category = request.GET.get("category", "")
+    email_id = request.GET.get("email", "")
+    rows = selectors.history(
+        shop=request.shop,  # type: ignore[attr-defined]
+        category=category,
+        email_id=int(email_id) if email_id.isdigit() else None,
+    )
+    page = Paginator(rows, selectors.HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "categories": Category.choices,
+        "category": category,
+        "email_id": email_id,
+    }
+    return render(request, "notifications/history.html", context)
+
+
+@require_GET
+def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    notification = get_object_or_404(
+        Notification.objects.select_related("email"),
+        pk=pk,
+        shop=request.shop,  # type: ignore[attr-defined]
+    )
+    attempts = notification.email.delivery_attempts.all() if notification.email else []
+    return render(
+        request,
+        "notifications/detail.html",
+        {"notification": notification, "email": notification.email, "attempts": attempts},
+    )
+
+
+@public
+@csrf_exempt  # mail clients POST the one-click request without a session (RFC 8058)
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, shop_id: int, category: str, signature: str) -> HttpResponse:
+    """GET asks (link scanners must not unsubscribe anyone); POST turns the category off."""
+    valid = category in SETTINGS_CATEGORIES and unsubscribe_signature_valid(
+        shop_id, category, signature
+    )
+    shop = Shop.objects.filter(pk=shop_id).first() if valid else None
+    if shop is None:
+        return HttpResponseBadRequest("invalid unsubscribe link")
+    if request.method == "POST":
+        services.unsubscribe(shop=shop, category=category)
+    with translation.override(selectors.notification_settings(shop=shop).language):
+        return render(
+            request,
+            "notifications/unsubscribe.html",
+            {
+                "shop_name": shop.name or shop.domain,
+                "category_label": Category(category).label,
+                "done": request.method == "POST",
+            },
+        )

@@ -96,6 +96,11 @@ def update_shop_details(*, shop: Shop, payload: dict[str, Any]) -> None:
     shop.save(update_fields=["name", "owner_email", "currency"])
 
 
+def set_shop_locale(*, shop: Shop, locale: str) -> None:
+    shop.locale = locale
+    shop.save(update_fields=["locale"])
+
+
 def uninstall_shop(*, shop: Shop) -> None:
     """app/uninstalled: the tokens are dead; every job of the shop stops."""
     shop.uninstalled_at = timezone.now()

@@ -119,6 +119,7 @@ else:
         "data_folder_in": str(CELERY_DATA_DIR / "queue"),
         "data_folder_out": str(CELERY_DATA_DIR / "queue"),
         "processed_folder": str(CELERY_DATA_DIR / "processed"),
+        "control_folder": str(CELERY_DATA_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
@@ -177,4 +178,84 @@ LOGGING = {
     },
     "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Marketplaces (accounts app) -------------------------------------------------------------
+# Every origin is a setting so the same adapters run against sandbox/ (see tests/conftest.py).
+AMAZON_APP_ID = env_str("AMAZON_APP_ID")
+AMAZON_LWA_CLIENT_ID = env_str("AMAZON_LWA_CLIENT_ID")
+# Marketplace secrets may be empty: a deployment connects only the marketplaces it has keys for.
+AMAZON_LWA_CLIENT_SECRET = env_str("AMAZON_LWA_CLIENT_SECRET")
+AMAZON_LWA_TOKEN_URL = env_str("AMAZON_LWA_TOKEN_URL", "https://api.amazon.com/auth/o2/token")
+# Draft (unpublished) SP-API apps must add version=beta to the consent URL.
+AMAZON_DRAFT_APP = env_bool("AMAZON_DRAFT_APP")
+AMAZON_SP_API_ENDPOINTS = {
+    region: env_str(f"AMAZON_SP_API_ENDPOINT_{region}", default).rstrip("/")
+    for region, default in {
+        "NA": "https://sellingpartnerapi-na.amazon.com",
+        "EU": "https://sellingpartnerapi-eu.amazon.com",
+        "FE": "https://sellingpartnerapi-fe.amazon.com",
+    }.items()
+}
+AMAZON_SELLER_CENTRAL_URLS = {
+    region: env_str(f"AMAZON_SELLER_CENTRAL_{region}", default).rstrip("/")
+    for region, default in {
+        "NA": "https://sellercentral.amazon.com",
+        "EU": "https://sellercentral-europe.amazon.com",
+        "FE": "https://sellercentral.amazon.co.jp",
+    }.items()
+}
+EBAY_CLIENT_ID = env_str("EBAY_CLIENT_ID")
+EBAY_CLIENT_SECRET = env_str("EBAY_CLIENT_SECRET")
+EBAY_DEV_ID = env_str("EBAY_DEV_ID")
+# eBay's redirect_uri is the RuName; eBay maps it to the accept URL registered for it.
+EBAY_RU_NAME = env_str("EBAY_RU_NAME")
+EBAY_TRADING_URL = env_str("EBAY_TRADING_URL", "https://api.ebay.com/ws/api.dll")
+EBAY_API_ORIGIN = env_str("EBAY_API_ORIGIN", "https://api.ebay.com").rstrip("/")
+EBAY_AUTH_URL = env_str("EBAY_AUTH_URL", "https://auth.ebay.com/oauth2/authorize")
+EBAY_TOKEN_URL = env_str("EBAY_TOKEN_URL", "https://api.ebay.com/identity/v1/oauth2/token")
+EBAY_SCOPES = env_str(
+    "EBAY_SCOPES",
+    "https://api.ebay.com/oauth/api_scope https://api.ebay.com/oauth/api_scope/sell.inventory "
+    "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
+)
+EBAY_DELETION_VERIFICATION_TOKEN = env_str("EBAY_DELETION_VERIFICATION_TOKEN")
+ETSY_KEYSTRING = env_str("ETSY_KEYSTRING")
+ETSY_SHARED_SECRET = env_str("ETSY_SHARED_SECRET")
+ETSY_API_ORIGIN = env_str("ETSY_API_ORIGIN", "https://api.etsy.com").rstrip("/")
+ETSY_CONNECT_URL = env_str("ETSY_CONNECT_URL", "https://www.etsy.com/oauth/connect")
+ETSY_TOKEN_URL = env_str("ETSY_TOKEN_URL", "https://api.etsy.com/v3/public/oauth/token")
+ETSY_SCOPES = env_str("ETSY_SCOPES", "transactions_r transactions_w listings_r listings_w shops_r")
+MARKETPLACE_HTTP_TIMEOUT = float(env_str("MARKETPLACE_HTTP_TIMEOUT", "20"))
+# The expiring-soon banner and email come this many days before a connection's hard limit.
+ACCOUNT_EXPIRY_WARNING_DAYS = env_int("ACCOUNT_EXPIRY_WARNING_DAYS", 14)
+ACCOUNT_CHECK_INTERVAL = timedelta(hours=env_int("ACCOUNT_CHECK_INTERVAL_HOURS", 6))
+ACCOUNT_TOKEN_REFRESH_MARGIN = timedelta(minutes=env_int("ACCOUNT_TOKEN_REFRESH_MARGIN_MIN", 10))
+ACCOUNT_SWEEP_BATCH = env_int("ACCOUNT_SWEEP_BATCH", 500)
+OAUTH_STATE_MAX_AGE = env_int("OAUTH_STATE_MAX_AGE", 900)
+CELERY_BEAT_SCHEDULE["accounts-expiry-sweep"] = {
+    "task": "accounts.tasks.sweep_accounts",
+    "schedule": timedelta(minutes=5),
+}
+
+# --- Notifications (notifications app) ------------------------------------------------------
+# The ESP is EMAIL_BACKEND above, e.g. anymail.backends.postmark.EmailBackend with
+# POSTMARK_SERVER_TOKEN; Django's SMTP backend works too. Tracking: /anymail/<esp>/tracking/.
+# Per shop and category the first notification is emailed at once; what follows within this
+# window waits for one digest at its end.
+NOTIFICATION_DIGEST_WINDOW = timedelta(minutes=env_int("NOTIFICATION_DIGEST_WINDOW_MIN", 60))
+# A digest's body shows this many items; a longer list goes along in full as a CSV attachment.
+NOTIFICATION_DIGEST_ITEMS_SHOWN = env_int("NOTIFICATION_DIGEST_ITEMS_SHOWN", 10)
+# Hand-overs to the ESP before an email is marked failed; waits grow 2 s, 4 s, … up to the cap,
+# each drawn at random below its bound (full jitter).
+NOTIFICATION_SEND_MAX_ATTEMPTS = env_int("NOTIFICATION_SEND_MAX_ATTEMPTS", 8)
+NOTIFICATION_RETRY_BACKOFF_S = env_int("NOTIFICATION_RETRY_BACKOFF_S", 2)
+NOTIFICATION_RETRY_BACKOFF_MAX_S = env_int("NOTIFICATION_RETRY_BACKOFF_MAX_S", 600)
+CELERY_BEAT_SCHEDULE["notifications-flush-digests"] = {
+    "task": "notifications.tasks.flush_digests",
+    "schedule": timedelta(minutes=1),
+}
+CELERY_BEAT_SCHEDULE["notifications-requeue-stalled"] = {
+    "task": "notifications.tasks.requeue_stalled_emails",
+    "schedule": timedelta(minutes=5),
 }

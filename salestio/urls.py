@@ -5,6 +5,7 @@ from salestio import views, webhooks
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("locale", views.set_locale, name="set-locale"),
     path("auth/patch-id-token", views.bounce, name="bounce"),
     path("auth/install", views.install, name="install"),
     path("auth/callback", views.oauth_callback, name="oauth-callback"),

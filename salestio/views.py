@@ -18,6 +18,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from notifications import selectors as notification_selectors
+from notifications.banners import present
 from salestio import services, shopify_api
 from salestio.celery import app as celery_app
 from salestio.middleware import demo_enabled, public
@@ -30,7 +32,23 @@ INSTALL_STATE_MAX_AGE = 600
 
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "salestio/dashboard.html", {"shop": request.shop})  # type: ignore[attr-defined]
+    shop = request.shop  # type: ignore[attr-defined]
+    return render(request, "salestio/dashboard.html", {
+        "shop": shop,
+        "banners": [present(banner) for banner in notification_selectors.active_banners(shop=shop)],
+        "emails_on": notification_selectors.notification_settings(shop=shop).any_enabled,
+        "problems": notification_selectors.recent_problems(shop=shop),
+    })
+
+
+@require_POST
+def set_locale(request: HttpRequest) -> HttpResponse:
+    """The language of Salestio's pages and emails for this shop."""
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        return HttpResponseBadRequest("unsupported language")
+    services.set_shop_locale(shop=request.shop, locale=language)  # type: ignore[attr-defined]
+    return HttpResponseRedirect(reverse("dashboard"))
 
 
 @public

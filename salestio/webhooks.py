@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from salestio import services
+from salestio.middleware import public
 from salestio.models import Shop, WebhookEvent
 from salestio.shopify_auth import verify_webhook_hmac
 
@@ -30,6 +31,7 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+@public  # authenticated by its HMAC, not by a session token
 @csrf_exempt
 @require_POST
 def shopify_webhook(request: HttpRequest) -> HttpResponse:

@@ -15,11 +15,12 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 def _service_missing() -> dict[str, str | None]:
-    db = os.environ.get("DATABASE_URL", "")
+    has_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
+    has_redis = bool(os.environ.get("TEST_REDIS_URL"))
     return {
-        "postgres": None if db.startswith("postgres") else "PostgreSQL not reachable on 127.0.0.1:5432",
-        "redis": None if os.environ.get("TEST_REDIS_URL") else "Redis not reachable on 127.0.0.1:6379",
-        "browser": None if CHROMIUM.exists() else "Debian's chromium is not installed (/usr/bin/chromium)",
+        "postgres": None if has_postgres else "PostgreSQL not reachable on 127.0.0.1:5432",
+        "redis": None if has_redis else "Redis not reachable on 127.0.0.1:6379",
+        "browser": None if CHROMIUM.exists() else "Debian's chromium is not at /usr/bin/chromium",
     }
 
 
@@ -83,6 +84,10 @@ def sandbox(settings: Any) -> Iterator[Any]:
     )
     with SandboxServer(config) as server:
         settings.SHOPIFY_SHOP_ORIGIN = f"{server.url}/shopify/{{shop}}"
+        from accounts.demo import sandbox_settings
+
+        for name, value in sandbox_settings(server.url).items():
+            setattr(settings, name, value)
         yield server
 
 

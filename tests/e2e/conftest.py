@@ -65,3 +65,21 @@ def demo_login(page: Any, app_url: str, settings: Any) -> Callable[[Any], Any]:
         return page
 
     return login
+
+
+@pytest.fixture
+def shopify_admin(sandbox: Any, app_url: str, settings: Any) -> Callable[..., str]:
+    """The sandbox's Shopify admin framing the live app: returns the admin URL of a store.
+
+    The admin and the App Bridge stand-in are served from the sandbox's origin, which the app
+    must accept as its admin origin (CSP frame-ancestors) and load App Bridge from."""
+    sandbox.sandbox.config.app_url = app_url
+    settings.SHOPIFY_ADMIN_ORIGIN = sandbox.url
+    settings.SHOPIFY_APP_BRIDGE_URL = f"{sandbox.url}/shopify/cdn/app-bridge.js"
+
+    def admin_url(domain: str, path: str = "", origin: str | None = None) -> str:
+        handle = domain.removesuffix(".myshopify.com")
+        app = f"{origin or sandbox.url}/store/{handle}/apps/{settings.SHOPIFY_API_KEY}"
+        return f"{app}/{path}" if path else app
+
+    return admin_url

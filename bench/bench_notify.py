@@ -1,0 +1,223 @@
+"""notify() ingestion: 10,000 calls across 1,000 shops, against a bulk INSERT of the same rows.
+
+Each call does what production does: write the row, decide (suppress, email now, or hold for
+the digest), compose and render the email when one is due, and publish its send task to the
+broker (kombu's in-memory transport, so neither a worker nor Redis is needed). The floor is one
+bulk INSERT of as many notification rows into the same table in the same run.
+
+Afterwards the clock moves past every digest window and every email is sent to Django's locmem
+backend, so the emails and the items they carry are counted, not assumed. Runs in a throwaway
+database (bench_notify_<name>); BENCH_NOTIFY_CALLS / BENCH_NOTIFY_SHOPS change the size.
+"""
+
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+CALLS = int(os.environ.get("BENCH_NOTIFY_CALLS", "10000"))
+SHOPS = int(os.environ.get("BENCH_NOTIFY_SHOPS", "1000"))
+# Failures are bursty and mostly listing updates; a few shops have most of them.
+CATEGORY_WEIGHTS = {
+    "listing_update_failed": 60,
+    "order_import_failed": 20,
+    "fulfillment_failed": 15,
+    "account_expired": 3,
+    "plan_limit": 2,
+}
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salestio.settings")
+    os.environ.setdefault("DEBUG", "1")  # development fallbacks for secrets; no server runs
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    setup_test_environment(debug=False)  # locmem email backend, no query log kept
+    try:
+        with _scratch_database():
+            _run()
+    finally:
+        teardown_test_environment()
+
+
+@contextmanager
+def _scratch_database() -> Iterator[None]:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        # Its own name: pytest's test_<name> database may be in use by a test run right now.
+        connection.settings_dict["TEST"]["NAME"] = (
+            f"bench_notify_{connection.settings_dict['NAME']}"
+        )
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        yield
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def _run() -> None:
+    from django.db import connection
+
+    calls = _plan(_make_shops())
+    _publish_to_memory_broker()
+    queries = _QueryCounter()
+    with connection.execute_wrapper(queries):
+        ingest_seconds = _timed(lambda: _ingest(calls))
+    floor_seconds = _timed(lambda: _bulk_insert(calls))
+    immediate, digests = _send_everything()
+    _report(connection.vendor, ingest_seconds, floor_seconds, queries.count, immediate, digests)
+
+
+def _make_shops() -> list[Any]:
+    from notifications.models import SETTINGS_CATEGORIES, NotificationSettings
+    from salestio.models import Shop
+
+    shops = Shop.objects.bulk_create(
+        Shop(
+            domain=f"bench-{n:04}.myshopify.com",
+            name=f"Bench {n}",
+            owner_email=f"owner{n}@example.com",
+            currency="EUR",
+        )
+        for n in range(SHOPS)
+    )
+    NotificationSettings.objects.bulk_create(
+        NotificationSettings(
+            shop=shop,
+            language="de" if n % 4 == 0 else "en",
+            **{str(category): True for category in SETTINGS_CATEGORIES},
+        )
+        for n, shop in enumerate(shops)
+    )
+    return shops
+
+
+def _plan(shops: list[Any]) -> list[dict[str, Any]]:
+    """Every shop once, then the rest skewed towards a few shops; one new key per call."""
+    rng = random.Random(20261128)
+    categories, weights = list(CATEGORY_WEIGHTS), list(CATEGORY_WEIGHTS.values())
+    calls = []
+    for n in range(CALLS):
+        shop = shops[n] if n < len(shops) else shops[int(len(shops) * rng.random() ** 3)]
+        category = rng.choices(categories, weights)[0]
+        calls.append(
+            {
+                "shop": shop,
+                "category": category,
+                "key": f"{category}:{n}",
+                "context": _context(category, n),
+            }
+        )
+    return calls
+
+
+def _context(category: str, n: int) -> dict[str, Any]:
+    if category == "listing_update_failed":
+        return {"sku": f"SKU-{n:05}", "marketplace": "Amazon", "error": "Quantity rejected"}
+    if category == "plan_limit":
+        return {"usage": "4900.00", "limit": "5000.00", "currency": "EUR", "exceeded": False}
+    if category == "account_expired":
+        return {"account_name": f"Account {n}", "marketplace": "eBay", "reason": "Token expired"}
+    return {"order_id": f"302-{n:07}", "marketplace": "Etsy", "error": "Variant missing"}
+
+
+def _publish_to_memory_broker() -> None:
+    from salestio.celery import app
+
+    app.conf.update(
+        task_always_eager=False, broker_url="memory://localhost//", broker_transport_options={}
+    )
+
+
+def _ingest(calls: list[dict[str, Any]]) -> None:
+    from notifications.services import notify
+
+    for call in calls:
+        notify(**call)
+
+
+def _bulk_insert(calls: list[dict[str, Any]]) -> None:
+    """The floor: the same rows in one bulk INSERT (then removed again)."""
+    from notifications.models import Notification
+
+    rows = [
+        Notification(
+            shop=call["shop"],
+            category=call["category"],
+            key=f"floor:{call['key']}",
+            context=call["context"],
+            status=Notification.Status.SUPPRESSED,
+        )
+        for call in calls
+    ]
+    Notification.objects.bulk_create(rows, batch_size=1000)
+    Notification.objects.filter(key__startswith="floor:").delete()
+
+
+def _send_everything() -> tuple[int, int]:
+    """Send what ingestion queued, then close every digest window and send the digests."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.conf import settings
+    from django.utils import timezone
+
+    from notifications import outbox
+    from notifications.models import Email
+    from notifications.tasks import flush_digests
+    from salestio.celery import app
+
+    for email_id in Email.objects.values_list("pk", flat=True):
+        outbox.deliver(email_id=email_id)
+    immediate = Email.objects.count()
+    app.conf.update(task_always_eager=True)
+    later = timezone.now() + settings.NOTIFICATION_DIGEST_WINDOW + timedelta(minutes=1)
+    with time_machine.travel(later, tick=True):
+        while flush_digests():
+            pass
+    return immediate, Email.objects.count() - immediate
+
+
+def _report(
+    vendor: str, ingest: float, floor: float, queries: int, immediate: int, digests: int
+) -> None:
+    from django.core import mail
+
+    from notifications.models import Email, Notification
+
+    emailed = Notification.objects.filter(email__status=Email.Status.SENT).count()
+    print(f"bench_notify: {CALLS:,} notify() calls across {SHOPS:,} shops ({vendor})")
+    print(
+        f"  notify():     {ingest:7.2f} s  {CALLS / ingest:9,.0f} calls/s  "
+        f"{queries / CALLS:.1f} queries/call"
+    )
+    print(f"  bulk INSERT:  {floor:7.2f} s  {CALLS / floor:9,.0f} rows/s   (the floor)")
+    print(f"  ratio:        {ingest / floor:7.1f}x the floor")
+    print(
+        f"  emails:       {len(mail.outbox):,} sent ({immediate:,} at once, {digests:,} digests) "
+        f"for {CALLS:,} notifications; {emailed:,} notifications are in a sent email"
+    )
+
+
+class _QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def _timed(work: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started

@@ -1,0 +1,42 @@
+"""URLs that leave the app: pages inside the Shopify admin, and signed unsubscribe links."""
+
+from django.conf import settings
+from django.core.signing import Signer
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+
+from salestio.models import Shop
+
+UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+
+
+def admin_app_url(shop: Shop, path: str) -> str:
+    """A page of ours as the merchant opens it: inside the Shopify admin, not bare."""
+    admin = settings.SHOPIFY_ADMIN_ORIGIN
+    return f"{admin}/store/{shop.store_handle}/apps/{settings.SHOPIFY_API_KEY}{path}"
+
+
+def is_app_path(path: object) -> bool:
+    """A path on our own app ("/orders/12/"): no scheme, no other host ("//evil")."""
+    return isinstance(path, str) and path.startswith("/") and not path.startswith("//")
+
+
+def unsubscribe_signature(shop_id: int, category: str) -> str:
+    return Signer(salt=UNSUBSCRIBE_SALT).signature(f"{shop_id}:{category}")
+
+
+def unsubscribe_signature_valid(shop_id: int, category: str, signature: str) -> bool:
+    return constant_time_compare(unsubscribe_signature(shop_id, category), signature)
+
+
+def unsubscribe_url(shop: Shop, category: str) -> str:
+    """Absolute and outside the admin: mail clients POST to it without a session (RFC 8058)."""
+    path = reverse(
+        "notifications:unsubscribe",
+        kwargs={
+            "shop_id": shop.pk,
+            "category": category,
+            "signature": unsubscribe_signature(shop.pk, category),
+        },
+    )
+    return f"{settings.SHOPIFY_APP_URL}{path}"

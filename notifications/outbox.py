@@ -1,0 +1,277 @@
+"""The email outbox. A notification row exists before anything else happens; then, per shop and
+category, the first one claims the digest window and is emailed at once, and later ones wait
+for one digest at the window's end. Emails are claimed, sent and recorded by `send_email`.
+
+Every claim is a conditional UPDATE whose row count says who won (healthchecks' Flip claim), so
+concurrent notify() calls, duplicate tasks and overlapping beat runs never send twice.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from notifications import emails, selectors, transport
+from notifications.models import (
+    Category,
+    DeliveryAttempt,
+    DigestWindow,
+    Email,
+    Notification,
+    NotificationSettings,
+)
+from salestio.models import Shop
+
+log = logging.getLogger(__name__)
+
+# A claim older than this is a worker that died mid-send (task time limit is 150 s).
+SENDING_STALE_AFTER = timedelta(minutes=10)
+# An unsent email whose task has not run for this long is enqueued again.
+STALLED_AFTER = timedelta(minutes=10)
+ERROR_MAX_CHARS = 4000
+
+
+def route(notification: Notification) -> None:
+    """A new notification: suppress it, email it now, or hold it for the digest (the instance
+    is updated to match its row)."""
+    shop, category = notification.shop, notification.category
+    prefs = selectors.notification_settings(shop=shop)
+    reason = selectors.suppression_reason(prefs, category)
+    if reason:
+        _suppress(Notification.objects.filter(pk=notification.pk), reason)
+        notification.status, notification.suppressed_reason = Notification.Status.SUPPRESSED, reason
+    elif category == Category.TEST or claim_window(shop=shop, category=category):
+        # The merchant pressed "Send test email" and waits for it: never held for a digest.
+        notification.email = _compose(prefs, category)
+        if notification.email is not None:
+            notification.status = Notification.Status.QUEUED
+    else:
+        schedule_digest(shop=shop, category=category)
+
+
+def _suppress(rows: QuerySet[Notification], reason: str) -> int:
+    return rows.update(status=Notification.Status.SUPPRESSED, suppressed_reason=reason)
+
+
+def claim_window(*, shop: Shop, category: str) -> bool:
+    """True for exactly one caller per window: no email of this category went out within it."""
+    now = timezone.now()
+    DigestWindow.objects.bulk_create(
+        [DigestWindow(shop=shop, category=category)], ignore_conflicts=True
+    )
+    quiet_since = now - settings.NOTIFICATION_DIGEST_WINDOW
+    claimed = (
+        DigestWindow.objects.filter(shop=shop, category=category)
+        .filter(Q(last_email_at__isnull=True) | Q(last_email_at__lte=quiet_since))
+        .update(last_email_at=now, digest_due_at=None)
+    )
+    return claimed == 1
+
+
+def schedule_digest(*, shop: Shop, category: str) -> None:
+    DigestWindow.objects.filter(shop=shop, category=category, digest_due_at__isnull=True).update(
+        digest_due_at=F("last_email_at") + settings.NOTIFICATION_DIGEST_WINDOW
+    )
+
+
+def _pending(shop: Shop, category: str) -> QuerySet[Notification]:
+    return Notification.objects.filter(
+        shop=shop, category=category, status=Notification.Status.PENDING
+    )
+
+
+def compose_digest(*, shop: Shop, category: str) -> Email | None:
+    """The digest: settings may have changed since its items arrived (unsubscribed, bounced)."""
+    with transaction.atomic():
+        prefs = selectors.notification_settings(shop=shop)
+        if reason := selectors.suppression_reason(prefs, category):
+            _suppress(_pending(shop, category), reason)
+            return None
+        return _compose(prefs, category)
+
+
+def _compose(prefs: NotificationSettings, category: str) -> Email | None:
+    """Put every held notification of (shop, category) into one new email and enqueue it."""
+    shop = prefs.shop
+    with transaction.atomic():
+        # Locked in pk order so two composers never deadlock; the second finds nothing left.
+        pending = _pending(shop, category).order_by("pk").select_for_update()
+        ids = list(pending.values_list("pk", flat=True))
+        if not ids:
+            return None
+        email = Email.objects.create(
+            shop=shop,
+            category=category,
+            recipient=prefs.address,
+            language=prefs.language,
+            next_attempt_at=timezone.now(),
+        )
+        Notification.objects.filter(pk__in=ids).update(
+            status=Notification.Status.QUEUED, email=email
+        )
+        _render(email, count=len(ids))
+        transaction.on_commit(partial(_enqueue_send, email.pk))
+    log.info(
+        "email %s composed with %d item(s) for %s",
+        email.pk,
+        len(ids),
+        category,
+        extra={"shop": shop.domain},
+    )
+    return email
+
+
+def _render(email: Email, *, count: int) -> None:
+    shown = email.notifications.select_related("shop").order_by("created_at", "pk")
+    ctx = emails.email_context(
+        email, list(shown[: settings.NOTIFICATION_DIGEST_ITEMS_SHOWN]), count
+    )
+    rendered = emails.render(email.category, ctx, language=email.language)
+    email.subject, email.text, email.html = rendered.subject, rendered.text, rendered.html
+    email.headers = emails.headers_for(email)
+    email.save(update_fields=["subject", "text", "html", "headers"])
+
+
+def _enqueue_send(email_id: int) -> None:
+    from notifications.tasks import send_email
+
+    send_email.delay(email_id)
+
+
+def due_digest_windows(*, limit: int) -> list[int]:
+    due = DigestWindow.objects.filter(digest_due_at__lte=timezone.now()).order_by("digest_due_at")
+    return list(due.values_list("pk", flat=True)[:limit])
+
+
+def flush_digest(*, window_id: int) -> Email | None:
+    """The window ended: one digest with everything held in it (if it is still due)."""
+    now = timezone.now()
+    with transaction.atomic():
+        window = DigestWindow.objects.select_related("shop").filter(pk=window_id).first()
+        claimed = DigestWindow.objects.filter(pk=window_id, digest_due_at__lte=now).update(
+            digest_due_at=None
+        )
+        if window is None or not claimed:
+            return None
+        email = compose_digest(shop=window.shop, category=window.category)
+        if email is not None:
+            DigestWindow.objects.filter(pk=window_id).update(last_email_at=now)
+    return email
+
+
+def deliver(*, email_id: int) -> int | None:
+    """One attempt at sending; returns the seconds to wait before the next one, if any."""
+    attempt = _claim_attempt(email_id)
+    if attempt is None:
+        return None
+    email = attempt.email
+    try:
+        esp_message_id = transport.send(emails.build_message(email))
+    except transport.TransportError as exc:
+        return _record_failure(email, attempt, exc)
+    _record_sent(email, attempt, esp_message_id)
+    return None
+
+
+@transaction.atomic  # the claim and its attempt row commit together, before the send
+def _claim_attempt(email_id: int) -> DeliveryAttempt | None:
+    now = timezone.now()
+    sendable = Q(status__in=[Email.Status.QUEUED, Email.Status.RETRYING]) | Q(
+        status=Email.Status.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER
+    )
+    claimed = Email.objects.filter(sendable, pk=email_id).update(
+        status=Email.Status.SENDING,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        next_attempt_at=now + SENDING_STALE_AFTER,
+    )
+    if not claimed:
+        return None
+    email = Email.objects.select_related("shop").get(pk=email_id)
+    return DeliveryAttempt.objects.create(email=email, number=email.attempts, started_at=now)
+
+
+def _finish(attempt: DeliveryAttempt, outcome: str, error: str = "") -> None:
+    attempt.outcome, attempt.error, attempt.finished_at = outcome, error, timezone.now()
+    attempt.save(update_fields=["outcome", "error", "finished_at"])
+
+
+@transaction.atomic
+def _record_sent(email: Email, attempt: DeliveryAttempt, esp_message_id: str) -> None:
+    _finish(attempt, DeliveryAttempt.Outcome.SENT)
+    Email.objects.filter(pk=email.pk).update(
+        status=Email.Status.SENT,
+        esp_message_id=esp_message_id,
+        sent_at=timezone.now(),
+        next_attempt_at=None,
+        last_error="",
+    )
+    log.info(
+        "email %s sent to %s (attempt %d, esp id %r)",
+        email.pk,
+        email.recipient,
+        email.attempts,
+        esp_message_id,
+        extra={"shop": email.shop.domain},
+    )
+
+
+@transaction.atomic
+def _record_failure(
+    email: Email, attempt: DeliveryAttempt, exc: transport.TransportError
+) -> int | None:
+    error = str(exc)[:ERROR_MAX_CHARS]
+    if exc.permanent or email.attempts >= settings.NOTIFICATION_SEND_MAX_ATTEMPTS:
+        _finish(attempt, DeliveryAttempt.Outcome.FAILED, error)
+        Email.objects.filter(pk=email.pk).update(
+            status=Email.Status.FAILED, last_error=error, next_attempt_at=None
+        )
+        log.error(
+            "email %s failed for good after %d attempt(s): %s",
+            email.pk,
+            email.attempts,
+            error,
+            extra={"shop": email.shop.domain},
+        )
+        return None
+    delay = retry_delay(email.attempts)
+    _finish(attempt, DeliveryAttempt.Outcome.RETRY, error)
+    Email.objects.filter(pk=email.pk).update(
+        status=Email.Status.RETRYING,
+        last_error=error,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+    )
+    log.warning(
+        "email %s attempt %d failed, retrying in %ds: %s",
+        email.pk,
+        email.attempts,
+        delay,
+        error,
+        extra={"shop": email.shop.domain},
+    )
+    return delay
+
+
+def retry_delay(attempts: int) -> int:
+    """Exponential backoff, full jitter: a recovering ESP is not hit by every shop at once."""
+    return get_exponential_backoff_interval(
+        factor=settings.NOTIFICATION_RETRY_BACKOFF_S,
+        retries=attempts - 1,
+        maximum=settings.NOTIFICATION_RETRY_BACKOFF_MAX_S,
+        full_jitter=True,
+    )
+
+
+def stalled_email_ids(*, limit: int) -> list[int]:
+    """Unsent emails whose task was lost (broker restart, worker killed): send them again."""
+    cutoff: datetime = timezone.now() - STALLED_AFTER
+    stalled = Email.objects.filter(
+        status__in=[Email.Status.QUEUED, Email.Status.SENDING, Email.Status.RETRYING],
+        next_attempt_at__lt=cutoff,
+    ).order_by("next_attempt_at")
+    return list(stalled.values_list("pk", flat=True)[:limit])

@@ -1,0 +1,67 @@
+"""`manage.py seed_demo`: the demo shop, then whatever each app seeds for it. Safe to run again.
+
+The apps' seeders are optional modules: notifications.demo (banners, one email per category)
+and accounts.demo (marketplace accounts connected through the sandbox, one of them expired).
+"""
+
+import importlib
+import importlib.util
+import os
+from collections.abc import Callable
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from salestio.models import Shop
+
+DEMO_SHOP = "demo-shop.myshopify.com"
+DEMO_DETAILS = {
+    "name": "Demo Shop",
+    "owner_email": "owner@demo-shop.example",
+    "currency": "EUR",
+    # A dummy offline token without expiry: the demo never exchanges a session token for it.
+    "access_token": "shpat_demo_offline_token",
+    "access_token_expires_at": None,
+    "refresh_token": "",
+    "uninstalled_at": None,
+}
+
+
+def sandbox_url() -> str:
+    return f"http://127.0.0.1:{os.environ.get('DEMO_SANDBOX_PORT', '8001')}"
+
+
+def seed_shop() -> Shop:
+    with transaction.atomic():
+        shop, _ = Shop.objects.update_or_create(domain=DEMO_SHOP, defaults=DEMO_DETAILS)
+    return shop
+
+
+def app_seeders(sandbox: str) -> dict[str, Callable[[Any, Shop], object]]:
+    """Module → how to call its seed(); run in this order."""
+    return {
+        "notifications.demo": lambda module, shop: module.seed(shop),
+        "accounts.demo": lambda module, shop: module.seed(shop, sandbox),
+    }
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo shop and every app's demo data."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--sandbox-url",
+            default=sandbox_url(),
+            help="where `python -m sandbox` answers (default: %(default)s)",
+        )
+
+    def handle(self, *args: object, **options: Any) -> None:
+        shop = seed_shop()
+        self.stdout.write(f"demo shop: {shop.domain}")
+        for module_name, seed in app_seeders(options["sandbox_url"]).items():
+            if importlib.util.find_spec(module_name) is None:
+                self.stdout.write(f"{module_name}: not in this build, nothing to seed")
+                continue
+            seed(importlib.import_module(module_name), shop)
+            self.stdout.write(f"{module_name}: seeded")

@@ -1,0 +1,193 @@
+"""Banners: one active per (shop, kind, subject), shown on the dashboard while the condition
+holds, with the seed's texts in English and German and their action buttons."""
+
+import re
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from notifications import selectors, services
+from notifications.banners import TEXTS
+from notifications.models import Banner, BannerKind
+from tests.notifications.mime import html_text
+
+EXPIRED = {
+    "account_name": "My Amazon account",
+    "marketplace": "Amazon",
+    "action_url": "/accounts/7/edit/",
+}
+
+
+def dashboard_banners(client: Any) -> list[tuple[str, str, list[str]]]:
+    """(tone, text, links) of each banner on the dashboard."""
+    page = client.get(reverse("dashboard")).content.decode()
+    found = re.findall(
+        r'<s-banner tone="(\w+)"[^>]*data-banner-tone[^>]*>(.*?)</s-banner>', page, flags=re.DOTALL
+    )
+    return [(tone, *html_text(inner)) for tone, inner in found]
+
+
+def test_raising_twice_keeps_one_banner_with_the_latest_context(shop: Any) -> None:
+    first = services.raise_banner(
+        shop=shop, kind=BannerKind.ACCOUNT_EXPIRED, subject="account:7", context=EXPIRED
+    )
+    again = services.raise_banner(
+        shop=shop,
+        kind=BannerKind.ACCOUNT_EXPIRED,
+        subject="account:7",
+        context={**EXPIRED, "account_name": "Renamed"},
+    )
+    assert first.pk == again.pk and Banner.objects.count() == 1
+    assert Banner.objects.get().context["account_name"] == "Renamed"
+
+
+def test_resolving_removes_it_from_the_dashboard_and_keeps_it_in_history(
+    shop: Any, shop_client: Any
+) -> None:
+    services.raise_banner(
+        shop=shop, kind=BannerKind.ACCOUNT_EXPIRED, subject="account:7", context=EXPIRED
+    )
+    client = shop_client(shop)
+    assert len(dashboard_banners(client)) == 1
+    assert services.resolve_banner(shop=shop, kind=BannerKind.ACCOUNT_EXPIRED, subject="account:7")
+    assert dashboard_banners(client) == []
+    assert Banner.objects.get().resolved_at is not None
+
+
+def test_a_condition_returning_raises_a_new_banner(shop: Any) -> None:
+    for _ in range(2):
+        services.raise_banner(shop=shop, kind=BannerKind.PLAN_LIMIT_NEAR)
+        services.resolve_banner(shop=shop, kind=BannerKind.PLAN_LIMIT_NEAR)
+    services.raise_banner(shop=shop, kind=BannerKind.PLAN_LIMIT_NEAR)
+    assert Banner.objects.count() == 3 and selectors.active_banners(shop=shop).count() == 1
+
+
+def test_resolving_what_is_not_raised_is_harmless(shop: Any) -> None:
+    assert services.resolve_banner(shop=shop, kind=BannerKind.PLAN_LIMIT_EXCEEDED) is False
+
+
+def test_one_shops_banner_is_not_on_another_shops_dashboard(
+    make_shop: Any, shop_client: Any
+) -> None:
+    shop_a, shop_b = make_shop("shop-a.myshopify.com"), make_shop("shop-b.myshopify.com")
+    services.raise_banner(shop=shop_a, kind=BannerKind.PLAN_LIMIT_EXCEEDED)
+    assert dashboard_banners(shop_client(shop_b)) == []
+
+
+DASHBOARD = {
+    "en": [
+        (
+            BannerKind.ACCOUNT_EXPIRED,
+            EXPIRED,
+            "critical",
+            "Account 'My Amazon account' has expired. Reconnect your Amazon account to ensure "
+            "product and order sync.",
+            "Confirm connection",
+            "/accounts/7/edit/",
+        ),
+        (
+            BannerKind.ACCOUNT_EXPIRING,
+            {**EXPIRED, "expires_on": "2026-12-24"},
+            "warning",
+            "Account 'My Amazon account' expires on Dec. 24, 2026.",
+            "Confirm connection",
+            "/accounts/7/edit/",
+        ),
+        (
+            BannerKind.PLAN_LIMIT_NEAR,
+            {"action_url": "/billing/"},
+            "warning",
+            "You have almost reached the subscription limit. Once the limit is reached, order "
+            "import and product sync will be paused. Please consider changing your subscription "
+            "plan under Salestio > Dashboard or via this link.",
+            "Change plan",
+            "/billing/",
+        ),
+        (
+            BannerKind.PLAN_LIMIT_EXCEEDED,
+            {"action_url": "/billing/"},
+            "critical",
+            "Order export was stopped because the subscription limit was exceeded.",
+            "Change plan",
+            "/billing/",
+        ),
+    ],
+    "de": [
+        (
+            BannerKind.ACCOUNT_EXPIRED,
+            EXPIRED,
+            "critical",
+            "Konto 'My Amazon account' ist abgelaufen. Verbinden Sie Ihr Amazon-Konto erneut, um "
+            "die Produkt- und Auftragssynchronisierung sicherzustellen.",
+            "Verbindung bestätigen",
+            "/accounts/7/edit/",
+        ),
+        (
+            BannerKind.ACCOUNT_EXPIRING,
+            {**EXPIRED, "expires_on": "2026-12-24"},
+            "warning",
+            "Konto 'My Amazon account' läuft am 24. Dezember 2026 ab.",
+            "Verbindung bestätigen",
+            "/accounts/7/edit/",
+        ),
+        (
+            BannerKind.PLAN_LIMIT_NEAR,
+            {"action_url": "/billing/"},
+            "warning",
+            "Sie haben fast das Abonnementlimit erreicht. Sobald das Limit erreicht ist, werden "
+            "der Bestellimport und die Produktsynchronisierung unterbrochen. Bitte erwägen Sie, "
+            "Ihren Abonnementplan unter Salestio > Dashboard oder über diesen Link zu ändern.",
+            "Plan ändern",
+            "/billing/",
+        ),
+        (
+            BannerKind.PLAN_LIMIT_EXCEEDED,
+            {"action_url": "/billing/"},
+            "critical",
+            "Der Bestellungs-Export wurde aufgrund überschrittener Abonnementlimits gestoppt.",
+            "Plan ändern",
+            "/billing/",
+        ),
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("case", range(4))
+def test_the_dashboard_shows_each_banner_in_the_seeds_words(
+    make_shop: Any, shop_client: Any, language: str, case: int
+) -> None:
+    kind, context, tone, sentence, button, target = DASHBOARD[language][case]
+    shop = make_shop(locale=language)
+    services.raise_banner(shop=shop, kind=kind, subject="s", context=context)
+    [(shown_tone, text, links)] = dashboard_banners(shop_client(shop))
+    assert shown_tone == tone
+    assert sentence in text and button in text
+    assert links[-1] == target
+
+
+def test_the_account_name_is_text_not_markup(shop: Any, shop_client: Any) -> None:
+    services.raise_banner(
+        shop=shop,
+        kind=BannerKind.ACCOUNT_EXPIRED,
+        context={**EXPIRED, "account_name": "<img src=x onerror=alert(1)>"},
+    )
+    page = shop_client(shop).get(reverse("dashboard")).content.decode()
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_an_action_url_that_leaves_the_app_is_replaced_by_the_default(
+    shop: Any, shop_client: Any
+) -> None:
+    services.raise_banner(
+        shop=shop,
+        kind=BannerKind.PLAN_LIMIT_EXCEEDED,
+        context={"action_url": "javascript:alert(1)"},
+    )
+    [(_, _, links)] = dashboard_banners(shop_client(shop))
+    assert links == [reverse("billing:plans")]
+
+
+def test_every_banner_kind_has_its_text() -> None:
+    assert set(TEXTS) == set(BannerKind.values)

@@ -1,0 +1,182 @@
+"""No flooding: per shop and category the first notification is emailed at once, the rest of the
+window waits for one digest that lists every item."""
+
+import csv
+import io
+from datetime import timedelta
+from email import message_from_bytes
+from email.policy import default
+from typing import Any
+
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import Category, Email, Notification
+from notifications.tasks import flush_digests
+from tests.notifications.conftest import CONTEXTS
+from tests.notifications.mime import html_text
+
+LISTING = Category.LISTING_UPDATE_FAILED
+
+
+def fail_listings(shop: Any, skus: list[str]) -> None:
+    for sku in skus:
+        services.notify(
+            shop=shop,
+            category=LISTING,
+            key=f"listing:{sku}",
+            context={**CONTEXTS[LISTING], "sku": sku},
+        )
+
+
+def end_window(time_machine: Any, settings: Any, capture: Any) -> None:
+    time_machine.move_to(
+        timezone.now() + settings.NOTIFICATION_DIGEST_WINDOW + timedelta(minutes=1)
+    )
+    with capture(execute=True):
+        flush_digests()
+
+
+def skus_in(message: Any) -> set[str]:
+    """Every SKU a received email names: its text part and its CSV attachment, read from MIME."""
+    parsed = message_from_bytes(message.message().as_bytes(), policy=default)
+    body = parsed.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    found = {word for word in text.split() if word.startswith("SKU-")}
+    for attachment in parsed.iter_attachments():
+        rows = csv.DictReader(io.StringIO(attachment.get_content()))
+        found |= {row["sku"] for row in rows}
+    return found
+
+
+def test_a_burst_of_500_failures_makes_at_most_two_emails_naming_all_500(
+    shop: Any,
+    enable: Any,
+    time_machine: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    enable(shop)
+    skus = [f"SKU-{n:03}" for n in range(500)]
+    with django_capture_on_commit_callbacks(execute=True):
+        fail_listings(shop, skus)
+    assert len(mail.outbox) == 1  # the first one went out at once
+    end_window(time_machine, settings, django_capture_on_commit_callbacks)
+
+    assert len(mail.outbox) <= 2
+    named = set().union(*(skus_in(message) for message in mail.outbox))
+    assert named == set(skus)
+    assert Notification.objects.filter(status=Notification.Status.QUEUED).count() == 500
+
+
+def test_a_long_digest_shows_the_first_items_the_count_and_a_link_to_the_filtered_page(
+    shop: Any,
+    enable: Any,
+    time_machine: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+    shop_client: Any,
+) -> None:
+    enable(shop)
+    settings.NOTIFICATION_DIGEST_ITEMS_SHOWN = 3
+    with django_capture_on_commit_callbacks(execute=True):
+        fail_listings(shop, [f"SKU-{n}" for n in range(9)])
+    end_window(time_machine, settings, django_capture_on_commit_callbacks)
+
+    digest = Email.objects.order_by("pk").last()
+    assert digest is not None
+    text, links = html_text(digest.html)
+    assert digest.subject == "Update Error for 8 products"
+    assert "SKU SKU-1 (Etsy)" in text and "SKU SKU-3 (Etsy)" in text and "SKU-4" not in text
+    assert "…and 5 more. The attached CSV file lists all 8 items." in text
+    filtered = f"{reverse('notifications:history')}?email={digest.pk}"
+    assert any(link.endswith(filtered) for link in links)
+    page = shop_client(shop).get(filtered).content.decode()
+    assert page.count("<tr data-notification=") == 8
+
+
+def test_a_short_digest_lists_every_item_without_an_attachment(
+    shop: Any,
+    enable: Any,
+    time_machine: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    enable(shop)
+    with django_capture_on_commit_callbacks(execute=True):
+        fail_listings(shop, ["SKU-A", "SKU-B", "SKU-C"])
+    end_window(time_machine, settings, django_capture_on_commit_callbacks)
+    digest = mail.outbox[-1]
+    assert skus_in(digest) == {"SKU-B", "SKU-C"} and digest.attachments == []
+
+
+def test_a_second_flush_sends_no_second_digest(
+    shop: Any,
+    enable: Any,
+    time_machine: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    enable(shop)
+    with django_capture_on_commit_callbacks(execute=True):
+        fail_listings(shop, ["SKU-A", "SKU-B"])
+    end_window(time_machine, settings, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert flush_digests() == 0
+    assert len(mail.outbox) == 2
+
+
+def test_after_a_quiet_window_the_next_failure_goes_out_at_once(
+    shop: Any,
+    enable: Any,
+    time_machine: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    enable(shop)
+    with django_capture_on_commit_callbacks(execute=True):
+        fail_listings(shop, ["SKU-A"])
+    time_machine.move_to(
+        timezone.now() + settings.NOTIFICATION_DIGEST_WINDOW + timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        fail_listings(shop, ["SKU-B"])
+    assert [skus_in(message) for message in mail.outbox] == [{"SKU-A"}, {"SKU-B"}]
+
+
+def test_categories_and_shops_have_windows_of_their_own(
+    make_shop: Any, enable: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    shop_a, shop_b = make_shop("shop-a.myshopify.com"), make_shop("shop-b.myshopify.com")
+    enable(shop_a)
+    enable(shop_b)
+    with django_capture_on_commit_callbacks(execute=True):
+        fail_listings(shop_a, ["SKU-A"])
+        fail_listings(shop_b, ["SKU-A"])
+        services.notify(
+            shop=shop_a,
+            category=Category.ORDER_IMPORT_FAILED,
+            key="order:1",
+            context=CONTEXTS[Category.ORDER_IMPORT_FAILED],
+        )
+    assert len(mail.outbox) == 3
+
+
+def test_a_category_switched_off_during_the_window_suppresses_its_digest(
+    shop: Any,
+    enable: Any,
+    time_machine: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    enable(shop)
+    with django_capture_on_commit_callbacks(execute=True):
+        fail_listings(shop, ["SKU-A", "SKU-B"])
+    services.unsubscribe(shop=shop, category=LISTING)
+    end_window(time_machine, settings, django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 1
+    held = Notification.objects.get(key="listing:SKU-B")
+    assert held.suppressed_reason == Notification.Suppression.CATEGORY_OFF

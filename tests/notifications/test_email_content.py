@@ -1,0 +1,158 @@
+"""Each category's email in both languages, sent for real over SMTP to a local aiosmtpd server
+and read back from the received MIME: subject, text part, HTML part and headers."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from notifications import services
+from notifications.models import Category, Email
+from tests.notifications.conftest import CONTEXTS, Inbox, Received
+from tests.notifications.mime import flat, html_text
+
+ADMIN_APP = "https://admin.shopify.com/store/shop-a/apps/test-api-key"
+# (subject, a phrase of the body) per category and language, for the contexts in conftest.
+WORDING = {
+    Category.ORDER_IMPORT_FAILED: {
+        "en": (
+            "Order 302-1234567-7654321 from Amazon could not be imported into Shopify",
+            "Error:",
+        ),
+        "de": (
+            "Bestellung 302-1234567-7654321 von Amazon konnte nicht in Shopify importiert werden",
+            "Fehler:",
+        ),
+    },
+    Category.FULFILLMENT_FAILED: {
+        "en": ("Fulfillment status of order 12-34567-89012 could not be sent to eBay", "Error:"),
+        "de": (
+            "Fulfillment-Status der Bestellung 12-34567-89012 konnte nicht an eBay gesendet werden",
+            "Fehler:",
+        ),
+    },
+    Category.LISTING_UPDATE_FAILED: {
+        "en": ("Update Error for SKU MUG-BLUE-M on Etsy", "run the Update action manually"),
+        "de": ("Update-Fehler für SKU MUG-BLUE-M auf Etsy", "Aktualisierungsaktion manuell"),
+    },
+    Category.ACCOUNT_EXPIRED: {
+        "en": ("Your Amazon account 'My Amazon account' has expired", "Reconnect the account"),
+        "de": ("Ihr Amazon-Konto 'My Amazon account' ist abgelaufen", "Konto erneut verbinden"),
+    },
+    Category.PLAN_LIMIT: {
+        "en": (
+            "Order import was stopped: the subscription limit was exceeded",
+            "GMV this billing period: 5120.00 EUR of 5000.00 EUR",
+        ),
+        "de": (
+            "Der Bestellimport wurde gestoppt: Das Abonnementlimit wurde überschritten",
+            "GMV in diesem Abrechnungszeitraum: 5120.00 EUR von 5000.00 EUR",
+        ),
+    },
+}
+# What the seed says each email carries, and the page its link must open inside the admin.
+CONTENT = {
+    Category.ORDER_IMPORT_FAILED: (
+        ("302-1234567-7654321", "No Shopify variant has the SKU 'MUG-RED-L'"),
+        "/orders/41/",
+    ),
+    Category.FULFILLMENT_FAILED: (
+        ("12-34567-89012", "Tracking number not valid for carrier DHL"),
+        "/orders/?q=12-34567-89012",
+    ),
+    Category.LISTING_UPDATE_FAILED: (
+        ("MUG-BLUE-M", "Quantity must be 999 or less"),
+        "/listings/?q=MUG-BLUE-M",
+    ),
+    Category.ACCOUNT_EXPIRED: (("My Amazon account", "Amazon"), "/accounts/7/edit/"),
+    Category.PLAN_LIMIT: (("5120.00", "5000.00"), "/billing/"),
+}
+
+
+def send_one(shop: Any, category: Category, capture: Callable[..., Any], smtp: Inbox) -> Received:
+    with capture(execute=True):
+        services.notify(
+            shop=shop,
+            category=category,
+            key=f"{category}:1",
+            context=CONTEXTS[category],
+        )
+    assert len(smtp.received) == 1, Email.objects.values_list("status", "last_error")
+    return smtp.received[0]
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("category", list(CONTENT))
+def test_each_category_email_carries_what_the_seed_names(
+    shop: Any,
+    enable: Any,
+    smtp: Inbox,
+    django_capture_on_commit_callbacks: Any,
+    category: Category,
+    language: str,
+) -> None:
+    enable(shop, language=language)
+    received = send_one(shop, category, django_capture_on_commit_callbacks, smtp)
+    subject, phrase = WORDING[category][language]
+    facts, page = CONTENT[category]
+    text = flat(received.part("text/plain"))
+    html, links = html_text(received.part("text/html"))
+
+    assert received.subject == subject
+    for fact in facts:
+        assert fact in text and fact in html
+    assert phrase in text and phrase in html
+    assert f"{ADMIN_APP}{page}" in text and f"{ADMIN_APP}{page}" in links
+
+
+@pytest.mark.parametrize("category", list(CONTENT))
+def test_each_email_has_its_addresses_and_one_click_unsubscribe_headers(
+    shop: Any,
+    enable: Any,
+    smtp: Inbox,
+    django_capture_on_commit_callbacks: Any,
+    category: Category,
+) -> None:
+    enable(shop)
+    received = send_one(shop, category, django_capture_on_commit_callbacks, smtp)
+    email = Email.objects.get()
+    header = received.header
+    list_unsubscribe = header("List-Unsubscribe") or ""
+
+    assert received.rcpt_tos == ["owner@shop-a.myshopify.com"] == [header("To")]
+    assert header("From") == settings.DEFAULT_FROM_EMAIL
+    assert header("Message-ID") == email.headers["Message-ID"]
+    unsubscribe = f"{settings.SHOPIFY_APP_URL}/unsubscribe/{shop.pk}/{category}/"
+    assert list_unsubscribe.startswith(f"<{unsubscribe}") and list_unsubscribe.endswith("/>")
+    assert header("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
+    assert list_unsubscribe.strip("<>") in html_text(received.part("text/html"))[1]
+
+
+def test_the_stored_email_is_the_one_received(
+    shop: Any, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
+) -> None:
+    enable(shop)
+    received = send_one(
+        shop, Category.LISTING_UPDATE_FAILED, django_capture_on_commit_callbacks, smtp
+    )
+    email = Email.objects.get()
+    assert email.status == Email.Status.SENT
+    assert received.subject == email.subject
+    assert flat(received.part("text/plain")) == flat(email.text)
+    # SMTP carries CRLF line ends; the lines themselves must be the stored ones.
+    assert received.part("text/html").strip().splitlines() == email.html.strip().splitlines()
+
+
+def test_test_email_lists_the_enabled_categories_and_has_no_unsubscribe(
+    shop: Any, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
+) -> None:
+    enable(shop, Category.ORDER_IMPORT_FAILED, email="ops@example.com", use_shop_email=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_test_email(shop=shop)
+    [received] = smtp.received
+    assert received.rcpt_tos == ["ops@example.com"]
+    assert received.subject == "Test email from Salestio for Shop-A"
+    assert "Failed order import" in flat(received.part("text/plain"))
+    assert "Failed product updates" not in flat(received.part("text/plain"))
+    assert received.header("List-Unsubscribe") is None

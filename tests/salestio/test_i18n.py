@@ -1,0 +1,114 @@
+"""The UI ships in English and German; the shop's admin locale picks one.
+
+locale/de/LC_MESSAGES/django.po holds the German of the core pages (templates/, salestio/) and of
+the orders, listings and billing pages; the other apps keep their own catalogues.
+"""
+
+import ast
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import polib
+import pytest
+from django.conf import settings as django_settings
+from django.utils.translation.template import templatize
+
+from salestio import compile_messages
+from salestio.models import Shop
+
+ROOT = Path(django_settings.BASE_DIR)
+CATALOGUE = ROOT / "locale" / "de" / "LC_MESSAGES" / "django.po"
+TRANSLATED_HERE = ["templates", "salestio", "orders", "listings", "billing"]
+GETTEXT_NAMES = {"_", "gettext", "gettext_lazy"}
+TEMPLATE_MSGID = re.compile(r"gettext\((u'(?:[^'\\]|\\.)*')\)")
+GERMAN_NAV = ["Dashboard", "Konten", "Bestellungen", "Angebote", "Pläne", "Einstellungen"]
+ENGLISH_NAV = ["Dashboard", "Accounts", "Orders", "Listings", "Plans", "Settings"]
+
+
+@pytest.fixture(autouse=True)
+def compiled(settings: Any) -> None:
+    """`make messages` compiles the catalogues; a bare pytest run may not have done it yet."""
+    compile_messages.main()
+    # Assigning LOCALE_PATHS makes Django drop the translations it has already loaded.
+    settings.LOCALE_PATHS = list(settings.LOCALE_PATHS)
+
+
+def nav_labels(html: str) -> list[str]:
+    nav = re.search(r'<nav class="app-nav".*?</nav>', html, re.S)
+    assert nav, html
+    return re.findall(r"<a [^>]*>([^<]+)</a>", nav.group(0))
+
+
+def test_a_german_shop_sees_the_german_navigation(
+    make_shop: Callable[..., Shop], shop_client: Callable[[Shop], Any]
+) -> None:
+    response = shop_client(make_shop(locale="de")).get("/")
+    assert nav_labels(response.content.decode()) == GERMAN_NAV
+    assert '<html lang="de">' in response.content.decode()
+
+
+def test_an_english_shop_sees_the_english_navigation(
+    shop: Shop, shop_client: Callable[[Shop], Any]
+) -> None:
+    assert nav_labels(shop_client(shop).get("/").content.decode()) == ENGLISH_NAV
+
+
+def test_the_admins_locale_parameter_switches_the_shop_to_german(
+    shop: Shop, shop_client: Callable[[Shop], Any]
+) -> None:
+    response = shop_client(shop).get("/", {"locale": "de-DE"})
+    assert nav_labels(response.content.decode()) == GERMAN_NAV
+    shop.refresh_from_db()
+    assert shop.locale == "de"
+
+
+@pytest.mark.parametrize(
+    ("path", "german"),
+    [
+        ("/orders/", "Es wurden noch keine Bestellungen importiert."),
+        ("/listings/", "Es werden noch keine Angebote synchronisiert."),
+        ("/billing/", "Pläne und die Abrechnung über Shopify sind in dieser Version nicht"),
+    ],
+    ids=["orders", "listings", "billing"],
+)
+def test_the_placeholder_pages_speak_german(
+    path: str, german: str, make_shop: Callable[..., Shop], shop_client: Callable[[Shop], Any]
+) -> None:
+    assert german in shop_client(make_shop(locale="de")).get(path).content.decode()
+
+
+def _template_msgids(path: Path) -> Iterator[str]:
+    for literal in TEMPLATE_MSGID.findall(templatize(path.read_text(), origin=str(path))):
+        yield str(ast.literal_eval(literal))
+
+
+def _python_msgids(path: Path) -> Iterator[str]:
+    for node in ast.walk(ast.parse(path.read_text())):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in GETTEXT_NAMES
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            yield str(node.args[0].value)
+
+
+def msgids_in_the_source() -> set[str]:
+    found: set[str] = set()
+    for folder in TRANSLATED_HERE:
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix == ".html":
+                found.update(_template_msgids(path))
+            elif path.suffix == ".py" and "migrations" not in path.parts:
+                found.update(_python_msgids(path))
+    return found
+
+
+def test_every_string_of_these_pages_has_a_german_translation() -> None:
+    catalogue = polib.pofile(str(CATALOGUE))
+    translated = {entry.msgid for entry in catalogue.translated_entries()}
+    assert not catalogue.fuzzy_entries()
+    assert sorted(msgids_in_the_source() - translated) == []

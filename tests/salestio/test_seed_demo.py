@@ -1,0 +1,46 @@
+"""`manage.py seed_demo` runs on every `make demo`: a second run must change nothing."""
+
+import io
+from typing import Any
+
+from django.apps import apps
+from django.core.management import call_command
+
+from salestio.management.commands.seed_demo import DEMO_SHOP
+from salestio.models import Shop
+from tests.factories import model_label
+
+
+def row_counts() -> dict[str, int]:
+    return {model_label(model): model._base_manager.count() for model in apps.get_models()}
+
+
+def seed_demo(sandbox_url: str) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", sandbox_url=sandbox_url, stdout=out)
+    return out.getvalue()
+
+
+def test_the_demo_shop_is_installed_with_its_details(sandbox: Any, db: None) -> None:
+    seed_demo(sandbox.url)
+    shop = Shop.objects.get(domain=DEMO_SHOP)
+    assert (shop.name, shop.owner_email, shop.currency) == (
+        "Demo Shop",
+        "owner@demo-shop.example",
+        "EUR",
+    )
+    assert shop.has_usable_token() and shop.access_token_expires_at is None
+
+
+def test_seeding_twice_leaves_one_demo_shop_and_the_same_rows(sandbox: Any, db: None) -> None:
+    seed_demo(sandbox.url)
+    first = row_counts()
+    seed_demo(sandbox.url)
+    assert Shop.objects.filter(domain=DEMO_SHOP).count() == 1
+    assert row_counts() == first
+
+
+def test_every_app_seeder_present_runs(sandbox: Any, db: None) -> None:
+    out = seed_demo(sandbox.url)
+    assert "notifications.demo: seeded" in out
+    assert "accounts.demo: seeded" in out
