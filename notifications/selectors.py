@@ -62,5 +62,9 @@ def history(
     return rows.order_by("-created_at", "-pk")
 
 
+def notification_of(*, shop: Shop, pk: int) -> Notification | None:
+    return Notification.objects.filter(shop=shop, pk=pk).select_related("email").first()
+
+
 def recent_problems(*, shop: Shop, limit: int = 5) -> list[Notification]:
     return list(history(shop=shop).exclude(category=Category.TEST)[:limit])

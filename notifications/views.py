@@ -30,7 +30,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "form": form,
         "owner_email": shop.owner_email,
         "saved": request.GET.get("saved") == "1",
-        "test": Notification.objects.filter(shop=shop, pk=test_id).select_related("email").first()
+        "test": selectors.notification_of(shop=shop, pk=int(test_id))
         if test_id.isdigit()
         else None,
     }

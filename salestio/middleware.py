@@ -97,6 +97,7 @@ class ShopifySessionMiddleware:
             # it is the request's CSRF protection, and no cookie is involved.
             request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
         request.embedded = True  # type: ignore[attr-defined]
+        request.shopify_user_id = session.user_id  # type: ignore[attr-defined]
         self._enter(request, shop)
         return None
 

@@ -27,10 +27,10 @@ def _store_token(shop: Shop, token: shopify_api.OfflineToken) -> None:
 
 def shop_from_session(*, session: SessionToken, locale: str = "") -> Shop:
     """The shop a verified session token names; first load exchanges it for an offline token."""
-    shop, created = Shop.objects.get_or_create(domain=session.shop)
-    if locale and shop.locale != locale[:2]:
-        Shop.objects.filter(pk=shop.pk).update(locale=locale[:2])
-        shop.locale = locale[:2]
+    # The admin's language is the starting point; after that the merchant's choice
+    # (POST /locale) stands, so it is not overwritten on every load.
+    language = locale[:2] if locale[:2] in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+    shop, created = Shop.objects.get_or_create(domain=session.shop, defaults={"locale": language})
     if created or not shop.has_usable_token():
         shop = install_shop(shop_domain=session.shop, token=shopify_api.exchange_session_token(
             session.shop, session.raw

@@ -106,6 +106,16 @@ SHOPIFY_HTTP_TIMEOUT = env_int("SHOPIFY_HTTP_TIMEOUT", 20)
 # Refresh expiring offline tokens this long before they expire.
 SHOPIFY_TOKEN_REFRESH_MARGIN = timedelta(minutes=env_int("SHOPIFY_TOKEN_REFRESH_MARGIN_MIN", 10))
 
+MESSAGE_STORAGE = "salestio.messages.ShopMessageStorage"
+# Flash messages of embedded pages and other short-lived state; Redis in production.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL")}
+        if env_str("REDIS_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # --- Celery -------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 CELERY_DATA_DIR = Path(env_str("CELERY_DATA_DIR", str(BASE_DIR / ".demo" / "broker")))

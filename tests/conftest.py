@@ -49,18 +49,15 @@ def shop(make_shop: Callable[..., Any]) -> Any:
     return make_shop()
 
 
-def session_token(domain: str, **overrides: Any) -> str:
+def session_token(domain: str, *, secret: str | None = None, **claims: Any) -> str:
     """A session token as App Bridge would send it (HS256 with the app secret)."""
     now = int(time.time())
-    claims = {
+    payload = {
         "iss": f"https://{domain}/admin", "dest": f"https://{domain}",
         "aud": os.environ["SHOPIFY_API_KEY"], "sub": "42", "exp": now + 60, "nbf": now - 1,
-        "iat": now, "jti": f"jti-{now}", "sid": "sid-1",
+        "iat": now, "jti": f"jti-{now}", "sid": "sid-1", **claims,
     }
-    claims.update(overrides)
-    secret = overrides.pop("_secret", None) or os.environ["SHOPIFY_API_SECRET"]
-    claims.pop("_secret", None)
-    return jwt.encode(claims, secret, algorithm="HS256")
+    return jwt.encode(payload, secret or os.environ["SHOPIFY_API_SECRET"], algorithm="HS256")
 
 
 @pytest.fixture
@@ -98,3 +95,12 @@ def specs_dir() -> Path:
             pytest.fail(f"vendor specs missing at {SHARED / 'specs'}")
         pytest.skip(f"vendor specs folder {SHARED / 'specs'} is absent")
     return SHARED / "specs"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """The cache (Redis in CI) outlives a test; no test may see another's entries."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -9,7 +9,7 @@ TEST_ENV = {
     "FERNET_KEYS": "oX7Nw3y0m4JbFUbqS0n7yXJ0Qk0mJ6m0h7m1c3VtM2s=,"
     "Q2lwaGVyS2V5Rm9yUm90YXRpb25UZXN0czAwMDAwMDA=",
     "SHOPIFY_API_KEY": "test-api-key",
-    "SHOPIFY_API_SECRET": "test-api-secret",
+    "SHOPIFY_API_SECRET": "test-api-secret-of-at-least-32-bytes",
     "CELERY_TASK_ALWAYS_EAGER": "1",
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",

@@ -1,4 +1,4 @@
-"""The UI ships in English and German; the shop's admin locale picks one.
+"""The UI ships in English and German; the admin's locale picks one at install.
 
 locale/de/LC_MESSAGES/django.po holds the German of the core pages (templates/, salestio/) and of
 the orders, listings and billing pages; the other apps keep their own catalogues.
@@ -17,6 +17,7 @@ from django.utils.translation.template import templatize
 
 from salestio import compile_messages
 from salestio.models import Shop
+from tests.conftest import session_token
 
 ROOT = Path(django_settings.BASE_DIR)
 CATALOGUE = ROOT / "locale" / "de" / "LC_MESSAGES" / "django.po"
@@ -55,10 +56,20 @@ def test_an_english_shop_sees_the_english_navigation(
     assert nav_labels(shop_client(shop).get("/").content.decode()) == ENGLISH_NAV
 
 
-def test_the_admins_locale_parameter_switches_the_shop_to_german(
-    shop: Shop, shop_client: Callable[[Shop], Any]
+def test_the_admins_locale_sets_the_language_of_a_new_shop(
+    db: None, sandbox: Any, client: Any
 ) -> None:
-    response = shop_client(shop).get("/", {"locale": "de-DE"})
+    domain = "neu-laden.myshopify.com"
+    response = client.get("/", {"id_token": session_token(domain), "locale": "de-DE"})
+    assert nav_labels(response.content.decode()) == GERMAN_NAV
+    assert Shop.objects.get(domain=domain).locale == "de"
+
+
+def test_the_admins_locale_does_not_overwrite_the_merchants_choice(
+    make_shop: Callable[..., Shop], shop_client: Callable[[Shop], Any]
+) -> None:
+    shop = make_shop(locale="de")
+    response = shop_client(shop).get("/", {"locale": "en"})
     assert nav_labels(response.content.decode()) == GERMAN_NAV
     shop.refresh_from_db()
     assert shop.locale == "de"

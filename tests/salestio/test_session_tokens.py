@@ -38,7 +38,7 @@ BAD_TOKENS = {
     "expired": lambda now: session_token(SHOP, exp=now - 60, iat=now - 120, nbf=now - 120),
     "not yet valid": lambda now: session_token(SHOP, nbf=now + 60),
     "wrong audience": lambda now: session_token(SHOP, aud="another-apps-client-id"),
-    "wrong signature": lambda now: session_token(SHOP, _secret="not-the-app-secret"),
+    "wrong signature": lambda now: session_token(SHOP, secret="not-the-app-secret-at-all-32-bytes"),
     "iss and dest name different shops": lambda now: session_token(
         SHOP, iss="https://shop-b.myshopify.com/admin"
     ),

@@ -1,0 +1,44 @@
+"""Flash messages without cookies inside the admin iframe.
+
+Embedded requests keep their messages in the cache under the shop and the admin user from the
+session token; standalone (demo) requests use Django's usual cookie/session storage.
+"""
+
+from typing import Any
+
+from django.contrib.messages.storage.base import BaseStorage, Message
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+
+MESSAGE_TTL = 300
+
+
+class ShopMessageStorage(BaseStorage):
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any):
+        super().__init__(request, *args, **kwargs)
+        self._fallback = FallbackStorage(request, *args, **kwargs)
+
+    def _cache_key(self) -> str | None:
+        if not getattr(self.request, "embedded", False):
+            return None
+        shop = self.request.shop  # type: ignore[attr-defined]
+        return f"messages:{shop.domain}:{getattr(self.request, 'shopify_user_id', '')}"
+
+    def _get(self, *args: Any, **kwargs: Any) -> tuple[list[Message] | None, bool]:
+        key = self._cache_key()
+        if key is None:
+            return self._fallback._get(*args, **kwargs)
+        return cache.get(key), True
+
+    def _store(
+        self, messages: list[Message], response: HttpResponse, *args: Any, **kwargs: Any
+    ) -> list[Message]:
+        key = self._cache_key()
+        if key is None:
+            return self._fallback._store(messages, response, *args, **kwargs)  # type: ignore[no-any-return]
+        if messages:
+            cache.set(key, messages, MESSAGE_TTL)
+        else:
+            cache.delete(key)
+        return []
