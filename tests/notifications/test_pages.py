@@ -178,3 +178,11 @@ def test_a_german_shop_gets_the_settings_page_in_german(make_shop: Any, shop_cli
         "Test-E-Mail senden",
     ):
         assert german in page
+
+
+def test_the_embedded_settings_page_sets_no_cookie(shop: Any, shop_client: Any) -> None:
+    response = shop_client(shop).get(SETTINGS)
+    assert 'name="use_shop_email"' in response.content.decode()
+    # No CSRF cookie (salestio.context_processors blanks {% csrf_token %} when embedded), no
+    # session: a third-party cookie would not survive the admin iframe.
+    assert response.cookies == {}
