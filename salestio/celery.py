@@ -20,4 +20,3 @@ class SalestioTask(Task):  # type: ignore[misc]
 app = Celery("salestio", task_cls=SalestioTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-

@@ -86,7 +86,9 @@ class ShopifySessionMiddleware:
             return _bounce(request)
         return _unauthorized()
 
-    def _from_token(self, request: HttpRequest, token: str, *, page_load: bool) -> HttpResponse | None:
+    def _from_token(
+        self, request: HttpRequest, token: str, *, page_load: bool
+    ) -> HttpResponse | None:
         try:
             session = decode_session_token(token)
             shop = shop_from_session(session=session, locale=request.GET.get("locale", ""))

@@ -32,9 +32,10 @@ def shop_from_session(*, session: SessionToken, locale: str = "") -> Shop:
     language = locale[:2] if locale[:2] in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
     shop, created = Shop.objects.get_or_create(domain=session.shop, defaults={"locale": language})
     if created or not shop.has_usable_token():
-        shop = install_shop(shop_domain=session.shop, token=shopify_api.exchange_session_token(
-            session.shop, session.raw
-        ))
+        shop = install_shop(
+            shop_domain=session.shop,
+            token=shopify_api.exchange_session_token(session.shop, session.raw),
+        )
     return shop
 
 
@@ -83,9 +84,14 @@ def admin_client(shop: Shop) -> shopify_api.AdminGraphQL:
 
 def sync_shop_details(*, shop: Shop) -> None:
     data = admin_client(shop).execute(SHOP_DETAILS_QUERY)["shop"]
-    update_shop_details(shop=shop, payload={
-        "name": data["name"], "email": data["email"], "currency": data["currencyCode"],
-    })
+    update_shop_details(
+        shop=shop,
+        payload={
+            "name": data["name"],
+            "email": data["email"],
+            "currency": data["currencyCode"],
+        },
+    )
 
 
 def update_shop_details(*, shop: Shop, payload: dict[str, Any]) -> None:
@@ -119,8 +125,11 @@ def report_customer_data(*, shop: Shop, payload: dict[str, Any]) -> None:
     """customers/data_request: Salestio keeps a customer's data only inside imported orders;
     the request is logged so support can send the export to the merchant."""
     orders = payload.get("orders_requested", [])
-    log.info("customer data request for customer %s, orders %s",
-             (payload.get("customer") or {}).get("id"), orders)
+    log.info(
+        "customer data request for customer %s, orders %s",
+        (payload.get("customer") or {}).get("id"),
+        orders,
+    )
 
 
 def redact_shop(*, shop: Shop) -> None:

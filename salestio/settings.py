@@ -100,7 +100,9 @@ SHOPIFY_ADMIN_ORIGIN = env_str("SHOPIFY_ADMIN_ORIGIN", "https://admin.shopify.co
 SHOPIFY_APP_BRIDGE_URL = env_str(
     "SHOPIFY_APP_BRIDGE_URL", "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 )
-SHOPIFY_POLARIS_URL = env_str("SHOPIFY_POLARIS_URL", "https://cdn.shopify.com/shopifycloud/polaris.js")
+SHOPIFY_POLARIS_URL = env_str(
+    "SHOPIFY_POLARIS_URL", "https://cdn.shopify.com/shopifycloud/polaris.js"
+)
 SHOPIFY_SESSION_TOKEN_LEEWAY = env_int("SHOPIFY_SESSION_TOKEN_LEEWAY", 10)
 SHOPIFY_HTTP_TIMEOUT = env_int("SHOPIFY_HTTP_TIMEOUT", 20)
 # Refresh expiring offline tokens this long before they expire.

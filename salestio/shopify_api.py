@@ -73,7 +73,10 @@ def _post_token(shop_domain: str, form: Mapping[str, str]) -> OfflineToken:
     }
     try:
         response = requests.post(
-            url, data=body, timeout=settings.SHOPIFY_HTTP_TIMEOUT, headers={"Accept": "application/json"}
+            url,
+            data=body,
+            timeout=settings.SHOPIFY_HTTP_TIMEOUT,
+            headers={"Accept": "application/json"},
         )
     except requests.RequestException as exc:
         raise ShopifyTransientError(f"token endpoint unreachable: {exc}") from exc
@@ -150,9 +153,7 @@ class AdminGraphQL:
             self.sleep(wait)
         raise ShopifyTransientError(f"gave up after {self.max_attempts} attempts")
 
-    def mutate(
-        self, query: str, variables: Mapping[str, Any], payload_key: str
-    ) -> dict[str, Any]:
+    def mutate(self, query: str, variables: Mapping[str, Any], payload_key: str) -> dict[str, Any]:
         """Run a mutation; its `userErrors` become ShopifyUserErrors."""
         payload: dict[str, Any] = self.execute(query, variables)[payload_key]
         if payload.get("userErrors"):

@@ -27,8 +27,11 @@ def main(argv: list[str]) -> None:
         env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/postgres"
     if "TEST_REDIS_URL" not in env and answers(REDIS):
         env["TEST_REDIS_URL"] = "redis://127.0.0.1:6379/15"
-    missing = [name for name, key in (("PostgreSQL", "DATABASE_URL"), ("Redis", "TEST_REDIS_URL"))
-               if key not in env]
+    missing = [
+        name
+        for name, key in (("PostgreSQL", "DATABASE_URL"), ("Redis", "TEST_REDIS_URL"))
+        if key not in env
+    ]
     if missing and required:
         sys.exit(f"REQUIRE_SERVICES=1 but not reachable: {', '.join(missing)}")
     os.execvp(argv[0], argv)

@@ -33,12 +33,18 @@ INSTALL_STATE_MAX_AGE = 600
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     shop = request.shop  # type: ignore[attr-defined]
-    return render(request, "salestio/dashboard.html", {
-        "shop": shop,
-        "banners": [present(banner) for banner in notification_selectors.active_banners(shop=shop)],
-        "emails_on": notification_selectors.notification_settings(shop=shop).any_enabled,
-        "problems": notification_selectors.recent_problems(shop=shop),
-    })
+    return render(
+        request,
+        "salestio/dashboard.html",
+        {
+            "shop": shop,
+            "banners": [
+                present(banner) for banner in notification_selectors.active_banners(shop=shop)
+            ],
+            "emails_on": notification_selectors.notification_settings(shop=shop).any_enabled,
+            "problems": notification_selectors.recent_problems(shop=shop),
+        },
+    )
 
 
 @require_POST
@@ -92,16 +98,26 @@ def install(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("shop must be a myshopify.com domain")
     nonce = secrets.token_urlsafe(16)
     state = signing.dumps({"shop": shop, "nonce": nonce}, salt=INSTALL_STATE_SALT)
-    query = urlencode({
-        "client_id": settings.SHOPIFY_API_KEY,
-        "scope": settings.SCOPES,
-        "redirect_uri": f"{settings.SHOPIFY_APP_URL}{reverse('oauth-callback')}",
-        "state": state,
-    })
-    response = HttpResponseRedirect(f"{shopify_api.shop_origin(shop)}/admin/oauth/authorize?{query}")
+    query = urlencode(
+        {
+            "client_id": settings.SHOPIFY_API_KEY,
+            "scope": settings.SCOPES,
+            "redirect_uri": f"{settings.SHOPIFY_APP_URL}{reverse('oauth-callback')}",
+            "state": state,
+        }
+    )
+    response = HttpResponseRedirect(
+        f"{shopify_api.shop_origin(shop)}/admin/oauth/authorize?{query}"
+    )
     # The top-level install flow is outside the iframe, so this cookie binds state to browser.
-    response.set_cookie("shopify_install_nonce", nonce, max_age=INSTALL_STATE_MAX_AGE,
-                        httponly=True, secure=not settings.DEBUG, samesite="Lax")
+    response.set_cookie(
+        "shopify_install_nonce",
+        nonce,
+        max_age=INSTALL_STATE_MAX_AGE,
+        httponly=True,
+        secure=not settings.DEBUG,
+        samesite="Lax",
+    )
     return response
 
 

@@ -48,8 +48,12 @@ def build_simulators(config: SandboxConfig) -> list[Simulator]:
     from sandbox.etsy import EtsySimulator
     from sandbox.shopify import ShopifySimulator
 
-    return [ShopifySimulator(config), AmazonSimulator(config), EbaySimulator(config),
-            EtsySimulator(config)]
+    return [
+        ShopifySimulator(config),
+        AmazonSimulator(config),
+        EbaySimulator(config),
+        EtsySimulator(config),
+    ]
 
 
 class Sandbox:

@@ -101,9 +101,16 @@ def mint_session_token(shop: str, *, api_key: str, secret: str, user_id: str = "
     """A session token as the admin hands it to App Bridge: HS256, one minute."""
     now = int(time.time())
     claims = {
-        "iss": f"https://{shop}/admin", "dest": f"https://{shop}", "aud": api_key,
-        "sub": user_id, "exp": now + SESSION_TOKEN_TTL, "nbf": now, "iat": now,
-        "jti": str(uuid.uuid4()), "sid": secrets.token_hex(16), "sig": secrets.token_hex(32),
+        "iss": f"https://{shop}/admin",
+        "dest": f"https://{shop}",
+        "aud": api_key,
+        "sub": user_id,
+        "exp": now + SESSION_TOKEN_TTL,
+        "nbf": now,
+        "iat": now,
+        "jti": str(uuid.uuid4()),
+        "sid": secrets.token_hex(16),
+        "sig": secrets.token_hex(32),
     }
     return jwt.encode(claims, secret, algorithm="HS256")
 
@@ -112,7 +119,11 @@ def session_token_shop(token: str, *, api_key: str, secret: str) -> str | None:
     """The shop a valid session token names; None for a stale, forged or mixed-shop token."""
     try:
         claims = jwt.decode(
-            token, secret, algorithms=["HS256"], audience=api_key, leeway=SESSION_TOKEN_LEEWAY,
+            token,
+            secret,
+            algorithms=["HS256"],
+            audience=api_key,
+            leeway=SESSION_TOKEN_LEEWAY,
             options={"require": ["exp", "nbf", "iss", "dest", "aud"]},
         )
     except jwt.PyJWTError:
@@ -180,7 +191,8 @@ def requested_cost(
     if operation.operation == graphql.OperationType.MUTATION:
         return MUTATION_COST * len(operation.selection_set.selections)
     fragments = {
-        d.name.value: d for d in document.definitions
+        d.name.value: d
+        for d in document.definitions
         if isinstance(d, graphql.FragmentDefinitionNode)
     }
     walk = _SelectionCost(schema, fragments, variables)
@@ -264,19 +276,30 @@ class Subscription:
 
     def as_node(self) -> dict[str, Any]:
         return {
-            "id": self.gid, "name": self.name, "status": self.status, "test": self.test,
-            "trialDays": self.trial_days, "createdAt": _iso(self.created_at),
-            "currentPeriodEnd": _iso(self.current_period_end), "returnUrl": self.return_url,
+            "id": self.gid,
+            "name": self.name,
+            "status": self.status,
+            "test": self.test,
+            "trialDays": self.trial_days,
+            "createdAt": _iso(self.created_at),
+            "currentPeriodEnd": _iso(self.current_period_end),
+            "returnUrl": self.return_url,
         }
 
     def as_webhook(self, shop_gid: str) -> dict[str, Any]:
         """app_subscriptions/update payload (REST shape, as the webhook sends it)."""
-        return {"app_subscription": {
-            "admin_graphql_api_id": self.gid, "name": self.name, "status": self.status,
-            "admin_graphql_api_shop_id": shop_gid, "created_at": _iso(self.created_at),
-            "updated_at": _iso(datetime.now(UTC)), "currency": self.currency,
-            "capped_amount": None,
-        }}
+        return {
+            "app_subscription": {
+                "admin_graphql_api_id": self.gid,
+                "name": self.name,
+                "status": self.status,
+                "admin_graphql_api_shop_id": shop_gid,
+                "created_at": _iso(self.created_at),
+                "updated_at": _iso(datetime.now(UTC)),
+                "currency": self.currency,
+                "capped_amount": None,
+            }
+        }
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -306,8 +329,10 @@ class ShopState:
     def new(cls, domain: str, number: int, scope: str) -> "ShopState":
         handle = domain.removesuffix(".myshopify.com")
         details = {
-            "name": handle.replace("-", " ").title(), "email": f"owner@{domain}",
-            "contactEmail": f"support@{domain}", "currencyCode": "EUR",
+            "name": handle.replace("-", " ").title(),
+            "email": f"owner@{domain}",
+            "contactEmail": f"support@{domain}",
+            "currencyCode": "EUR",
         }
         return cls(domain=domain, number=number, scope=scope, details=details)
 
@@ -325,8 +350,11 @@ class ShopState:
             if expiring:
                 refresh = f"shprt_{secrets.token_hex(16)}"
                 self.refresh_tokens[refresh] = RefreshGrant(now + REFRESH_TOKEN_TTL, parent)
-                body |= {"expires_in": ACCESS_TOKEN_TTL, "refresh_token": refresh,
-                         "refresh_token_expires_in": REFRESH_TOKEN_TTL}
+                body |= {
+                    "expires_in": ACCESS_TOKEN_TTL,
+                    "refresh_token": refresh,
+                    "refresh_token_expires_in": REFRESH_TOKEN_TTL,
+                }
         return body
 
     def refresh(self, token: str) -> dict[str, Any] | None:
@@ -452,25 +480,32 @@ class AdminApi:
                 return [e.formatted for e in errors]
         errors = graphql.validate(self.schema, document)
         if errors:
-            return [{**e.formatted, "message": f"Not simulated by the sandbox: {e.message}"}
-                    for e in errors]
+            return [
+                {**e.formatted, "message": f"Not simulated by the sandbox: {e.message}"}
+                for e in errors
+            ]
         operation = graphql.get_operation_ast(document, name)
         if operation is None:
             return [{"message": "An operation name is required and must match the document"}]
-        return Operation(document, name, variables,
-                         requested_cost(self.schema, document, operation, variables))
+        return Operation(
+            document, name, variables, requested_cost(self.schema, document, operation, variables)
+        )
 
     def execute(self, operation: Operation, state: ShopState) -> dict[str, Any]:
         root = {name: partial(_resolve, fn, state) for name, fn in self.resolvers.items()}
         result = graphql.execute_sync(
-            self.schema, operation.document, root_value=root,
-            variable_values=operation.variables, operation_name=operation.name,
+            self.schema,
+            operation.document,
+            root_value=root,
+            variable_values=operation.variables,
+            operation_name=operation.name,
         )
         return dict(result.formatted)
 
 
-def _resolve(resolver: Resolver, state: ShopState, _info: graphql.GraphQLResolveInfo,
-             **arguments: Any) -> Any:
+def _resolve(
+    resolver: Resolver, state: ShopState, _info: graphql.GraphQLResolveInfo, **arguments: Any
+) -> Any:
     return resolver(state, arguments)
 
 
@@ -524,31 +559,55 @@ class ShopifySimulator:
         self.extra_mounts = {"/store": self}
         self.api_version = config.extra.get("shopify_api_version", DEFAULT_API_VERSION)
         schema_path = Path(config.extra.get("shopify_admin_schema", PUBLISHED_SCHEMA))
-        self.api = AdminApi(load_published_schema(schema_path), {
-            "shop": self._shop_details,
-            "currentAppInstallation": self._installation,
-            "appSubscriptionCreate": self._create_subscription,
-        })
+        self.api = AdminApi(
+            load_published_schema(schema_path),
+            {
+                "shop": self._shop_details,
+                "currentAppInstallation": self._installation,
+                "appSubscriptionCreate": self._create_subscription,
+            },
+        )
         self._lock = threading.Lock()
         self._shops: dict[str, ShopState] = {}
         self._numbers = itertools.count(1)
-        self.url_map = Map([
-            Rule("/shopify/<shop>/admin/oauth/access_token", methods=["POST"],
-                 endpoint=self._access_token),
-            Rule("/shopify/<shop>/admin/oauth/authorize", methods=["GET"],
-                 endpoint=self._authorize),
-            Rule("/shopify/<shop>/admin/api/<version>/graphql.json", methods=["POST"],
-                 endpoint=self._graphql),
-            Rule("/shopify/<shop>/admin/charges/<api_key>/<int:charge_id>/RecurringApplicationCharge"
-                 "/confirm_recurring_application_charge", methods=["GET", "POST"],
-                 endpoint=self._confirm_charge),
-            Rule("/shopify/_control/webhooks", methods=["POST"], endpoint=self._control_webhook),
-            Rule("/shopify/cdn/<asset>", methods=["GET"], endpoint=self._asset),
-            Rule("/store/<handle>/apps/<api_key>", methods=["GET"], endpoint=self._admin_page),
-            Rule("/store/<handle>/apps/<api_key>/<path:path>", methods=["GET"],
-                 endpoint=self._admin_page),
-            Rule("/store/<handle>/session-token", methods=["POST"], endpoint=self._session_token),
-        ])
+        self.url_map = Map(
+            [
+                Rule(
+                    "/shopify/<shop>/admin/oauth/access_token",
+                    methods=["POST"],
+                    endpoint=self._access_token,
+                ),
+                Rule(
+                    "/shopify/<shop>/admin/oauth/authorize",
+                    methods=["GET"],
+                    endpoint=self._authorize,
+                ),
+                Rule(
+                    "/shopify/<shop>/admin/api/<version>/graphql.json",
+                    methods=["POST"],
+                    endpoint=self._graphql,
+                ),
+                Rule(
+                    "/shopify/<shop>/admin/charges/<api_key>/<int:charge_id>/RecurringApplicationCharge"
+                    "/confirm_recurring_application_charge",
+                    methods=["GET", "POST"],
+                    endpoint=self._confirm_charge,
+                ),
+                Rule(
+                    "/shopify/_control/webhooks", methods=["POST"], endpoint=self._control_webhook
+                ),
+                Rule("/shopify/cdn/<asset>", methods=["GET"], endpoint=self._asset),
+                Rule("/store/<handle>/apps/<api_key>", methods=["GET"], endpoint=self._admin_page),
+                Rule(
+                    "/store/<handle>/apps/<api_key>/<path:path>",
+                    methods=["GET"],
+                    endpoint=self._admin_page,
+                ),
+                Rule(
+                    "/store/<handle>/session-token", methods=["POST"], endpoint=self._session_token
+                ),
+            ]
+        )
 
     # -- WSGI and hooks for tests --
 
@@ -646,7 +705,8 @@ class ShopifySimulator:
             return _oauth_error("invalid_request")
         named = session_token_shop(
             form.get("subject_token", ""),
-            api_key=self.config.shopify_api_key, secret=self.config.shopify_api_secret,
+            api_key=self.config.shopify_api_key,
+            secret=self.config.shopify_api_secret,
         )
         if named != state.domain:
             return _oauth_error("invalid_subject_token")
@@ -714,21 +774,28 @@ class ShopifySimulator:
         pricing = arguments["lineItems"][0]["plan"]["appRecurringPricingDetails"]
         with state.lock:
             subscription = Subscription(
-                id=len(state.subscriptions) + 1, name=arguments["name"],
-                return_url=arguments["returnUrl"], test=bool(arguments.get("test")),
+                id=len(state.subscriptions) + 1,
+                name=arguments["name"],
+                return_url=arguments["returnUrl"],
+                test=bool(arguments.get("test")),
                 trial_days=arguments.get("trialDays") or 0,
                 price=Decimal(str(pricing["price"]["amount"])),
                 currency=pricing["price"]["currencyCode"],
                 interval=pricing.get("interval") or "EVERY_30_DAYS",
             )
             state.subscriptions.append(subscription)
-        return {"appSubscription": subscription.as_node(),
-                "confirmationUrl": self._confirmation_url(state, subscription), "userErrors": []}
+        return {
+            "appSubscription": subscription.as_node(),
+            "confirmationUrl": self._confirmation_url(state, subscription),
+            "userErrors": [],
+        }
 
     def _confirmation_url(self, state: ShopState, subscription: Subscription) -> str:
-        return (f"{self.config.base_url}/shopify/{state.domain}/admin/charges/"
-                f"{self.config.shopify_api_key}/{subscription.id}/RecurringApplicationCharge/"
-                "confirm_recurring_application_charge")
+        return (
+            f"{self.config.base_url}/shopify/{state.domain}/admin/charges/"
+            f"{self.config.shopify_api_key}/{subscription.id}/RecurringApplicationCharge/"
+            "confirm_recurring_application_charge"
+        )
 
     def _confirm_charge(
         self, request: Request, shop: str, api_key: str, charge_id: int
@@ -739,10 +806,15 @@ class ShopifySimulator:
         state = self.shop(shop)
         subscription = state.subscription(charge_id)
         if request.method == "GET":
-            return _page("charge.html", shop=html.escape(shop), name=html.escape(subscription.name),
-                         price=f"{subscription.price} {subscription.currency}",
-                         interval=subscription.interval, trial_days=subscription.trial_days,
-                         status=subscription.status)
+            return _page(
+                "charge.html",
+                shop=html.escape(shop),
+                name=html.escape(subscription.name),
+                price=f"{subscription.price} {subscription.currency}",
+                interval=subscription.interval,
+                trial_days=subscription.trial_days,
+                status=subscription.status,
+            )
         if subscription.status == "PENDING":
             state.decide(subscription, approve=request.form.get("decision") == "approve")
             self._announce_subscription(state, subscription)
@@ -750,8 +822,9 @@ class ShopifySimulator:
 
     def _announce_subscription(self, state: ShopState, subscription: Subscription) -> None:
         try:
-            self.send_webhook(state.domain, "app_subscriptions/update",
-                              subscription.as_webhook(state.gid))
+            self.send_webhook(
+                state.domain, "app_subscriptions/update", subscription.as_webhook(state.gid)
+            )
         except requests.RequestException as error:
             log.warning("app_subscriptions/update not delivered: %s", error)
 
@@ -760,15 +833,25 @@ class ShopifySimulator:
     def _control_webhook(self, request: Request) -> Response:
         body = request.get_json(silent=True) or {}
         shop, topic, payload = body.get("shop"), body.get("topic"), body.get("payload")
-        if not (isinstance(shop, str) and SHOP_RE.match(shop) and isinstance(topic, str)
-                and topic and isinstance(payload, dict)):
+        if not (
+            isinstance(shop, str)
+            and SHOP_RE.match(shop)
+            and isinstance(topic, str)
+            and topic
+            and isinstance(payload, dict)
+        ):
             return _json({"error": "shop, topic and payload (an object) are required"}, 400)
         try:
             delivery = self.send_webhook(shop, topic, payload, body.get("event_id"))
         except requests.RequestException as error:
             return _json({"error": f"the app did not answer: {error}"}, 502)
-        return _json({"event_id": delivery.event_id, "webhook_id": delivery.webhook_id,
-                      "status": delivery.status})
+        return _json(
+            {
+                "event_id": delivery.event_id,
+                "webhook_id": delivery.webhook_id,
+                "status": delivery.status,
+            }
+        )
 
     # -- The admin page and App Bridge stand-in --
 
@@ -783,16 +866,23 @@ class ShopifySimulator:
         if api_key != self.config.shopify_api_key or not SHOP_RE.match(shop):
             raise NotFound("no such app in this store")
         params = {
-            "embedded": "1", "host": admin_host_param(request.host_url, handle),
-            "id_token": self.session_token(shop), "locale": request.args.get("locale", "en"),
-            "shop": shop, "timestamp": str(int(time.time())),
+            "embedded": "1",
+            "host": admin_host_param(request.host_url, handle),
+            "id_token": self.session_token(shop),
+            "locale": request.args.get("locale", "en"),
+            "shop": shop,
+            "timestamp": str(int(time.time())),
         }
         params["hmac"] = query_hmac(params, self.config.shopify_api_secret)
         app_src = f"{self.config.app_url}/{path}?{urlencode(params)}"
         app_origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.config.app_url))
-        return _page("admin.html", shop=html.escape(shop), app_src=html.escape(app_src),
-                     app_origin=html.escape(app_origin),
-                     token_url=html.escape(f"/store/{handle}/session-token"))
+        return _page(
+            "admin.html",
+            shop=html.escape(shop),
+            app_src=html.escape(app_src),
+            app_origin=html.escape(app_origin),
+            token_url=html.escape(f"/store/{handle}/session-token"),
+        )
 
     def _session_token(self, request: Request, handle: str) -> Response:
         """What the admin page asks for whenever App Bridge in the frame needs a fresh token."""
@@ -818,11 +908,13 @@ def _oauth_error(code: str) -> Response:
 
 
 def _cost(operation: Operation, state: ShopState, actual: int | None) -> dict[str, Any]:
-    return {"cost": {
-        "requestedQueryCost": operation.cost,
-        "actualQueryCost": actual,
-        "throttleStatus": state.bucket.status(),
-    }}
+    return {
+        "cost": {
+            "requestedQueryCost": operation.cost,
+            "actualQueryCost": actual,
+            "throttleStatus": state.bucket.status(),
+        }
+    }
 
 
 def _page(template: str, **values: object) -> Response:

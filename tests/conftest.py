@@ -37,8 +37,12 @@ def make_shop(db: None) -> Callable[..., Any]:
     from salestio.models import Shop
 
     def make(domain: str = "shop-a.myshopify.com", **fields: Any) -> Shop:
-        defaults = {"access_token": "shpat_test", "name": domain.split(".")[0].title(),
-                    "owner_email": f"owner@{domain}", "currency": "EUR"}
+        defaults = {
+            "access_token": "shpat_test",
+            "name": domain.split(".")[0].title(),
+            "owner_email": f"owner@{domain}",
+            "currency": "EUR",
+        }
         return Shop.objects.create(domain=domain, **{**defaults, **fields})
 
     return make
@@ -53,9 +57,16 @@ def session_token(domain: str, *, secret: str | None = None, **claims: Any) -> s
     """A session token as App Bridge would send it (HS256 with the app secret)."""
     now = int(time.time())
     payload = {
-        "iss": f"https://{domain}/admin", "dest": f"https://{domain}",
-        "aud": os.environ["SHOPIFY_API_KEY"], "sub": "42", "exp": now + 60, "nbf": now - 1,
-        "iat": now, "jti": f"jti-{now}", "sid": "sid-1", **claims,
+        "iss": f"https://{domain}/admin",
+        "dest": f"https://{domain}",
+        "aud": os.environ["SHOPIFY_API_KEY"],
+        "sub": "42",
+        "exp": now + 60,
+        "nbf": now - 1,
+        "iat": now,
+        "jti": f"jti-{now}",
+        "sid": "sid-1",
+        **claims,
     }
     return jwt.encode(payload, secret or os.environ["SHOPIFY_API_SECRET"], algorithm="HS256")
 

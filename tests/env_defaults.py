@@ -19,4 +19,3 @@ for _key, _value in TEST_ENV.items():
     os.environ.setdefault(_key, _value)
 if os.environ.get("TEST_REDIS_URL"):
     os.environ.setdefault("REDIS_URL", os.environ["TEST_REDIS_URL"])
-

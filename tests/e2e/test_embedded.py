@@ -20,9 +20,7 @@ def _open(page: Any, admin_url: str) -> Any:
     return app
 
 
-def test_the_admin_frames_the_dashboard_with_its_navigation(
-    page: Any, shopify_admin: Any
-) -> None:
+def test_the_admin_frames_the_dashboard_with_its_navigation(page: Any, shopify_admin: Any) -> None:
     app = _open(page, shopify_admin(SHOP))
     assert app.locator("nav.app-nav a").all_inner_texts() == NAVIGATION
     assert Shop.objects.get(domain=SHOP).has_usable_token()
@@ -51,8 +49,9 @@ def test_a_form_inside_the_frame_posts_with_the_session_token_and_no_cookie(
         app.locator("#language-form button").click()
     headers = post.value.all_headers()
     token = headers["authorization"].removeprefix("Bearer ")
-    claims = jwt.decode(token, settings.SHOPIFY_API_SECRET, algorithms=["HS256"],
-                        audience=settings.SHOPIFY_API_KEY)
+    claims = jwt.decode(
+        token, settings.SHOPIFY_API_SECRET, algorithms=["HS256"], audience=settings.SHOPIFY_API_KEY
+    )
     assert claims["dest"] == f"https://{SHOP}"
     assert "cookie" not in headers
     assert page.context.cookies(app_url) == []

@@ -86,9 +86,7 @@ def test_server_errors_are_retried(shopify: Any, access_token: str) -> None:
     assert len(sleeps.waits) == 2
 
 
-def test_server_errors_beyond_the_attempts_raise_transient(
-    shopify: Any, access_token: str
-) -> None:
+def test_server_errors_beyond_the_attempts_raise_transient(shopify: Any, access_token: str) -> None:
     shopify.fail_next(SHOP, 3, status=502)
     with pytest.raises(shopify_api.ShopifyTransientError):
         _client(access_token, Sleeps(real=False), attempts=3).execute(SHOP_DETAILS_QUERY)

@@ -25,9 +25,15 @@ def test_query_signed_with_another_secret_fails() -> None:
 
 
 def test_documented_webhook_vector_verifies() -> None:
-    assert verify_webhook_hmac(b"Info", "6ufKn53YDwFjg+2HbePaB4Yy4MIOwKA30/gtUW5JHTE=", secret="hush")
+    assert verify_webhook_hmac(
+        b"Info", "6ufKn53YDwFjg+2HbePaB4Yy4MIOwKA30/gtUW5JHTE=", secret="hush"
+    )
 
 
 def test_webhook_with_one_changed_byte_fails() -> None:
-    assert not verify_webhook_hmac(b"Infp", "6ufKn53YDwFjg+2HbePaB4Yy4MIOwKA30/gtUW5JHTE=", secret="hush")
-    assert not verify_webhook_hmac(b"Info", "6ufKn53YDwFjg+2HbePaB4Yy4MIOwKA30/gtUW5JHTF=", secret="hush")
+    assert not verify_webhook_hmac(
+        b"Infp", "6ufKn53YDwFjg+2HbePaB4Yy4MIOwKA30/gtUW5JHTE=", secret="hush"
+    )
+    assert not verify_webhook_hmac(
+        b"Info", "6ufKn53YDwFjg+2HbePaB4Yy4MIOwKA30/gtUW5JHTF=", secret="hush"
+    )

@@ -72,16 +72,12 @@ def test_a_post_without_any_token_is_refused(client: Any, shop: Any) -> None:
     assert response[RETRY_HEADER] == "1"
 
 
-def test_a_shop_parameter_never_overrides_the_tokens_shop(
-    client: Any, make_shop: Any
-) -> None:
+def test_a_shop_parameter_never_overrides_the_tokens_shop(client: Any, make_shop: Any) -> None:
     shop_a = make_shop(SHOP)
     make_shop("shop-b.myshopify.com")
     token = session_token(SHOP)
     page = client.get("/", {"id_token": token, "shop": "shop-b.myshopify.com"})
-    fetch = client.get(
-        "/?shop=shop-b.myshopify.com", headers={"Authorization": f"Bearer {token}"}
-    )
+    fetch = client.get("/?shop=shop-b.myshopify.com", headers={"Authorization": f"Bearer {token}"})
     assert page.wsgi_request.shop == shop_a
     assert fetch.wsgi_request.shop == shop_a
 
@@ -101,9 +97,7 @@ def test_the_first_load_of_a_new_shop_installs_it(client: Any, db: None, sandbox
     assert shop.has_usable_token()
 
 
-def test_a_fetch_that_posts_with_a_valid_token_needs_no_csrf_cookie(
-    client: Any, shop: Any
-) -> None:
+def test_a_fetch_that_posts_with_a_valid_token_needs_no_csrf_cookie(client: Any, shop: Any) -> None:
     csrf_client = type(client)(enforce_csrf_checks=True)
     response = csrf_client.post(
         "/locale", {"language": "de"}, headers={"Authorization": f"Bearer {session_token(SHOP)}"}

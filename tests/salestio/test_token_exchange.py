@@ -31,9 +31,7 @@ def shopify(sandbox: Any) -> Any:
 
 
 @pytest.fixture
-def installed(
-    client: Any, db: None, shopify: Any, django_capture_on_commit_callbacks: Any
-) -> Shop:
+def installed(client: Any, db: None, shopify: Any, django_capture_on_commit_callbacks: Any) -> Shop:
     """A shop installed the Shopify-managed way: its first page load with an id_token."""
     with django_capture_on_commit_callbacks(execute=True):
         response = client.get("/", {"id_token": session_token(SHOP), "shop": SHOP})
@@ -79,7 +77,8 @@ def test_the_tokens_are_encrypted_in_their_columns(installed: Shop) -> None:
     assert installed.access_token not in raw_access and "shpat_" not in raw_access
     assert installed.refresh_token not in raw_refresh and "shprt_" not in raw_refresh
     assert (decrypt(raw_access), decrypt(raw_refresh)) == (
-        installed.access_token, installed.refresh_token
+        installed.access_token,
+        installed.refresh_token,
     )
 
 
@@ -120,7 +119,8 @@ def test_a_failed_refresh_keeps_the_stored_tokens(installed: Shop, shopify: Any)
         services.refresh_shop_token(shop_id=installed.pk, force=True)
     shop = Shop.objects.get(pk=installed.pk)
     assert (shop.access_token, shop.refresh_token) == (
-        installed.access_token, installed.refresh_token
+        installed.access_token,
+        installed.refresh_token,
     )
     assert _works(shop)
 

@@ -41,8 +41,10 @@ SHOP_QUERY = "query ShopDetails { shop { name email contactEmail currencyCode } 
 @pytest.fixture
 def config() -> SandboxConfig:
     return SandboxConfig(
-        base_url="http://sandbox.test", app_url="http://app.test",
-        shopify_api_key=KEY, shopify_api_secret=SECRET,
+        base_url="http://sandbox.test",
+        app_url="http://app.test",
+        shopify_api_key=KEY,
+        shopify_api_secret=SECRET,
     )
 
 
@@ -87,14 +89,21 @@ def receiver(config: SandboxConfig) -> Iterator[Receiver]:
 
 
 def _token_request(http: Client, shop: str = SHOP, **form: str) -> Any:
-    return http.post(f"/shopify/{shop}/admin/oauth/access_token",
-                     data={"client_id": KEY, "client_secret": SECRET, **form})
+    return http.post(
+        f"/shopify/{shop}/admin/oauth/access_token",
+        data={"client_id": KEY, "client_secret": SECRET, **form},
+    )
 
 
 def _exchange(http: Client, subject: str, shop: str = SHOP) -> Any:
     return _token_request(
-        http, shop, grant_type=TOKEN_EXCHANGE_GRANT, subject_token=subject,
-        subject_token_type=ID_TOKEN_TYPE, requested_token_type=OFFLINE_TOKEN_TYPE, expiring="1",
+        http,
+        shop,
+        grant_type=TOKEN_EXCHANGE_GRANT,
+        subject_token=subject,
+        subject_token_type=ID_TOKEN_TYPE,
+        requested_token_type=OFFLINE_TOKEN_TYPE,
+        expiring="1",
     )
 
 
@@ -103,9 +112,11 @@ def _tokens(http: Client) -> dict[str, Any]:
 
 
 def _graphql(http: Client, token: str, query: str = SHOP_QUERY, **variables: Any) -> Any:
-    return http.post(f"/shopify/{SHOP}/admin/api/2026-10/graphql.json",
-                     json={"query": query, "variables": variables},
-                     headers={"X-Shopify-Access-Token": token})
+    return http.post(
+        f"/shopify/{SHOP}/admin/api/2026-10/graphql.json",
+        json={"query": query, "variables": variables},
+        headers={"X-Shopify-Access-Token": token},
+    )
 
 
 # --- Signatures -------------------------------------------------------------------------------
@@ -116,17 +127,26 @@ def test_webhook_signature_matches_the_documented_vector() -> None:
 
 
 def test_query_signature_matches_the_documented_vector() -> None:
-    params = {"code": "0907a61c0c8d55e99db179b68161bc00", "shop": "some-shop.myshopify.com",
-              "state": "0.6784241404160823", "timestamp": "1337178173"}
+    params = {
+        "code": "0907a61c0c8d55e99db179b68161bc00",
+        "shop": "some-shop.myshopify.com",
+        "state": "0.6784241404160823",
+        "timestamp": "1337178173",
+    }
     expected = "700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf"
     assert query_hmac(params, "hush") == expected
 
 
 def test_the_authorize_redirect_is_signed_as_documented(http: Client) -> None:
-    response = http.get(f"/shopify/{SHOP}/admin/oauth/authorize", query_string={
-        "client_id": KEY, "scope": "read_orders", "state": "nonce-1",
-        "redirect_uri": "http://app.test/auth/callback",
-    })
+    response = http.get(
+        f"/shopify/{SHOP}/admin/oauth/authorize",
+        query_string={
+            "client_id": KEY,
+            "scope": "read_orders",
+            "state": "nonce-1",
+            "redirect_uri": "http://app.test/auth/callback",
+        },
+    )
     assert response.status_code == 302
     params = {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
     assert set(params) == {"code", "hmac", "host", "shop", "state", "timestamp"}
@@ -137,16 +157,19 @@ def test_the_authorize_redirect_is_signed_as_documented(http: Client) -> None:
 
 
 def test_the_authorize_page_refuses_a_foreign_redirect_uri(http: Client) -> None:
-    response = http.get(f"/shopify/{SHOP}/admin/oauth/authorize", query_string={
-        "client_id": KEY, "scope": "read_orders", "state": "s",
-        "redirect_uri": "http://evil.test/auth/callback",
-    })
+    response = http.get(
+        f"/shopify/{SHOP}/admin/oauth/authorize",
+        query_string={
+            "client_id": KEY,
+            "scope": "read_orders",
+            "state": "s",
+            "redirect_uri": "http://evil.test/auth/callback",
+        },
+    )
     assert response.status_code == 400
 
 
-def test_a_delivered_webhook_verifies_with_the_app_secret(
-    shopify: Any, receiver: Receiver
-) -> None:
+def test_a_delivered_webhook_verifies_with_the_app_secret(shopify: Any, receiver: Receiver) -> None:
     delivery = shopify.send_webhook(SHOP, "shop/update", {"name": "Renamed"}, event_id="ev-1")
     assert delivery.status == 200
     [(headers, body)] = receiver.requests
@@ -161,8 +184,10 @@ def test_a_delivered_webhook_verifies_with_the_app_secret(
 
 
 def test_the_control_endpoint_sends_a_webhook(http: Client, receiver: Receiver) -> None:
-    response = http.post("/shopify/_control/webhooks",
-                         json={"shop": SHOP, "topic": "app/uninstalled", "payload": {"id": 1}})
+    response = http.post(
+        "/shopify/_control/webhooks",
+        json={"shop": SHOP, "topic": "app/uninstalled", "payload": {"id": 1}},
+    )
     assert response.status_code == 200
     answer = json.loads(response.text)
     assert answer["status"] == 200
@@ -186,28 +211,44 @@ def test_token_exchange_answers_an_expiring_offline_token(http: Client) -> None:
     assert _graphql(http, tokens["access_token"]).status_code == 200
 
 
-@pytest.mark.parametrize("subject", [
-    mint_session_token("other-shop.myshopify.com", api_key=KEY, secret=SECRET),
-    mint_session_token(SHOP, api_key="another-app", secret=SECRET),
-    mint_session_token(SHOP, api_key=KEY, secret="not-the-secret-of-this-app-at-all"),
-    jwt.encode({"iss": f"https://{SHOP}/admin", "dest": f"https://{SHOP}", "aud": KEY,
-                "exp": 1, "nbf": 0}, SECRET, algorithm="HS256"),
-], ids=["other shop", "other app", "forged", "stale"])
+@pytest.mark.parametrize(
+    "subject",
+    [
+        mint_session_token("other-shop.myshopify.com", api_key=KEY, secret=SECRET),
+        mint_session_token(SHOP, api_key="another-app", secret=SECRET),
+        mint_session_token(SHOP, api_key=KEY, secret="not-the-secret-of-this-app-at-all"),
+        jwt.encode(
+            {
+                "iss": f"https://{SHOP}/admin",
+                "dest": f"https://{SHOP}",
+                "aud": KEY,
+                "exp": 1,
+                "nbf": 0,
+            },
+            SECRET,
+            algorithm="HS256",
+        ),
+    ],
+    ids=["other shop", "other app", "forged", "stale"],
+)
 def test_token_exchange_refuses_a_bad_subject_token(http: Client, subject: str) -> None:
     response = _exchange(http, subject)
     assert (response.status_code, response.json) == (400, {"error": "invalid_subject_token"})
 
 
 def test_the_token_endpoint_refuses_a_wrong_client_secret(http: Client) -> None:
-    response = http.post(f"/shopify/{SHOP}/admin/oauth/access_token",
-                         data={"client_id": KEY, "client_secret": "wrong", "code": "x"})
+    response = http.post(
+        f"/shopify/{SHOP}/admin/oauth/access_token",
+        data={"client_id": KEY, "client_secret": "wrong", "code": "x"},
+    )
     assert (response.status_code, response.json) == (400, {"error": "invalid_client"})
 
 
 def test_a_refresh_rotates_both_tokens(http: Client) -> None:
     first = _tokens(http)
-    second = _token_request(http, grant_type="refresh_token",
-                            refresh_token=first["refresh_token"]).json
+    second = _token_request(
+        http, grant_type="refresh_token", refresh_token=first["refresh_token"]
+    ).json
     assert second["access_token"] != first["access_token"]
     assert second["refresh_token"] != first["refresh_token"]
 
@@ -230,10 +271,15 @@ def test_an_unknown_refresh_token_is_refused(http: Client) -> None:
 
 
 def test_an_authorization_code_is_spent_once(http: Client) -> None:
-    redirect = http.get(f"/shopify/{SHOP}/admin/oauth/authorize", query_string={
-        "client_id": KEY, "scope": "read_orders", "state": "s",
-        "redirect_uri": "http://app.test/auth/callback",
-    }).headers["Location"]
+    redirect = http.get(
+        f"/shopify/{SHOP}/admin/oauth/authorize",
+        query_string={
+            "client_id": KEY,
+            "scope": "read_orders",
+            "state": "s",
+            "redirect_uri": "http://app.test/auth/callback",
+        },
+    ).headers["Location"]
     code = parse_qs(urlsplit(redirect).query)["code"][0]
     assert _token_request(http, code=code).json["scope"] == "read_orders"
     assert _token_request(http, code=code).status_code == 400
@@ -295,8 +341,10 @@ def test_cost_follows_shopifys_rules() -> None:
         return requested_cost(schema, document, operation, variables)
 
     assert cost("{ shop { name } }") == 1
-    assert cost("query P($n: Int) { products(first: $n) { id variants(first: 5) { sku } } }",
-                n=10) == 2 + 10 * 2
+    assert (
+        cost("query P($n: Int) { products(first: $n) { id variants(first: 5) { sku } } }", n=10)
+        == 2 + 10 * 2
+    )
     assert cost("mutation A { a }") == 10
     assert cost("mutation AB { a b }") == 20
 
@@ -348,7 +396,9 @@ def test_the_admin_frames_the_app_with_signed_launch_parameters(http: Client) ->
 
 def test_the_admin_hands_out_fresh_session_tokens(http: Client) -> None:
     token = json.loads(http.post("/store/sim-shop/session-token").text)["token"]
-    assert jwt.decode(token, SECRET, algorithms=["HS256"], audience=KEY)["dest"] == f"https://{SHOP}"
+    assert (
+        jwt.decode(token, SECRET, algorithms=["HS256"], audience=KEY)["dest"] == f"https://{SHOP}"
+    )
 
 
 def test_the_admin_knows_only_its_own_app(http: Client) -> None:
