@@ -40,7 +40,20 @@ def test_seeding_twice_leaves_one_demo_shop_and_the_same_rows(sandbox: Any, db: 
     assert row_counts() == first
 
 
-def test_every_app_seeder_present_runs(sandbox: Any, db: None) -> None:
-    out = seed_demo(sandbox.url)
-    assert "notifications.demo: seeded" in out
-    assert "accounts.demo: seeded" in out
+def test_the_demo_shows_each_banner_kind_once_and_an_email_per_category(
+    sandbox: Any, db: None
+) -> None:
+    from notifications.models import Banner, BannerKind, Category, Notification
+
+    seed_demo(sandbox.url)
+    shop = Shop.objects.get(domain=DEMO_SHOP)
+    active = list(Banner.objects.filter(shop=shop, resolved_at=None).values_list("kind", flat=True))
+    seeded_kinds = {
+        BannerKind.ACCOUNT_EXPIRED,
+        BannerKind.ACCOUNT_EXPIRING,
+        BannerKind.PLAN_LIMIT_NEAR,
+        BannerKind.PLAN_LIMIT_EXCEEDED,
+    }
+    assert sorted(active) == sorted(seeded_kinds)
+    categories = set(Notification.objects.filter(shop=shop).values_list("category", flat=True))
+    assert categories >= set(Category) - {Category.TEST}
