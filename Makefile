@@ -20,7 +20,7 @@ messages: $(STAMP)
 demo: install
 	DEBUG=1 DEMO_MODE=1 $(PY) manage.py rundemo
 
-test: install
+test: install lint typecheck
 	$(PY) -m salestio.test_env $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -71,4 +71,4 @@ def _fetch_public_key(kid: str) -> dict[str, Any]:
         raise TransientError(f"eBay public key unreachable: {exc}") from exc
     if response.status_code != 200:
         raise http_failure("eBay", response.status_code, response.text[:200])
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()

@@ -17,15 +17,12 @@ SITE_FIELDS: dict[str, tuple[Any, list[tuple[str, str]]]] = {
 
 class AccountForm(forms.Form):
     name = forms.CharField(label=_("Account name"), max_length=100)
-    site = forms.ChoiceField(label=_("Marketplace"), choices=())
 
     def __init__(self, *args: Any, marketplace: str, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        if marketplace in SITE_FIELDS:
+        if marketplace in SITE_FIELDS:  # not Etsy: one shop per login, nothing to choose
             label, choices = SITE_FIELDS[marketplace]
-            self.fields["site"].label, self.fields["site"].choices = label, choices
-        else:
-            del self.fields["site"]  # Etsy: one shop per login, nothing to choose
+            self.fields["site"] = forms.ChoiceField(label=label, choices=choices)
 
     def site_value(self) -> str:
         return str(self.cleaned_data.get("site", ""))

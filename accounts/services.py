@@ -327,6 +327,7 @@ def expire_account(*, account: Account, reason: str) -> None:
     Account.objects.filter(pk=account.pk).update(
         status=Account.Status.EXPIRED,
         expired_at=now,
+        last_checked_at=now,
         expired_reason=reason[:2000],
         sync_paused_at=now,
         next_check_at=None,

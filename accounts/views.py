@@ -23,10 +23,11 @@ from accounts import ebay_deletion, selectors, services
 from accounts.forms import AccountForm
 from accounts.marketplaces import ADAPTERS, MarketplaceError
 from accounts.models import Account, Marketplace
+from salestio.http import ShopRequest
 from salestio.middleware import demo_enabled, public
 
 
-def _render_list(request: HttpRequest, bound: AccountForm | None = None) -> HttpResponse:
+def _render_list(request: ShopRequest, bound: AccountForm | None = None) -> HttpResponse:
     """The list and one connect form per marketplace (`bound` replaces its blank one)."""
     forms = [
         (
@@ -38,7 +39,7 @@ def _render_list(request: HttpRequest, bound: AccountForm | None = None) -> Http
         )
         for m in Marketplace
     ]
-    accounts = selectors.shop_accounts(shop=request.shop)  # type: ignore[attr-defined]
+    accounts = selectors.shop_accounts(shop=request.shop)
     return render(
         request,
         "accounts/list.html",
@@ -48,12 +49,12 @@ def _render_list(request: HttpRequest, bound: AccountForm | None = None) -> Http
 
 
 @require_GET
-def account_list(request: HttpRequest) -> HttpResponse:
+def account_list(request: ShopRequest) -> HttpResponse:
     return _render_list(request)
 
 
 @require_POST
-def account_connect(request: HttpRequest, marketplace: str) -> HttpResponse:
+def account_connect(request: ShopRequest, marketplace: str) -> HttpResponse:
     if marketplace not in ADAPTERS:
         raise Http404
     form = AccountForm(request.POST, marketplace=marketplace, prefix=marketplace)
@@ -61,7 +62,7 @@ def account_connect(request: HttpRequest, marketplace: str) -> HttpResponse:
         return _render_list(request, bound=form)
     account = services.create_account(
         shop=request.shop,
-        marketplace=marketplace,  # type: ignore[attr-defined]
+        marketplace=marketplace,
         name=form.cleaned_data["name"],
         site=form.site_value(),
     )
@@ -69,8 +70,8 @@ def account_connect(request: HttpRequest, marketplace: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = selectors.shop_account(shop=request.shop, account_id=account_id)  # type: ignore[attr-defined]
+def account_edit(request: ShopRequest, account_id: int) -> HttpResponse:
+    account = selectors.shop_account(shop=request.shop, account_id=account_id)
     initial = {"name": account.name, "site": account.site}
     form = AccountForm(request.POST or None, initial=initial, marketplace=account.marketplace)
     if request.method == "POST" and form.is_valid():
@@ -82,14 +83,14 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
     return render(request, "accounts/edit.html", {"account": account, "form": form}, status=status)
 
 
-def _to_consent(request: HttpRequest, account: Account) -> HttpResponse:
+def _to_consent(request: ShopRequest, account: Account) -> HttpResponse:
     """ "Save account" runs the marketplace login, which must be a top-level navigation.
 
     Inside the admin iframe the form arrives by fetch (forms.js); a redirect there would be
     followed by fetch, so that case gets a page that moves the top window instead.
     """
     url = services.begin_login(account=account)
-    if request.embedded or request.headers.get("X-Requested-With") == "fetch":  # type: ignore[attr-defined]
+    if request.embedded or request.headers.get("X-Requested-With") == "fetch":
         return render(request, "accounts/consent_redirect.html", {"account": account, "url": url})
     return HttpResponseRedirect(url)
 

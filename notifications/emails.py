@@ -18,8 +18,13 @@ from django.urls import reverse
 from django.utils import translation
 
 from notifications.links import admin_app_url, is_app_path, unsubscribe_url
-from notifications.models import SETTINGS_CATEGORIES, Category, Email, Notification
-from notifications.selectors import notification_settings
+from notifications.models import (
+    SETTINGS_CATEGORIES,
+    Category,
+    Email,
+    Notification,
+    NotificationSettings,
+)
 
 # Where an item's link points when the caller gave no `action_url`: (URL name, context field
 # searched for on that page).
@@ -69,8 +74,11 @@ def item_link(notification: Notification) -> str:
     return admin_app_url(notification.shop, path)
 
 
-def email_context(email: Email, items: Sequence[Notification], count: int) -> dict[str, Any]:
-    """`items` are the first ones to show in the body; `count` is how many the email carries."""
+def email_context(
+    email: Email, items: Sequence[Notification], count: int, *, prefs: NotificationSettings
+) -> dict[str, Any]:
+    """`items` are the first ones to show in the body; `count` is how many the email carries;
+    `prefs` the settings it was composed under."""
     shop = email.shop
     shown = [
         {**item.context, "link": item_link(item), "created_at": item.created_at} for item in items
@@ -86,7 +94,7 @@ def email_context(email: Email, items: Sequence[Notification], count: int) -> di
         "history_url": admin_app_url(shop, history),
         "settings_url": admin_app_url(shop, reverse("notifications:settings")),
         "unsubscribe_url": _unsubscribe_url(email),
-        "enabled_categories": _enabled_labels(email),
+        "enabled_categories": _enabled_labels(email, prefs),
     }
 
 
@@ -94,11 +102,10 @@ def _unsubscribe_url(email: Email) -> str:
     return "" if email.category == Category.TEST else unsubscribe_url(email.shop, email.category)
 
 
-def _enabled_labels(email: Email) -> list[str]:
+def _enabled_labels(email: Email, prefs: NotificationSettings) -> list[str]:
     """For the test email: which categories this address will hear about."""
     if email.category != Category.TEST:
         return []
-    prefs = notification_settings(shop=email.shop)
     return [str(category.label) for category in SETTINGS_CATEGORIES if prefs.is_enabled(category)]
 
 

@@ -2,9 +2,14 @@
 notifications (one row per incident, written first), the emails they go out in, and each
 delivery attempt."""
 
+from typing import cast
+
 from django.conf import settings
-from django.db import models
+from django.db import models, router
 from django.db.models import Q
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
+from django.db.models.sql.compiler import SQLInsertCompiler
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +46,11 @@ SETTINGS_CATEGORIES: tuple[Category, ...] = (
     Category.ACCOUNT_EXPIRED,
     Category.PLAN_LIMIT,
 )
+
+
+def _category_switch(category: Category) -> "models.BooleanField[bool, bool]":
+    """A category's on/off field, labelled as the category is everywhere else."""
+    return models.BooleanField(category.label, default=False)
 
 
 class Banner(models.Model):
@@ -84,15 +94,11 @@ class NotificationSettings(models.Model):
         Shop, on_delete=models.CASCADE, related_name="notification_settings"
     )
     # One field per SETTINGS_CATEGORIES member, named by its value (see is_enabled()).
-    order_import_failed = models.BooleanField(_("Failed order import"), default=False)
-    fulfillment_failed = models.BooleanField(
-        _("Failed fulfillment status on Amazon, eBay or Etsy"), default=False
-    )
-    listing_update_failed = models.BooleanField(
-        _("Failed product updates (Update Error)"), default=False
-    )
-    account_expired = models.BooleanField(_("Account (Amazon, eBay, Etsy) expired"), default=False)
-    plan_limit = models.BooleanField(_("Plan limit nearly reached or exceeded"), default=False)
+    order_import_failed = _category_switch(Category.ORDER_IMPORT_FAILED)
+    fulfillment_failed = _category_switch(Category.FULFILLMENT_FAILED)
+    listing_update_failed = _category_switch(Category.LISTING_UPDATE_FAILED)
+    account_expired = _category_switch(Category.ACCOUNT_EXPIRED)
+    plan_limit = _category_switch(Category.PLAN_LIMIT)
     use_shop_email = models.BooleanField(
         _("Use default shop email for notifications"), default=True
     )
@@ -316,3 +322,26 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category} {self.key} {self.status}"
+
+
+def insert_unless_conflict(obj: models.Model) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: True, and `obj` saved, if the row is new.
+
+    A unique constraint stays the claim, but losing it is an empty result instead of an
+    IntegrityError that needs a savepoint around every insert (two more round trips, three on
+    a conflict). bulk_create(ignore_conflicts=True) does not say which rows went in, hence the
+    insert query that Model.save() runs, with the conflict clause added. Needs a database that
+    returns columns from an INSERT (PostgreSQL; SQLite 3.35+).
+    """
+    meta, using = obj._meta, router.db_for_write(type(obj), instance=obj)
+    query = InsertQuery(type(obj), on_conflict=OnConflict.IGNORE)
+    query.insert_values(
+        [field for field in meta.local_concrete_fields if field is not meta.pk], [obj]
+    )
+    compiler = cast(SQLInsertCompiler, query.get_compiler(using=using))
+    # django-stubs types returning_fields as names; Django reads fields (as Model.save passes).
+    (returned,) = compiler.execute_sql(returning_fields=[meta.pk])  # type: ignore[list-item]
+    if returned is None:
+        return False
+    obj.pk, obj._state.adding, obj._state.db = returned[0], False, using
+    return True

@@ -14,6 +14,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from notifications import emails, selectors, transport
@@ -24,6 +25,7 @@ from notifications.models import (
     Email,
     Notification,
     NotificationSettings,
+    insert_unless_conflict,
 )
 from salestio.models import Shop
 
@@ -40,14 +42,15 @@ def route(notification: Notification) -> None:
     """A new notification: suppress it, email it now, or hold it for the digest (the instance
     is updated to match its row)."""
     shop, category = notification.shop, notification.category
-    prefs = selectors.notification_settings(shop=shop)
-    reason = selectors.suppression_reason(prefs, category)
-    if reason:
+    facts = selectors.routing(shop=shop, category=category)
+    if reason := facts.suppression_reason(category):
         _suppress(Notification.objects.filter(pk=notification.pk), reason)
         notification.status, notification.suppressed_reason = Notification.Status.SUPPRESSED, reason
-    elif category == Category.TEST or claim_window(shop=shop, category=category):
+    elif category == Category.TEST or claim_window(
+        shop=shop, category=category, last_email_at=facts.last_email_at
+    ):
         # The merchant pressed "Send test email" and waits for it: never held for a digest.
-        notification.email = _compose(prefs, category)
+        notification.email = _compose(facts.prefs, category)
         if notification.email is not None:
             notification.status = Notification.Status.QUEUED
     else:
@@ -58,13 +61,20 @@ def _suppress(rows: QuerySet[Notification], reason: str) -> int:
     return rows.update(status=Notification.Status.SUPPRESSED, suppressed_reason=reason)
 
 
-def claim_window(*, shop: Shop, category: str) -> bool:
-    """True for exactly one caller per window: no email of this category went out within it."""
+def claim_window(*, shop: Shop, category: str, last_email_at: datetime | None) -> bool:
+    """True for exactly one caller per window: no email of this category went out within it.
+
+    `last_email_at` is the window as routing() read it; the writes below decide. A window read
+    as busy is skipped without one: last_email_at only moves forward, so a claim would fail.
+    """
     now = timezone.now()
-    DigestWindow.objects.bulk_create(
-        [DigestWindow(shop=shop, category=category)], ignore_conflicts=True
-    )
     quiet_since = now - settings.NOTIFICATION_DIGEST_WINDOW
+    if last_email_at is None and insert_unless_conflict(
+        DigestWindow(shop=shop, category=category, last_email_at=now)
+    ):
+        return True  # the category's first email opens its window
+    if last_email_at is not None and last_email_at > quiet_since:
+        return False
     claimed = (
         DigestWindow.objects.filter(shop=shop, category=category)
         .filter(Q(last_email_at__isnull=True) | Q(last_email_at__lte=quiet_since))
@@ -74,8 +84,13 @@ def claim_window(*, shop: Shop, category: str) -> bool:
 
 
 def schedule_digest(*, shop: Shop, category: str) -> None:
-    DigestWindow.objects.filter(shop=shop, category=category, digest_due_at__isnull=True).update(
-        digest_due_at=F("last_email_at") + settings.NOTIFICATION_DIGEST_WINDOW
+    """Hold for the window's digest. The row is written (and locked) even when its digest is
+    already due: a flush_digest running now waits for this commit, and so sees the held row,
+    instead of sending without it and leaving it pending with no digest due."""
+    DigestWindow.objects.filter(shop=shop, category=category).update(
+        digest_due_at=Coalesce(
+            F("digest_due_at"), F("last_email_at") + settings.NOTIFICATION_DIGEST_WINDOW
+        )
     )
 
 
@@ -85,52 +100,57 @@ def _pending(shop: Shop, category: str) -> QuerySet[Notification]:
     )
 
 
+@transaction.atomic(savepoint=False)  # inside flush_digest's transaction
 def compose_digest(*, shop: Shop, category: str) -> Email | None:
     """The digest: settings may have changed since its items arrived (unsubscribed, bounced)."""
-    with transaction.atomic():
-        prefs = selectors.notification_settings(shop=shop)
-        if reason := selectors.suppression_reason(prefs, category):
-            _suppress(_pending(shop, category), reason)
-            return None
-        return _compose(prefs, category)
+    facts = selectors.routing(shop=shop, category=category)
+    if reason := facts.suppression_reason(category):
+        _suppress(_pending(shop, category), reason)
+        return None
+    return _compose(facts.prefs, category)
 
 
+@transaction.atomic(savepoint=False)
 def _compose(prefs: NotificationSettings, category: str) -> Email | None:
-    """Put every held notification of (shop, category) into one new email and enqueue it."""
+    """Put every held notification of (shop, category) into one new email and enqueue it.
+
+    Part of the caller's transaction (notify(), compose_digest()): the email commits with the
+    routing that made it, or not at all, so a savepoint of its own would buy nothing.
+    """
     shop = prefs.shop
-    with transaction.atomic():
-        # Locked in pk order so two composers never deadlock; the second finds nothing left.
-        pending = _pending(shop, category).order_by("pk").select_for_update()
-        ids = list(pending.values_list("pk", flat=True))
-        if not ids:
-            return None
-        email = Email.objects.create(
-            shop=shop,
-            category=category,
-            recipient=prefs.address,
-            language=prefs.language,
-            next_attempt_at=timezone.now(),
-        )
-        Notification.objects.filter(pk__in=ids).update(
-            status=Notification.Status.QUEUED, email=email
-        )
-        _render(email, count=len(ids))
-        transaction.on_commit(partial(_enqueue_send, email.pk))
+    # Locked in pk order so two composers never deadlock; the second finds nothing left.
+    items = list(_pending(shop, category).order_by("pk").select_for_update())
+    if not items:
+        return None
+    email = Email.objects.create(
+        shop=shop,
+        category=category,
+        recipient=prefs.address,
+        language=prefs.language,
+        next_attempt_at=timezone.now(),
+    )
+    Notification.objects.filter(pk__in=[item.pk for item in items]).update(
+        status=Notification.Status.QUEUED, email=email
+    )
+    _render(email, prefs, items)
+    transaction.on_commit(partial(_enqueue_send, email.pk))
     log.info(
         "email %s composed with %d item(s) for %s",
         email.pk,
-        len(ids),
+        len(items),
         category,
         extra={"shop": shop.domain},
     )
     return email
 
 
-def _render(email: Email, *, count: int) -> None:
-    shown = email.notifications.select_related("shop").order_by("created_at", "pk")
-    ctx = emails.email_context(
-        email, list(shown[: settings.NOTIFICATION_DIGEST_ITEMS_SHOWN]), count
-    )
+def _render(email: Email, prefs: NotificationSettings, items: list[Notification]) -> None:
+    """Render from the rows _compose() locked (no second read); the oldest items are shown."""
+    oldest_first = sorted(items, key=lambda item: (item.created_at, item.pk))
+    shown = oldest_first[: settings.NOTIFICATION_DIGEST_ITEMS_SHOWN]
+    for item in shown:
+        item.shop = email.shop  # their links name the shop: the same one, without a query each
+    ctx = emails.email_context(email, shown, len(items), prefs=prefs)
     rendered = emails.render(email.category, ctx, language=email.language)
     email.subject, email.text, email.html = rendered.subject, rendered.text, rendered.html
     email.headers = emails.headers_for(email)

@@ -12,13 +12,14 @@ from notifications import selectors, services
 from notifications.forms import NotificationSettingsForm
 from notifications.links import unsubscribe_signature_valid
 from notifications.models import SETTINGS_CATEGORIES, Category, Notification
+from salestio.http import ShopRequest
 from salestio.middleware import public
 from salestio.models import Shop
 
 
 @require_http_methods(["GET", "POST"])
-def settings_page(request: HttpRequest) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
+def settings_page(request: ShopRequest) -> HttpResponse:
+    shop = request.shop
     prefs = selectors.notification_settings(shop=shop)
     data = request.POST if request.method == "POST" else None
     form = NotificationSettingsForm(data, instance=prefs)
@@ -38,17 +39,17 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def send_test_email(request: HttpRequest) -> HttpResponse:
-    notification = services.send_test_email(shop=request.shop)  # type: ignore[attr-defined]
+def send_test_email(request: ShopRequest) -> HttpResponse:
+    notification = services.send_test_email(shop=request.shop)
     return redirect(f"{reverse('notifications:settings')}?test={notification.pk}")
 
 
 @require_GET
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: ShopRequest) -> HttpResponse:
     category = request.GET.get("category", "")
     email_id = request.GET.get("email", "")
     rows = selectors.history(
-        shop=request.shop,  # type: ignore[attr-defined]
+        shop=request.shop,
         category=category,
         email_id=int(email_id) if email_id.isdigit() else None,
     )
@@ -63,11 +64,11 @@ def history(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_detail(request: ShopRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(
         Notification.objects.select_related("email"),
         pk=pk,
-        shop=request.shop,  # type: ignore[attr-defined]
+        shop=request.shop,
     )
     attempts = notification.email.delivery_attempts.all() if notification.email else []
     return render(

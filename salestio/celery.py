@@ -7,7 +7,7 @@ from celery import Celery, Task
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salestio.settings")
 
 
-class SalestioTask(Task):  # type: ignore[misc]
+class SalestioTask(Task):
     """Transient failures retry with exponential backoff and jitter; others fail at once."""
 
     acks_late = True

@@ -32,7 +32,7 @@ def rotate(ciphertext: str) -> str:
     return _fernet().rotate(ciphertext.encode()).decode()
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField):
     """A text column stored as a Fernet token; Python code sees plaintext."""
 
     def from_db_value(self, value: str | None, *_: object) -> str | None:
@@ -40,5 +40,5 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
 
     def get_prep_value(self, value: object) -> str | None:
         if value in (None, ""):
-            return value  # type: ignore[return-value]
+            return value
         return encrypt(str(value))

@@ -25,6 +25,11 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_origins(prefix: str, defaults: dict[str, str]) -> dict[str, str]:
+    """One origin per key (a region, say), each read from `{prefix}_{key}`; no trailing slash."""
+    return {key: env_str(f"{prefix}_{key}", url).rstrip("/") for key, url in defaults.items()}
+
+
 def env_required(name: str, *, unless: bool, fallback: str) -> str:
     """A secret that production must set; development may run on `fallback`."""
     value = os.environ.get(name)

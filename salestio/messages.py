@@ -4,12 +4,14 @@ Embedded requests keep their messages in the cache under the shop and the admin 
 session token; standalone (demo) requests use Django's usual cookie/session storage.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.messages.storage.base import BaseStorage, Message
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+
+from salestio.http import ShopRequest
 
 MESSAGE_TTL = 300
 
@@ -22,13 +24,14 @@ class ShopMessageStorage(BaseStorage):
     def _cache_key(self) -> str | None:
         if not getattr(self.request, "embedded", False):
             return None
-        shop = self.request.shop  # type: ignore[attr-defined]
-        return f"messages:{shop.domain}:{getattr(self.request, 'shopify_user_id', '')}"
+        # Only a verified session token makes a request embedded, and it also sets the shop.
+        request = cast(ShopRequest, self.request)
+        return f"messages:{request.shop.domain}:{request.shopify_user_id}"
 
     def _get(self, *args: Any, **kwargs: Any) -> tuple[list[Message] | None, bool]:
         key = self._cache_key()
         if key is None:
-            return self._fallback._get(*args, **kwargs)
+            return self._fallback._get(*args, **kwargs)  # type: ignore[attr-defined]
         return cache.get(key), True
 
     def _store(
@@ -36,7 +39,7 @@ class ShopMessageStorage(BaseStorage):
     ) -> list[Message]:
         key = self._cache_key()
         if key is None:
-            return self._fallback._store(messages, response, *args, **kwargs)  # type: ignore[no-any-return]
+            return self._fallback._store(messages, response, *args, **kwargs)  # type: ignore[attr-defined]
         if messages:
             cache.set(key, messages, MESSAGE_TTL)
         else:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from salestio import shopify_api
+from salestio.http import ShopRequest
 from salestio.logging import current_shop_domain
 from salestio.models import Shop
 from salestio.services import shop_from_session
@@ -62,13 +63,13 @@ class ShopifySessionMiddleware:
     def __init__(self, get_response: GetResponse):
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.shop = None  # type: ignore[attr-defined]
-        request.embedded = False  # type: ignore[attr-defined]
+    def __call__(self, request: ShopRequest) -> HttpResponse:
+        request.embedded = False
+        request.shopify_user_id = ""
         return self.get_response(request)
 
     def process_view(
-        self, request: HttpRequest, view: View, args: object, kwargs: object
+        self, request: ShopRequest, view: View, args: object, kwargs: object
     ) -> HttpResponse | None:
         if getattr(view, "shopify_public", False):
             return None
@@ -87,7 +88,7 @@ class ShopifySessionMiddleware:
         return _unauthorized()
 
     def _from_token(
-        self, request: HttpRequest, token: str, *, page_load: bool
+        self, request: ShopRequest, token: str, *, page_load: bool
     ) -> HttpResponse | None:
         try:
             session = decode_session_token(token)
@@ -98,14 +99,14 @@ class ShopifySessionMiddleware:
             # A bearer token is sent by App Bridge's fetch, never by a browser on its own:
             # it is the request's CSRF protection, and no cookie is involved.
             request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
-        request.embedded = True  # type: ignore[attr-defined]
-        request.shopify_user_id = session.user_id  # type: ignore[attr-defined]
+        request.embedded = True
+        request.shopify_user_id = session.user_id
         self._enter(request, shop)
         return None
 
     @staticmethod
-    def _enter(request: HttpRequest, shop: Shop) -> None:
-        request.shop = shop  # type: ignore[attr-defined]
+    def _enter(request: ShopRequest, shop: Shop) -> None:
+        request.shop = shop
         current_shop_domain.set(shop.domain)
         translation.activate(shop.locale or settings.LANGUAGE_CODE)
         request.LANGUAGE_CODE = translation.get_language()

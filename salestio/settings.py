@@ -7,7 +7,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from salestio.env import env_bool, env_int, env_list, env_required, env_str
+from salestio.env import env_bool, env_int, env_list, env_origins, env_required, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -201,22 +201,22 @@ AMAZON_LWA_CLIENT_SECRET = env_str("AMAZON_LWA_CLIENT_SECRET")
 AMAZON_LWA_TOKEN_URL = env_str("AMAZON_LWA_TOKEN_URL", "https://api.amazon.com/auth/o2/token")
 # Draft (unpublished) SP-API apps must add version=beta to the consent URL.
 AMAZON_DRAFT_APP = env_bool("AMAZON_DRAFT_APP")
-AMAZON_SP_API_ENDPOINTS = {
-    region: env_str(f"AMAZON_SP_API_ENDPOINT_{region}", default).rstrip("/")
-    for region, default in {
+AMAZON_SP_API_ENDPOINTS = env_origins(
+    "AMAZON_SP_API_ENDPOINT",
+    {
         "NA": "https://sellingpartnerapi-na.amazon.com",
         "EU": "https://sellingpartnerapi-eu.amazon.com",
         "FE": "https://sellingpartnerapi-fe.amazon.com",
-    }.items()
-}
-AMAZON_SELLER_CENTRAL_URLS = {
-    region: env_str(f"AMAZON_SELLER_CENTRAL_{region}", default).rstrip("/")
-    for region, default in {
+    },
+)
+AMAZON_SELLER_CENTRAL_URLS = env_origins(
+    "AMAZON_SELLER_CENTRAL",
+    {
         "NA": "https://sellercentral.amazon.com",
         "EU": "https://sellercentral-europe.amazon.com",
         "FE": "https://sellercentral.amazon.co.jp",
-    }.items()
-}
+    },
+)
 EBAY_CLIENT_ID = env_str("EBAY_CLIENT_ID")
 EBAY_CLIENT_SECRET = env_str("EBAY_CLIENT_SECRET")
 EBAY_DEV_ID = env_str("EBAY_DEV_ID")

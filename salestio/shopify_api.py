@@ -60,8 +60,8 @@ def shop_origin(shop_domain: str) -> str:
     return settings.SHOPIFY_SHOP_ORIGIN.format(shop=shop_domain).rstrip("/")
 
 
-def _expiry(seconds: object) -> datetime | None:
-    return timezone.now() + timedelta(seconds=int(seconds)) if seconds else None  # type: ignore[call-overload]
+def _expiry(seconds: int | str | None) -> datetime | None:
+    return timezone.now() + timedelta(seconds=int(seconds)) if seconds else None
 
 
 def _post_token(shop_domain: str, form: Mapping[str, str]) -> OfflineToken:

@@ -29,7 +29,8 @@ class SessionToken:
 
 
 def is_valid_shop_domain(domain: str) -> bool:
-    return bool(SHOP_DOMAIN_RE.match(domain or ""))
+    # fullmatch: `$` alone would accept a trailing newline, which later breaks a header.
+    return bool(SHOP_DOMAIN_RE.fullmatch(domain or ""))
 
 
 def _host(url: str) -> str:
@@ -64,7 +65,8 @@ def verify_query_hmac(params: Mapping[str, str], secret: str | None = None) -> b
     """OAuth callback / install-link check: drop hmac, sort the rest, HMAC-SHA256 hex."""
     given = params.get("hmac", "")
     expected = query_hmac(params, secret or settings.SHOPIFY_API_SECRET)
-    return hmac.compare_digest(expected, given)
+    # Bytes, because compare_digest refuses non-ASCII str (a forged parameter could be).
+    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 def webhook_hmac(body: bytes, secret: str) -> str:

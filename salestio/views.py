@@ -22,6 +22,7 @@ from notifications import selectors as notification_selectors
 from notifications.banners import present
 from salestio import services, shopify_api
 from salestio.celery import app as celery_app
+from salestio.http import ShopRequest
 from salestio.middleware import demo_enabled, public
 from salestio.models import Shop
 from salestio.shopify_auth import is_valid_shop_domain, verify_query_hmac
@@ -31,8 +32,8 @@ INSTALL_STATE_MAX_AGE = 600
 
 
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
+def dashboard(request: ShopRequest) -> HttpResponse:
+    shop = request.shop
     return render(
         request,
         "salestio/dashboard.html",
@@ -48,12 +49,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def set_locale(request: HttpRequest) -> HttpResponse:
+def set_locale(request: ShopRequest) -> HttpResponse:
     """The language of Salestio's pages and emails for this shop."""
     language = request.POST.get("language", "")
     if language not in dict(settings.LANGUAGES):
         return HttpResponseBadRequest("unsupported language")
-    services.set_shop_locale(shop=request.shop, locale=language)  # type: ignore[attr-defined]
+    services.set_shop_locale(shop=request.shop, locale=language)
     return HttpResponseRedirect(reverse("dashboard"))
 
 

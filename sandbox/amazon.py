@@ -6,7 +6,6 @@ name the 403 `Unauthorized` answer for a revoked authorization. The client libra
 wrong Host header for http:// endpoints (API-FACTS.md), so nothing here looks at Host.
 """
 
-import json
 import secrets
 import time
 from datetime import UTC, datetime
@@ -19,7 +18,8 @@ from sandbox.marketplace_oauth import (
     Fault,
     MarketplaceSimulator,
     OAuthBook,
-    consent_page,
+    invalid_grant,
+    json_response,
     with_query,
 )
 
@@ -45,13 +45,12 @@ ERROR_CODES = {
 }
 
 
+def _request_id() -> dict[str, str]:
+    return {"x-amzn-RequestId": secrets.token_hex(8)}
+
+
 def _json(body: Any, status: int = 200) -> Response:
-    return Response(
-        json.dumps(body),
-        status=status,
-        mimetype="application/json",
-        headers={"x-amzn-RequestId": secrets.token_hex(8)},
-    )
+    return json_response(body, status, _request_id())
 
 
 def sp_error(status: int, message: str, code: str = "") -> Response:
@@ -154,13 +153,7 @@ class AmazonSimulator(MarketplaceSimulator):
                 spapi_oauth_code=code,
             )
 
-        return consent_page(
-            request,
-            marketplace=self.marketplace,
-            approve=approve,
-            auto_approve=self.auto_approve,
-            default_user=self.login_as,
-        )
+        return self.consent_page(request, approve)
 
     def on_token(self, request: Request) -> Response:
         form = request.form
@@ -176,7 +169,7 @@ class AmazonSimulator(MarketplaceSimulator):
             # LWA's code exchange does not repeat redirect_uri; the code was bound at consent.
             user = self.book.redeem_code(form.get("code", ""), redirect_uri=None)
             if user is None:
-                return _invalid_grant("The authorization code is invalid or expired.")
+                return invalid_grant("The authorization code is invalid or expired.", _request_id())
             tokens = self.book.issue(user, prefix="Atzr|")
             return _json(
                 {
@@ -189,7 +182,9 @@ class AmazonSimulator(MarketplaceSimulator):
         if form.get("grant_type") == "refresh_token":
             fresh = self.book.use_refresh(form.get("refresh_token", ""), prefix="Atza|")
             if fresh is None:
-                return _invalid_grant("The request has an invalid grant parameter : refresh_token")
+                return invalid_grant(
+                    "The request has an invalid grant parameter : refresh_token", _request_id()
+                )
             return _json(
                 {
                     "access_token": fresh["access_token"],
@@ -241,7 +236,7 @@ class AmazonSimulator(MarketplaceSimulator):
         if not body.get("marketplaceId") or not package.get("trackingNumber"):
             return sp_error(400, "marketplaceId and packageDetail.trackingNumber are required.")
         self.shipments.append({"seller": seller, "order_id": order_id, **body})
-        return Response(status=204, headers={"x-amzn-RequestId": secrets.token_hex(8)})
+        return Response(status=204, headers=_request_id())
 
     def on_patch_listing(self, request: Request, seller_id: str, sku: str) -> Response:
         seller = self._seller(request)
@@ -255,7 +250,3 @@ class AmazonSimulator(MarketplaceSimulator):
         submission = secrets.token_hex(16)
         self.listing_patches.append({"seller": seller, "sku": sku, **body})
         return _json({"sku": sku, "status": "ACCEPTED", "submissionId": submission, "issues": []})
-
-
-def _invalid_grant(description: str) -> Response:
-    return _json({"error": "invalid_grant", "error_description": description}, 400)

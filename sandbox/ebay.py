@@ -23,7 +23,8 @@ from sandbox.marketplace_oauth import (
     Fault,
     MarketplaceSimulator,
     OAuthBook,
-    consent_page,
+    invalid_grant,
+    json_response,
     with_query,
 )
 
@@ -86,10 +87,6 @@ def trading_error(code: int, message: str) -> dict[str, Any]:
     }
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
-
-
 def _parse(request: Request) -> ElementTree.Element:
     root = ElementTree.fromstring(request.get_data() or b"<Empty/>")
     for element in root.iter():
@@ -127,7 +124,7 @@ class EbaySimulator(MarketplaceSimulator):
 
     def fault_response(self, fault: Fault) -> Response:
         if fault.body:
-            return _json(fault.body, fault.status)
+            return json_response(fault.body, fault.status)
         return Response("Service Unavailable", status=fault.status, mimetype="text/plain")
 
     def add_order(self, user: str, order_id: str, *, status: str = "Completed") -> dict[str, Any]:
@@ -164,20 +161,14 @@ class EbaySimulator(MarketplaceSimulator):
             code = self.book.issue_code(user, redirect_uri=args["redirect_uri"])
             return with_query(accept_url, state=args.get("state", ""), code=code, expires_in="299")
 
-        return consent_page(
-            request,
-            marketplace=self.marketplace,
-            approve=approve,
-            auto_approve=self.auto_approve,
-            default_user=self.login_as,
-        )
+        return self.consent_page(request, approve)
 
     def on_token(self, request: Request) -> Response:
         if request.authorization is None or (
             request.authorization.username,
             request.authorization.password,
         ) != (CLIENT_ID, CLIENT_SECRET):
-            return _json(
+            return json_response(
                 {"error": "invalid_client", "error_description": "client authentication failed"},
                 401,
             )
@@ -187,22 +178,22 @@ class EbaySimulator(MarketplaceSimulator):
                 request.form.get("code", ""), redirect_uri=request.form.get("redirect_uri", "")
             )
             if user is None:
-                return _invalid_grant(
+                return invalid_grant(
                     "the provided authorization grant code is invalid or was "
                     "issued to another client"
                 )
             tokens = self.book.issue(user, prefix="v^1.1#i^1#")
-            return _json({**tokens, "token_type": "User Access Token"})
+            return json_response({**tokens, "token_type": "User Access Token"})
         if grant == "refresh_token":
             fresh = self.book.use_refresh(
                 request.form.get("refresh_token", ""), prefix="v^1.1#i^1#"
             )
             if fresh is None:
-                return _invalid_grant(
+                return invalid_grant(
                     "the provided authorization refresh token is invalid or "
                     "was issued to another client"
                 )
-            return _json(
+            return json_response(
                 {
                     "access_token": fresh["access_token"],
                     "expires_in": ACCESS_LIFETIME,
@@ -211,21 +202,25 @@ class EbaySimulator(MarketplaceSimulator):
             )
         if grant == "client_credentials":
             token = self.app_tokens.issue("application")["access_token"]
-            return _json(
+            return json_response(
                 {
                     "access_token": token,
                     "expires_in": ACCESS_LIFETIME,
                     "token_type": "Application Access Token",
                 }
             )
-        return _json({"error": "unsupported_grant_type"}, 400)
+        return json_response({"error": "unsupported_grant_type"}, 400)
 
     def on_public_key(self, request: Request, kid: str) -> Response:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if self.app_tokens.user_of(token) is None:
-            return _json({"errors": [{"errorId": 1001, "message": "Invalid access token"}]}, 401)
+            return json_response(
+                {"errors": [{"errorId": 1001, "message": "Invalid access token"}]}, 401
+            )
         if kid != KEY_ID:
-            return _json({"errors": [{"errorId": 195001, "message": "Public key not found"}]}, 404)
+            return json_response(
+                {"errors": [{"errorId": 195001, "message": "Public key not found"}]}, 404
+            )
         pem = (
             self.signing_key.public_key()
             .public_bytes(
@@ -233,7 +228,7 @@ class EbaySimulator(MarketplaceSimulator):
             )
             .decode()
         )
-        return _json({"algorithm": "ECDSA", "digest": "SHA1", "key": pem.replace("\n", "")})
+        return json_response({"algorithm": "ECDSA", "digest": "SHA1", "key": pem.replace("\n", "")})
 
     # --- Trading API ----------------------------------------------------------------------
 
@@ -247,7 +242,7 @@ class EbaySimulator(MarketplaceSimulator):
         user = self._user(request.headers.get("X-EBAY-API-IAF-TOKEN", ""))
         if isinstance(user, int):
             return trading_response(verb, {}, errors=[trading_error(user, TOKEN_MESSAGES[user])])
-        return handler(user, _parse(request))  # type: ignore[no-any-return]
+        return handler(user, _parse(request))
 
     def _user(self, token: str) -> str | int:
         """The token's user, or the error code eBay gives for it."""
@@ -322,7 +317,3 @@ class EbaySimulator(MarketplaceSimulator):
         echoed = [{child.tag: child.text for child in status} for status in statuses]
         self.inventory_updates += [{"user": user, **item} for item in echoed]
         return trading_response("ReviseInventoryStatus", {"InventoryStatus": echoed})
-
-
-def _invalid_grant(description: str) -> Response:
-    return _json({"error": "invalid_grant", "error_description": description}, 400)

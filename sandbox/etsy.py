@@ -4,7 +4,6 @@ Responses follow specs/etsy/etsy_openapi_v3.json (Self, ShopReceipts, ShopReceip
 ListingInventory, ErrorSchema); tests/sandbox/test_etsy_contract.py holds them to it.
 """
 
-import json
 import secrets
 import time
 from typing import Any
@@ -16,7 +15,8 @@ from sandbox.marketplace_oauth import (
     Fault,
     MarketplaceSimulator,
     OAuthBook,
-    consent_page,
+    invalid_grant,
+    json_response,
     with_query,
 )
 
@@ -26,12 +26,8 @@ ACCESS_LIFETIME = 3600
 REFRESH_LIFETIME = 90 * 86400
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
-
-
 def error(status: int, message: str) -> Response:
-    return _json({"error": message}, status)
+    return json_response({"error": message}, status)
 
 
 def money(cents: int) -> dict[str, Any]:
@@ -75,7 +71,7 @@ class EtsySimulator(MarketplaceSimulator):
         )
 
     def fault_response(self, fault: Fault) -> Response:
-        response = _json(fault.body or {"error": "Injected failure"}, fault.status)
+        response = json_response(fault.body or {"error": "Injected failure"}, fault.status)
         if fault.status == 429:
             response.headers["x-remaining-this-second"] = "0"
         return response
@@ -185,13 +181,7 @@ class EtsySimulator(MarketplaceSimulator):
             )
             return with_query(args.get("redirect_uri", ""), code=code, state=args["state"])
 
-        return consent_page(
-            request,
-            marketplace=self.marketplace,
-            approve=approve,
-            auto_approve=self.auto_approve,
-            default_user=self.login_as,
-        )
+        return self.consent_page(request, approve)
 
     def on_token(self, request: Request) -> Response:
         form = request.form
@@ -204,14 +194,14 @@ class EtsySimulator(MarketplaceSimulator):
                 verifier=form.get("code_verifier", ""),
             )
             if user is None:
-                return _invalid_grant("code is invalid, expired, or the code_verifier is wrong")
-            return _json(self._tokens(self.book.issue(user, prefix="{user}.")))
+                return invalid_grant("code is invalid, expired, or the code_verifier is wrong")
+            return json_response(self._tokens(self.book.issue(user, prefix="{user}.")))
         if form.get("grant_type") == "refresh_token":
             self.refresh_calls += 1
             fresh = self.book.use_refresh(form.get("refresh_token", ""), prefix="{user}.")
             if fresh is None:
-                return _invalid_grant("refresh_token is invalid, expired or already used")
-            return _json(self._tokens(fresh))
+                return invalid_grant("refresh_token is invalid, expired or already used")
+            return json_response(self._tokens(fresh))
         return error(400, "unsupported_grant_type")
 
     @staticmethod
@@ -238,7 +228,7 @@ class EtsySimulator(MarketplaceSimulator):
         user = self._user(request)
         if isinstance(user, Response):
             return user
-        return _json({"user_id": int(user), "shop_id": self.shop_of(user)})
+        return json_response({"user_id": int(user), "shop_id": self.shop_of(user)})
 
     def _own_shop(self, request: Request, shop_id: int) -> str | Response:
         user = self._user(request)
@@ -255,7 +245,7 @@ class EtsySimulator(MarketplaceSimulator):
         if not 1 <= limit <= 100:
             return error(400, "limit must be between 1 and 100")
         found = [r for r in self.receipts.get(shop_id, []) if r["updated_timestamp"] >= since]
-        return _json({"count": len(found), "results": found[offset : offset + limit]})
+        return json_response({"count": len(found), "results": found[offset : offset + limit]})
 
     def on_tracking(self, request: Request, shop_id: int, receipt_id: int) -> Response:
         user = self._own_shop(request, shop_id)
@@ -278,7 +268,7 @@ class EtsySimulator(MarketplaceSimulator):
                 "tracking_code": body["tracking_code"],
             }
         )
-        return _json(receipt)
+        return json_response(receipt)
 
     def on_inventory(self, request: Request, listing_id: int) -> Response:
         user = self._user(request)
@@ -288,7 +278,7 @@ class EtsySimulator(MarketplaceSimulator):
         if inventory is None:
             return error(404, f"Listing {listing_id} not found")
         if request.method == "GET":
-            return _json(inventory)
+            return json_response(inventory)
         products = (request.get_json(silent=True) or {}).get("products")
         if not isinstance(products, list) or not products:
             return error(400, "products is required")
@@ -296,8 +286,4 @@ class EtsySimulator(MarketplaceSimulator):
             for offering, new in zip(stored["offerings"], sent.get("offerings", []), strict=False):
                 offering["quantity"] = int(new["quantity"])
                 offering["price"] = money(round(float(new["price"]) * 100))
-        return _json(inventory)
-
-
-def _invalid_grant(description: str) -> Response:
-    return _json({"error": "invalid_grant", "error_description": description}, 400)
+        return json_response(inventory)

@@ -4,10 +4,11 @@ tokens with real lifetimes, a consent page, injected faults, and test/demo contr
 import base64
 import hashlib
 import html
+import json
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -142,25 +143,15 @@ def s256(verifier: str) -> str:
     )
 
 
-def consent_page(
-    request: Request,
-    *,
-    marketplace: str,
-    approve: Callable[[str], str],
-    auto_approve: bool,
-    default_user: str,
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
-    """GET shows an "Allow" button (the demo may approve at once); POST approves as the
-    user typed (default: the simulator's seller) and redirects back with a code."""
-    if request.method == "POST" or auto_approve:
-        user = request.form.get("user") or default_user
-        return Response(status=302, headers={"Location": approve(user)})
-    body = f"""<!doctype html><html><head><meta charset="utf-8">
-<title>{marketplace} sandbox – allow access</title></head><body>
-<h1>{marketplace} (sandbox)</h1><p>Salestio asks for access to your seller account.</p>
-<form method="post"><label>Seller <input name="user" value="{html.escape(default_user)}"></label>
-<button type="submit" id="approve">Allow</button></form></body></html>"""
-    return Response(body, mimetype="text/html")
+    return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers)
+
+
+def invalid_grant(description: str, headers: Mapping[str, str] | None = None) -> Response:
+    """RFC 6749's answer to a bad, expired or spent code or refresh token, at all three."""
+    return json_response({"error": "invalid_grant", "error_description": description}, 400, headers)
 
 
 def with_query(url: str, **params: str) -> str:
@@ -168,7 +159,7 @@ def with_query(url: str, **params: str) -> str:
 
 
 class MarketplaceSimulator:
-    """Routing, fault injection and the control endpoints the demo uses over HTTP."""
+    """Routing, the consent page, fault injection and the demo's control endpoints (HTTP)."""
 
     prefix = ""
     marketplace = ""
@@ -205,6 +196,20 @@ class MarketplaceSimulator:
         """API calls of the user are refused even with fresh tokens (e.g. role removed)."""
         self.denied[user] = detail
 
+    def consent_page(self, request: Request, approve: Callable[[str], str]) -> Response:
+        """GET shows an "Allow" button (the demo may approve at once); POST approves as the
+        user typed (default: the seller to log in as) and redirects back with a code."""
+        if request.method == "POST" or self.auto_approve:
+            user = request.form.get("user") or self.login_as
+            return Response(status=302, headers={"Location": approve(user)})
+        name, user = self.marketplace, html.escape(self.login_as)
+        body = f"""<!doctype html><html><head><meta charset="utf-8">
+<title>{name} sandbox – allow access</title></head><body>
+<h1>{name} (sandbox)</h1><p>Salestio asks for access to your seller account.</p>
+<form method="post"><label>Seller <input name="user" value="{user}"></label>
+<button type="submit" id="approve">Allow</button></form></body></html>"""
+        return Response(body, mimetype="text/html")
+
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
         for path, seconds in self.latency.items():
@@ -231,7 +236,7 @@ class MarketplaceSimulator:
             endpoint, args = adapter.match()
         except Exception as exc:  # werkzeug's NotFound/MethodNotAllowed are responses
             return exc  # type: ignore[return-value]
-        return getattr(self, f"on_{endpoint}")(request, **args)  # type: ignore[no-any-return]
+        return getattr(self, f"on_{endpoint}")(request, **args)
 
     def on_control(self, request: Request, action: str) -> Response:
         """POST /_sandbox/revoke|expire|deny with form field `user`: the demo's controls."""

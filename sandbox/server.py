@@ -82,7 +82,7 @@ class SandboxServer:
         self.url = f"http://{host}:{self._server.server_port}"
         config.base_url = self.url
         self.sandbox = Sandbox(config)
-        self._server.app = self.sandbox.wsgi  # type: ignore[assignment]
+        self._server.app = self.sandbox.wsgi
         # A short poll keeps shutdown() (every test's teardown) from waiting the default 0.5 s.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True

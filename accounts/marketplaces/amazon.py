@@ -58,19 +58,19 @@ def region_of(site: str) -> str:
     return REGION_OF_AWS_REGION[Marketplaces[site].region]
 
 
-class LwaClient(AccessTokenClient):  # type: ignore[misc]
+class LwaClient(AccessTokenClient):
     """The LWA token URL comes from settings; sp_api has no setting for it (API-FACTS.md)."""
 
     @property
-    def scheme(self) -> str:  # type: ignore[override]
+    def scheme(self) -> str:
         return f"{urlsplit(settings.AMAZON_LWA_TOKEN_URL).scheme}://"
 
     @property
-    def host(self) -> str:  # type: ignore[override]
+    def host(self) -> str:
         return urlsplit(settings.AMAZON_LWA_TOKEN_URL).netloc
 
     @property
-    def path(self) -> str:  # type: ignore[override]
+    def path(self) -> str:
         return urlsplit(settings.AMAZON_LWA_TOKEN_URL).path
 
 

@@ -112,8 +112,8 @@ def new_code_verifier() -> str:
     return secrets.token_urlsafe(48)
 
 
-def expires_in(seconds: object) -> datetime | None:
-    return timezone.now() + timedelta(seconds=int(seconds)) if seconds else None  # type: ignore[call-overload]
+def expires_in(seconds: int | str | None) -> datetime | None:
+    return timezone.now() + timedelta(seconds=int(seconds)) if seconds else None
 
 
 def oauth_failure(marketplace: str, status: int, error: str, description: str) -> MarketplaceError:
@@ -121,16 +121,17 @@ def oauth_failure(marketplace: str, status: int, error: str, description: str) -
     detail = f"{marketplace} refused the login ({error or status}): {description or 'no detail'}"
     if error == "invalid_grant":
         return ConnectionExpired(detail)
-    if status == 429:
-        return Throttled(detail)
-    if status >= 500 or status == 0:
+    if status == 0:  # no HTTP answer at all
         return TransientError(detail)
-    return PermanentError(detail)
+    return _failure_by_status(status, detail)
 
 
 def http_failure(marketplace: str, status: int, detail: str) -> MarketplaceError:
     """A non-OAuth API refusal by HTTP status; auth failures are mapped by each adapter."""
-    message = f"{marketplace} answered {status}: {detail}"
+    return _failure_by_status(status, f"{marketplace} answered {status}: {detail}")
+
+
+def _failure_by_status(status: int, message: str) -> MarketplaceError:
     if status == 429:
         return Throttled(message)
     if status >= 500:

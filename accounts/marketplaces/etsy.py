@@ -130,7 +130,7 @@ class EtsyAdapter(Adapter):
             raise AccessTokenRejected(f"Etsy refused the access token ({body.get('error')})")
         if response.status_code >= 400:
             raise http_failure("Etsy", response.status_code, str(body.get("error", "")))
-        return body  # type: ignore[no-any-return]
+        return body
 
 
 def _writable_product(product: dict[str, Any], update: ListingUpdate) -> dict[str, Any]:

@@ -32,6 +32,12 @@ def revoke(sims: Any, account: Any) -> None:
     sim.book.revoke(sim.default_user)
 
 
+def revoke_with_access_token_due(sims: Any, account: Any) -> None:
+    """The sweep uses the refresh token only once the access token is due: then it shows."""
+    revoke(sims, account)
+    make_access_token_due(account)
+
+
 DEAD_SIGNALS = {
     # LWA answers 400 invalid_grant once the seller revoked the authorization.
     "amazon-lwa-invalid_grant": ("amazon", revoke),
@@ -41,7 +47,7 @@ DEAD_SIGNALS = {
     "ebay-932": ("ebay", lambda sims, a: sims.ebay.deny(sims.ebay.default_user, 932)),
     "ebay-21916984": ("ebay", lambda sims, a: sims.ebay.deny(sims.ebay.default_user, 21916984)),
     "ebay-21917053": ("ebay", lambda sims, a: sims.ebay.deny(sims.ebay.default_user, 21917053)),
-    "ebay-invalid_grant": ("ebay", lambda sims, a: (revoke(sims, a), make_access_token_due(a))),
+    "ebay-invalid_grant": ("ebay", revoke_with_access_token_due),
     "etsy-invalid_grant": ("etsy", revoke),
     "etsy-invalid_token-after-refresh": (
         "etsy",
@@ -90,7 +96,8 @@ def test_transient_failure_keeps_the_account_active_and_retries(
     account = sweep_now(account)
 
     assert account.status == Account.Status.ACTIVE and account.check_failures == 1
-    assert account.next_check_at > timezone.now() and account.last_error
+    assert account.next_check_at is not None and account.next_check_at > timezone.now()
+    assert account.last_error
     assert not Banner.objects.filter(shop=shop).exists()
     assert sweep_now(account).check_failures == 0  # the retry succeeds and clears it
 
@@ -103,8 +110,9 @@ def test_sweep_refreshes_access_tokens_before_they_expire(connect: Any, shop: An
     account = sweep_now(account)
 
     assert account.access_token != old_access and account.refresh_token != old_refresh
-    assert account.access_token_expires_at > timezone.now() + timedelta(minutes=50)
-    assert account.next_check_at <= account.access_token_expires_at
+    expires_at, next_check_at = account.access_token_expires_at, account.next_check_at
+    assert expires_at is not None and expires_at > timezone.now() + timedelta(minutes=50)
+    assert next_check_at is not None and next_check_at <= expires_at
 
 
 def test_expiring_warning_appears_at_14_days_not_15_and_once(connect: Any, shop: Any) -> None:

@@ -1,6 +1,5 @@
 """Reconnect through Save account, and the OAuth state's refusals (which change nothing)."""
 
-import threading
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -8,13 +7,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 import time_machine
 from django.core import signing
-from django.db import connection
 from django.utils import timezone
 
 from accounts import services
 from accounts.models import Account, OAuthState
 from notifications.models import Banner, Notification
 from tests.accounts.conftest import approve, callback, consent_url_from
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -150,25 +149,13 @@ def test_concurrent_etsy_refreshes_never_leave_a_spent_token(
 ) -> None:
     account = connect(shop, "etsy")
     sims.etsy.latency["/v3/public/oauth/token"] = 0.3  # both workers overlap at Etsy
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
 
-    def worker() -> None:
-        try:
-            start.wait()
-            services.refresh_account_credentials(
-                account_id=account.pk, stale_token=account.access_token
-            )
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _, errors = run_at_once(
+        lambda: services.refresh_account_credentials(
+            account_id=account.pk, stale_token=account.access_token
+        ),
+        threads=2,
+    )
 
     stored = Account.objects.get(pk=account.pk)
     assert errors == [] and sims.etsy.refresh_calls == 1

@@ -37,3 +37,14 @@ def test_webhook_with_one_changed_byte_fails() -> None:
     assert not verify_webhook_hmac(
         b"Info", "6ufKn53YDwFjg+2HbePaB4Yy4MIOwKA30/gtUW5JHTF=", secret="hush"
     )
+
+
+def test_a_non_ascii_hmac_is_refused_not_an_error() -> None:
+    assert not verify_query_hmac({**QUERY, "hmac": "é" * 64}, secret="hush")
+
+
+def test_a_shop_domain_with_a_trailing_newline_is_invalid() -> None:
+    from salestio.shopify_auth import is_valid_shop_domain
+
+    assert is_valid_shop_domain("some-shop.myshopify.com")
+    assert not is_valid_shop_domain("some-shop.myshopify.com\n")

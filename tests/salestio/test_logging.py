@@ -41,7 +41,7 @@ def log_lines(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[st
     buffer = io.StringIO()
     stdout = handler.setStream(buffer)
     yield lambda: buffer.getvalue().splitlines()
-    handler.setStream(stdout)  # type: ignore[arg-type]
+    handler.setStream(stdout)
 
 
 @pytest.mark.urls(__name__)

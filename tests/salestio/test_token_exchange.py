@@ -6,20 +6,20 @@ both. A spent refresh token stays retryable until its replacement is used (shopi
 changelog, 2026-08-28, "More resilient refreshes for expiring offline access tokens").
 """
 
-import threading
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from salestio import services, shopify_api, tasks
 from salestio.crypto import decrypt
 from salestio.graphql_documents import SHOP_DETAILS_QUERY
 from salestio.models import Shop
+from tests.concurrency import run_at_once
 from tests.conftest import session_token
 
 SHOP = "fresh-shop.myshopify.com"
@@ -153,23 +153,9 @@ def test_concurrent_refreshes_spend_the_refresh_token_once(client: Any, shopify:
     client.get("/", {"id_token": session_token(SHOP)})
     shop = Shop.objects.get(domain=SHOP)
     Shop.objects.filter(pk=shop.pk).update(access_token_expires_at=timezone.now())
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
 
-    def refresh() -> None:
-        try:
-            start.wait()
-            services.refresh_shop_token(shop_id=shop.pk)
-        except BaseException as error:  # re-raised below, in the test's thread
-            errors.append(error)
-        finally:
-            connections.close_all()
+    _, errors = run_at_once(lambda: services.refresh_shop_token(shop_id=shop.pk), threads=2)
 
-    threads = [threading.Thread(target=refresh) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
     assert errors == []
     assert shopify.shop(SHOP).grants.count("refresh_token") == 1
     assert _works(Shop.objects.get(pk=shop.pk))

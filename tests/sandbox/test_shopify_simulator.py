@@ -111,6 +111,20 @@ def _tokens(http: Client) -> dict[str, Any]:
     return dict(_exchange(http, mint_session_token(SHOP, api_key=KEY, secret=SECRET)).json)
 
 
+def _authorize(
+    http: Client, state: str = "s", redirect_uri: str = "http://app.test/auth/callback"
+) -> Any:
+    return http.get(
+        f"/shopify/{SHOP}/admin/oauth/authorize",
+        query_string={
+            "client_id": KEY,
+            "scope": "read_orders",
+            "state": state,
+            "redirect_uri": redirect_uri,
+        },
+    )
+
+
 def _graphql(http: Client, token: str, query: str = SHOP_QUERY, **variables: Any) -> Any:
     return http.post(
         f"/shopify/{SHOP}/admin/api/2026-10/graphql.json",
@@ -138,15 +152,7 @@ def test_query_signature_matches_the_documented_vector() -> None:
 
 
 def test_the_authorize_redirect_is_signed_as_documented(http: Client) -> None:
-    response = http.get(
-        f"/shopify/{SHOP}/admin/oauth/authorize",
-        query_string={
-            "client_id": KEY,
-            "scope": "read_orders",
-            "state": "nonce-1",
-            "redirect_uri": "http://app.test/auth/callback",
-        },
-    )
+    response = _authorize(http, state="nonce-1")
     assert response.status_code == 302
     params = {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
     assert set(params) == {"code", "hmac", "host", "shop", "state", "timestamp"}
@@ -157,15 +163,7 @@ def test_the_authorize_redirect_is_signed_as_documented(http: Client) -> None:
 
 
 def test_the_authorize_page_refuses_a_foreign_redirect_uri(http: Client) -> None:
-    response = http.get(
-        f"/shopify/{SHOP}/admin/oauth/authorize",
-        query_string={
-            "client_id": KEY,
-            "scope": "read_orders",
-            "state": "s",
-            "redirect_uri": "http://evil.test/auth/callback",
-        },
-    )
+    response = _authorize(http, redirect_uri="http://evil.test/auth/callback")
     assert response.status_code == 400
 
 
@@ -271,15 +269,7 @@ def test_an_unknown_refresh_token_is_refused(http: Client) -> None:
 
 
 def test_an_authorization_code_is_spent_once(http: Client) -> None:
-    redirect = http.get(
-        f"/shopify/{SHOP}/admin/oauth/authorize",
-        query_string={
-            "client_id": KEY,
-            "scope": "read_orders",
-            "state": "s",
-            "redirect_uri": "http://app.test/auth/callback",
-        },
-    ).headers["Location"]
+    redirect = _authorize(http).headers["Location"]
     code = parse_qs(urlsplit(redirect).query)["code"][0]
     assert _token_request(http, code=code).json["scope"] == "read_orders"
     assert _token_request(http, code=code).status_code == 400

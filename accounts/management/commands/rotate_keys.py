@@ -19,9 +19,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         for model in apps.get_models():
+            pk = model._meta.pk.column
             for field in model._meta.concrete_fields:
                 if isinstance(field, EncryptedTextField):
-                    count = rotate_column(model._meta.db_table, model._meta.pk.column, field.column)
+                    assert pk and field.column  # a concrete field always has a column
+                    count = rotate_column(model._meta.db_table, pk, field.column)
                     self.stdout.write(f"{model._meta.label}.{field.name}: {count} re-encrypted")
 
 
