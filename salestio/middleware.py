@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from salestio import shopify_api
 from salestio.http import ShopRequest
@@ -45,6 +46,15 @@ class RequestLogContextMiddleware:
 def _unauthorized() -> HttpResponse:
     response = HttpResponse("invalid session token", status=401)
     response[RETRY_HEADER] = "1"
+    return response
+
+
+def _shopify_unavailable() -> HttpResponse:
+    """The first load's token exchange met a Shopify outage: ask to retry, don't crash."""
+    response = HttpResponse(
+        _("Shopify did not answer in time. Please reload the page in a moment."), status=503
+    )
+    response["Retry-After"] = "5"
     return response
 
 
@@ -95,6 +105,8 @@ class ShopifySessionMiddleware:
             shop = shop_from_session(session=session, locale=request.GET.get("locale", ""))
         except (InvalidSessionToken, shopify_api.ShopifyAuthError):
             return _bounce(request) if page_load else _unauthorized()
+        except shopify_api.ShopifyTransientError:
+            return _shopify_unavailable()
         if not page_load:
             # A bearer token is sent by App Bridge's fetch, never by a browser on its own:
             # it is the request's CSRF protection, and no cookie is involved.

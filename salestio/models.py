@@ -66,6 +66,8 @@ class WebhookEvent(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received"
         PROCESSED = "processed"
+        # Triggered before the shop's latest install: acting on it would undo the reinstall.
+        STALE = "stale"
         FAILED = "failed"
 
     event_id = models.CharField(max_length=255, unique=True)
@@ -73,6 +75,8 @@ class WebhookEvent(models.Model):
     # Null for shops we never installed on; cascades so shop/redact leaves nothing behind.
     shop = models.ForeignKey(Shop, null=True, blank=True, on_delete=models.CASCADE)
     payload = models.JSONField(default=dict)
+    # X-Shopify-Triggered-At: when Shopify raised the event (retries can arrive much later).
+    triggered_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     error = models.TextField(blank=True, default="")
     received_at = models.DateTimeField(default=timezone.now)

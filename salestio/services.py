@@ -11,7 +11,7 @@ from salestio import shopify_api
 from salestio.graphql_documents import SHOP_DETAILS_QUERY
 from salestio.models import Shop
 from salestio.shopify_auth import SessionToken
-from salestio.signals import customer_redact_requested, shop_uninstalled
+from salestio.signals import customer_redact_requested, shop_reinstalled, shop_uninstalled
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,15 @@ def shop_from_session(*, session: SessionToken, locale: str = "") -> Shop:
 def install_shop(*, shop_domain: str, token: shopify_api.OfflineToken) -> Shop:
     shop = Shop.objects.select_for_update().get_or_create(domain=shop_domain)[0]
     was_new = not shop.access_token
+    was_uninstalled = not shop.is_installed
     _store_token(shop, token)
     if was_new:
         shop.installed_at = timezone.now()
     shop.save()
     log.info("shop installed, offline token expires %s", shop.access_token_expires_at)
     transaction.on_commit(lambda: _enqueue_shop_details(shop.pk))
+    if was_uninstalled:
+        transaction.on_commit(lambda: shop_reinstalled.send(sender=Shop, shop=shop))
     return shop
 
 
@@ -69,10 +72,29 @@ def refresh_shop_token(*, shop_id: int, force: bool = False) -> Shop:
         margin_from_now = timezone.now() + settings.SHOPIFY_TOKEN_REFRESH_MARGIN
         if not shop.refresh_token or (not force and shop.has_usable_token(at=margin_from_now)):
             return shop
-        _store_token(shop, shopify_api.refresh_offline_token(shop.domain, shop.refresh_token))
-        shop.save()
+        try:
+            token = shopify_api.refresh_offline_token(shop.domain, shop.refresh_token)
+        except shopify_api.ShopifyAuthError:
+            # A dead refresh token never comes back: drop it, so the sweep stops retrying it
+            # and the merchant's next visit exchanges a session token for a new pair.
+            _forget_tokens(shop)
+            refused = True
+        else:
+            _store_token(shop, token)
+            shop.save()
+            refused = False
+    if refused:
+        log.warning("Shopify refused the refresh token; waiting for the next app visit")
+        raise shopify_api.ShopifyAuthError("refresh token refused")
     log.info("offline token refreshed, expires %s", shop.access_token_expires_at)
     return shop
+
+
+def _forget_tokens(shop: Shop) -> None:
+    shop.access_token = ""
+    shop.refresh_token = ""
+    shop.access_token_expires_at = None
+    shop.save(update_fields=["access_token", "refresh_token", "access_token_expires_at"])
 
 
 def admin_client(shop: Shop) -> shopify_api.AdminGraphQL:
@@ -110,9 +132,8 @@ def set_shop_locale(*, shop: Shop, locale: str) -> None:
 def uninstall_shop(*, shop: Shop) -> None:
     """app/uninstalled: the tokens are dead; every job of the shop stops."""
     shop.uninstalled_at = timezone.now()
-    shop.access_token = ""
-    shop.refresh_token = ""
-    shop.save(update_fields=["uninstalled_at", "access_token", "refresh_token"])
+    shop.save(update_fields=["uninstalled_at"])
+    _forget_tokens(shop)
     shop_uninstalled.send(sender=Shop, shop=shop)
     log.info("shop uninstalled; jobs stopped")
 

@@ -163,7 +163,10 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Salestio <notifications@salestio.example>")
 ANYMAIL = {
-    "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", "demo:demo-webhook-secret"),
+    # Basic-auth "user:password" the ESP's tracking webhooks must present.
+    "WEBHOOK_SECRET": env_required(
+        "ANYMAIL_WEBHOOK_SECRET", unless=DEBUG, fallback="demo:demo-webhook-secret"
+    ),
     "POSTMARK_SERVER_TOKEN": env_str("POSTMARK_SERVER_TOKEN"),
     "POSTMARK_API_URL": env_str("POSTMARK_API_URL", "https://api.postmarkapp.com/"),
     "SENDGRID_API_KEY": env_str("SENDGRID_API_KEY"),
@@ -189,7 +192,13 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # At DEBUG these print request headers, marketplace tokens included.
+        "ebaysdk": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+        "sp_api": {"level": "WARNING"},
+    },
 }
 
 # --- Marketplaces (accounts app) -------------------------------------------------------------

@@ -39,6 +39,10 @@ class ShopifyGraphQLError(ShopifyError):
     """Top-level GraphQL `errors` that are neither throttling nor auth."""
 
 
+class ShopifyShopUnavailable(ShopifyError):
+    """The shop is frozen, unpaid or locked (402/423): calls fail until the merchant acts."""
+
+
 class ShopifyUserErrors(ShopifyError):
     """A mutation answered with `userErrors`: the input was refused."""
 
@@ -172,17 +176,39 @@ class AdminGraphQL:
             )
         except (requests.Timeout, requests.ConnectionError):
             return _backoff(attempt)
-        if response.status_code in (401, 403):
-            raise ShopifyAuthError(f"Shopify refused the access token ({response.status_code})")
-        if response.status_code == 429 or response.status_code >= 500:
+        status = response.status_code
+        if status in (401, 403):
+            raise ShopifyAuthError(f"Shopify refused the access token ({status})")
+        if status == 429 or status >= 500:
             return float(response.headers.get("Retry-After") or _backoff(attempt))
-        body = response.json()
-        errors = body.get("errors") or []
+        if status in (402, 423):
+            # 402 "Unavailable Shop" (frozen/unpaid), 423 locked: nothing to retry now.
+            raise ShopifyShopUnavailable(f"shop unavailable ({status}): {response.text[:200]}")
+        body = _json_body(response)
+        errors = _error_list(body.get("errors"))
         if any(_code(e) == "THROTTLED" for e in errors):
             return throttle_wait(body, attempt)
-        if errors:
-            raise ShopifyGraphQLError("; ".join(str(e.get("message")) for e in errors))
+        if errors or status >= 400 or not isinstance(body.get("data"), dict):
+            messages = "; ".join(str(e.get("message")) for e in errors) or response.text[:200]
+            raise ShopifyGraphQLError(f"HTTP {status}: {messages}")
         return dict(body["data"])
+
+
+def _json_body(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise ShopifyGraphQLError(f"HTTP {response.status_code}: not JSON") from exc
+    return body if isinstance(body, dict) else {}
+
+
+def _error_list(errors: object) -> list[dict[str, Any]]:
+    """GraphQL errors are a list of objects; some REST-style answers send a string or dict."""
+    if not errors:
+        return []
+    if isinstance(errors, list):
+        return [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
+    return [{"message": str(errors)}]
 
 
 def _code(error: Mapping[str, Any]) -> str:

@@ -6,3 +6,5 @@ from django.dispatch import Signal
 shop_uninstalled = Signal()
 # sender=Shop, shop=Shop, customer=dict (Shopify's customers/redact payload).
 customer_redact_requested = Signal()
+# sender=Shop, shop=Shop. A shop that had uninstalled the app installed it again.
+shop_reinstalled = Signal()

@@ -2,24 +2,36 @@
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
 from salestio import services, shopify_api
+from salestio.celery import SalestioTask
 from salestio.logging import shop_log_context
 from salestio.models import Shop, WebhookEvent
-from salestio.webhooks import process_event
+from salestio.webhooks import mark_failed, process_event
 
 log = logging.getLogger(__name__)
 REFRESH_BATCH = 200
 
 
-@shared_task(autoretry_for=(shopify_api.ShopifyTransientError,))
+class WebhookTask(SalestioTask):
+    """Once retries are spent, the event row says so (status FAILED and the error)."""
+
+    def on_failure(
+        self, exc: Exception, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+        einfo: object,
+    ) -> None:  # fmt: skip
+        mark_failed(args[0] if args else kwargs["event_id"], f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(base=WebhookTask, autoretry_for=(shopify_api.ShopifyTransientError,))
 def process_webhook(event_id: int) -> None:
     event = WebhookEvent.objects.select_related("shop").filter(pk=event_id).first()
-    if event is None or event.status == WebhookEvent.Status.PROCESSED:
+    if event is None or event.status != WebhookEvent.Status.RECEIVED:
         return
     with shop_log_context(event.shop.domain if event.shop else "-"):
         process_event(event)

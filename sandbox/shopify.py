@@ -900,7 +900,8 @@ def _json(body: Any, status: int = 200) -> Response:
 
 def _injected_failure(state: ShopState) -> Response | None:
     status = state.next_failure()
-    return _json({"errors": "Service unavailable"}, status) if status else None
+    message = {402: "Unavailable Shop", 400: "Bad Request"}.get(status or 0, "Service unavailable")
+    return _json({"errors": message}, status) if status else None
 
 
 def _oauth_error(code: str) -> Response:

@@ -11,6 +11,7 @@ TEST_ENV = {
     "SHOPIFY_API_KEY": "test-api-key",
     "SHOPIFY_API_SECRET": "test-api-secret-of-at-least-32-bytes",
     "CELERY_TASK_ALWAYS_EAGER": "1",
+    "ANYMAIL_WEBHOOK_SECRET": "tracking:test-webhook-secret",
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
     "LOG_LEVEL": "WARNING",

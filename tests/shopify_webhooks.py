@@ -9,10 +9,12 @@ import base64
 import hashlib
 import hmac
 import itertools
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
 PAYLOADS = Path(__file__).resolve().parent / "payloads" / "shopify"
 WEBHOOK_PATH = "/webhooks/shopify/"
@@ -22,6 +24,11 @@ _event_ids = itertools.count(1)
 def recorded(topic: str) -> bytes:
     """The recorded body for a topic, e.g. "shop/update" → payloads/shopify/shop_update.json."""
     return PAYLOADS.joinpath(topic.replace("/", "_") + ".json").read_bytes()
+
+
+def shopify_timestamp(moment: datetime) -> str:
+    """X-Shopify-Triggered-At: UTC with nanoseconds, e.g. 2026-11-27T10:00:00.123456789Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "789Z"
 
 
 def sign(body: bytes, secret: str | None = None) -> str:
@@ -37,6 +44,7 @@ def deliver(
     shop_domain: str = "shop-a.myshopify.com",
     event_id: str | None = None,
     signature: str | None = None,
+    triggered_at: datetime | None = None,
 ) -> Any:
     """POST one delivery; `body` defaults to the recorded payload, `signature` to a valid one."""
     body = recorded(topic) if body is None else body
@@ -47,6 +55,6 @@ def deliver(
         "X-Shopify-Event-Id": event_id or f"event-{next(_event_ids)}",
         "X-Shopify-Webhook-Id": f"webhook-{next(_event_ids)}",
         "X-Shopify-API-Version": settings.SHOPIFY_API_VERSION,
-        "X-Shopify-Triggered-At": "2026-11-27T10:00:00.000000000Z",
+        "X-Shopify-Triggered-At": shopify_timestamp(triggered_at or timezone.now()),
     }
     return client.post(WEBHOOK_PATH, data=body, content_type="application/json", headers=headers)

@@ -124,3 +124,15 @@ def test_an_unknown_token_raises_auth_error(shopify: Any) -> None:
 def test_an_invalid_document_raises_graphql_error(access_token: str) -> None:
     with pytest.raises(shopify_api.ShopifyGraphQLError, match="nope"):
         _client(access_token, Sleeps(real=False)).execute("query Bad { shop { nope } }")
+
+
+def test_an_unavailable_shop_raises_a_shopify_error(shopify: Any, access_token: str) -> None:
+    shopify.fail_next(SHOP, 1, status=402)
+    with pytest.raises(shopify_api.ShopifyShopUnavailable, match="402"):
+        _client(access_token, Sleeps(real=False)).execute(SHOP_DETAILS_QUERY)
+
+
+def test_a_rest_style_error_string_raises_graphql_error(shopify: Any, access_token: str) -> None:
+    shopify.fail_next(SHOP, 1, status=400)
+    with pytest.raises(shopify_api.ShopifyGraphQLError, match="Bad Request"):
+        _client(access_token, Sleeps(real=False)).execute(SHOP_DETAILS_QUERY)

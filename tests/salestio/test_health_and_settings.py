@@ -57,7 +57,9 @@ def test_production_starts_with_every_secret_set(tmp_path: Any) -> None:
     assert chosen(PRODUCTION, tmp_path)["database"] == "django.db.backends.sqlite3"
 
 
-@pytest.mark.parametrize("secret", ["SECRET_KEY", "FERNET_KEYS", "SHOPIFY_API_SECRET"])
+@pytest.mark.parametrize(
+    "secret", ["SECRET_KEY", "FERNET_KEYS", "SHOPIFY_API_SECRET", "ANYMAIL_WEBHOOK_SECRET"]
+)
 def test_production_refuses_to_start_without_a_secret(secret: str, tmp_path: Any) -> None:
     env = {key: value for key, value in PRODUCTION.items() if key != secret}
     result = run_settings(env, tmp_path)

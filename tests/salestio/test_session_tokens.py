@@ -105,3 +105,13 @@ def test_a_fetch_that_posts_with_a_valid_token_needs_no_csrf_cookie(client: Any,
     assert response.status_code == 302
     shop.refresh_from_db()
     assert shop.locale == "de"
+
+
+def test_a_shopify_outage_during_the_first_token_exchange_answers_503(
+    client: Any, db: None, sandbox: Any
+) -> None:
+    sandbox.sandbox["/shopify"].fail_next("new-shop.myshopify.com", 1, status=503)
+    response = client.get("/", {"id_token": session_token("new-shop.myshopify.com")})
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    assert not Shop.objects.filter(domain="new-shop.myshopify.com", access_token__gt="").exists()

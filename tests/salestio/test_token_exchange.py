@@ -125,6 +125,19 @@ def test_a_failed_refresh_keeps_the_stored_tokens(installed: Shop, shopify: Any)
     assert _works(shop)
 
 
+def test_a_refused_refresh_token_is_dropped_so_the_sweep_stops_retrying_it(
+    installed: Shop,
+) -> None:
+    Shop.objects.filter(pk=installed.pk).update(
+        refresh_token="spent-long-ago", access_token_expires_at=timezone.now()
+    )
+    with pytest.raises(shopify_api.ShopifyAuthError):
+        services.refresh_shop_token(shop_id=installed.pk, force=True)
+    shop = Shop.objects.get(pk=installed.pk)
+    assert (shop.access_token, shop.refresh_token) == ("", "")
+    assert tasks.refresh_expiring_shop_tokens() == 0
+
+
 def test_an_expired_access_token_is_refreshed_before_use(installed: Shop, shopify: Any) -> None:
     shopify.expire_access_token(SHOP)
     assert not _works(installed)

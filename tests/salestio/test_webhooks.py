@@ -1,8 +1,10 @@
 """/webhooks/shopify/: verify the HMAC first, then the body, dedupe on the event id, and do
 the work in the task (eager here; tests/salestio/test_worker.py runs it on a real worker)."""
 
+import json
 import tomllib
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +186,33 @@ def test_shop_redact_leaves_no_row_of_the_shop_in_any_table(
         assert model._base_manager.filter(pk=rows_b[label]).exists(), f"{label} of shop B"
     assert list(rows_mentioning(shop_a.domain)) == []
     assert list(rows_mentioning(shop_b.domain)) != []
+
+
+def test_an_uninstall_raised_before_the_latest_install_is_ignored(send: Send, shop: Shop) -> None:
+    """Shopify retries for hours; a reinstall in between must survive the late delivery."""
+    raised = shop.installed_at - timedelta(minutes=5)
+    assert send("app/uninstalled", triggered_at=raised).status_code == 200
+    shop.refresh_from_db()
+    assert shop.is_installed and shop.access_token
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.STALE
+
+
+def test_the_triggered_at_header_keeps_shopifys_time(send: Send, shop: Shop) -> None:
+    moment = datetime(2026, 11, 27, 10, 0, 0, 123456, tzinfo=UTC)
+    send("shop/update", triggered_at=moment)
+    assert WebhookEvent.objects.get().triggered_at == moment
+
+
+def test_customer_webhooks_keep_only_the_ids_once_processed(send: Send, shop: Shop) -> None:
+    send("customers/redact")
+    payload = WebhookEvent.objects.get().payload
+    assert set(payload["customer"]) == {"id"}
+    assert "@" not in json.dumps(payload)
+
+
+def test_a_failing_handler_leaves_the_event_failed_with_its_error(send: Send, shop: Shop) -> None:
+    body = json.dumps({"name": "Shop", "email": "x" * 300 + "@example.com"}).encode()
+    send("shop/update", body=body)
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEvent.Status.FAILED
+    assert event.error
