@@ -17,13 +17,18 @@ from notifications.models import Banner, BannerKind
 
 
 @dataclass(frozen=True)
+class BannerAction:
+    label: Promise
+    url_name: str  # where the button leads when the banner's context has no action_url
+
+
+@dataclass(frozen=True)
 class BannerText:
     tone: str
     heading: Promise
     # A format_html() template; the context's values are escaped into it.
     message: Promise
-    action: Promise
-    default_action: str  # URL name used when the context has no action_url
+    action: BannerAction
 
 
 @dataclass(frozen=True)
@@ -35,58 +40,57 @@ class BannerView:
     action_url: str
 
 
+RECONNECT = BannerAction(_("Confirm connection"), "accounts:list")
+CHANGE_PLAN = BannerAction(_("Change plan"), "billing:plans")
+CHANGE_ADDRESS = BannerAction(_("Change email address"), "notifications:settings")
+
 TEXTS: dict[str, BannerText] = {
     BannerKind.ACCOUNT_EXPIRED: BannerText(
-        tone="critical",
-        heading=_("Account expired"),
-        message=_(
+        "critical",
+        _("Account expired"),
+        _(
             "Account '{account_name}' has expired. Reconnect your {marketplace} account to "
             "ensure product and order sync."
         ),
-        action=_("Confirm connection"),
-        default_action="accounts:list",
+        RECONNECT,
     ),
     BannerKind.ACCOUNT_EXPIRING: BannerText(
-        tone="warning",
-        heading=_("Account expires soon"),
-        message=_(
+        "warning",
+        _("Account expires soon"),
+        _(
             "Account '{account_name}' expires on {expires_on}. Reconnect your {marketplace} "
             "account before then to keep product and order sync running."
         ),
-        action=_("Confirm connection"),
-        default_action="accounts:list",
+        RECONNECT,
     ),
     BannerKind.PLAN_LIMIT_NEAR: BannerText(
-        tone="warning",
-        heading=_("You have almost reached the subscription limit"),
-        message=_(
+        "warning",
+        _("You have almost reached the subscription limit"),
+        _(
             "You have almost reached the subscription limit. Once the limit is reached, order "
             "import and product sync will be paused. Please consider changing your subscription "
             "plan under Salestio > Dashboard or via {link}."
         ),
-        action=_("Change plan"),
-        default_action="billing:plans",
+        CHANGE_PLAN,
     ),
     BannerKind.PLAN_LIMIT_EXCEEDED: BannerText(
-        tone="critical",
-        heading=_("Subscription limit exceeded"),
-        message=_(
+        "critical",
+        _("Subscription limit exceeded"),
+        _(
             "Order export was stopped because the subscription limit was exceeded. Change your "
             "plan to resume now; otherwise the app resumes on its own when the new billing "
             "period begins."
         ),
-        action=_("Change plan"),
-        default_action="billing:plans",
+        CHANGE_PLAN,
     ),
     BannerKind.EMAIL_BOUNCED: BannerText(
-        tone="critical",
-        heading=_("Notification emails bounce"),
-        message=_(
+        "critical",
+        _("Notification emails bounce"),
+        _(
             "Emails to {address} bounced, so Salestio stopped sending to this address. Enter a "
             "new address for notifications."
         ),
-        action=_("Change email address"),
-        default_action="notifications:settings",
+        CHANGE_ADDRESS,
     ),
 }
 
@@ -95,7 +99,7 @@ def present(banner: Banner) -> BannerView:
     text = TEXTS[banner.kind]
     ctx: dict[str, Any] = banner.context
     action_url = (
-        ctx["action_url"] if is_app_path(ctx.get("action_url")) else reverse(text.default_action)
+        ctx["action_url"] if is_app_path(ctx.get("action_url")) else reverse(text.action.url_name)
     )
     values = {
         "account_name": ctx.get("account_name", ""),
@@ -108,7 +112,7 @@ def present(banner: Banner) -> BannerView:
         tone=text.tone,
         heading=str(text.heading),
         message=format_html(str(text.message), **values),
-        action_label=str(text.action),
+        action_label=str(text.action.label),
         action_url=action_url,
     )
 

@@ -48,6 +48,11 @@ SETTINGS_CATEGORIES: tuple[Category, ...] = (
 )
 
 
+def _category_field() -> "models.CharField[str, str]":
+    """Which Category a row belongs to (windows, emails and notifications are per category)."""
+    return models.CharField(max_length=32, choices=Category.choices)
+
+
 def _category_switch(category: Category) -> "models.BooleanField[bool, bool]":
     """A category's on/off field, labelled as the category is everywhere else."""
     return models.BooleanField(category.label, default=False)
@@ -158,7 +163,7 @@ class DigestWindow(models.Model):
     """
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="digest_windows")
-    category = models.CharField(max_length=32, choices=Category.choices)
+    category = _category_field()
     last_email_at = models.DateTimeField(null=True, blank=True)
     digest_due_at = models.DateTimeField(null=True, blank=True)
 
@@ -199,7 +204,7 @@ class Email(models.Model):
         COMPLAINED = "complained", _("Marked as spam")
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="emails")
-    category = models.CharField(max_length=32, choices=Category.choices)
+    category = _category_field()
     recipient = models.EmailField()
     language = models.CharField(max_length=8, choices=settings.LANGUAGES)
     subject = models.CharField(max_length=500, blank=True, default="")
@@ -281,7 +286,7 @@ class Notification(models.Model):
         UNINSTALLED = "uninstalled", _("App uninstalled")
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="notifications")
-    category = models.CharField(max_length=32, choices=Category.choices)
+    category = _category_field()
     # Identifies the incident (e.g. "order:amazon:123-456"); unique while the incident is open.
     key = models.CharField(max_length=200)
     context = models.JSONField(default=dict)

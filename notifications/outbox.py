@@ -41,13 +41,13 @@ ERROR_MAX_CHARS = 4000
 def route(notification: Notification) -> None:
     """A new notification: suppress it, email it now, or hold it for the digest (the instance
     is updated to match its row)."""
-    shop, category = notification.shop, notification.category
-    facts = selectors.routing(shop=shop, category=category)
+    shop, category, now = notification.shop, notification.category, timezone.now()
+    facts = selectors.routing(shop=shop, category=category, now=now)
     if reason := facts.suppression_reason(category):
         _suppress(Notification.objects.filter(pk=notification.pk), reason)
         notification.status, notification.suppressed_reason = Notification.Status.SUPPRESSED, reason
     elif category == Category.TEST or claim_window(
-        shop=shop, category=category, last_email_at=facts.last_email_at
+        shop=shop, category=category, busy=facts.window_busy, now=now
     ):
         # The merchant pressed "Send test email" and waits for it: never held for a digest.
         notification.email = _compose(facts.prefs, category)
@@ -61,20 +61,20 @@ def _suppress(rows: QuerySet[Notification], reason: str) -> int:
     return rows.update(status=Notification.Status.SUPPRESSED, suppressed_reason=reason)
 
 
-def claim_window(*, shop: Shop, category: str, last_email_at: datetime | None) -> bool:
+def claim_window(*, shop: Shop, category: str, busy: bool | None, now: datetime) -> bool:
     """True for exactly one caller per window: no email of this category went out within it.
 
-    `last_email_at` is the window as routing() read it; the writes below decide. A window read
-    as busy is skipped without one: last_email_at only moves forward, so a claim would fail.
+    `busy` is the window as routing() read it (None: no window yet), and saves a write: a
+    window read as busy stays busy (last_email_at only moves forward), so its claim would
+    fail. Otherwise the writes decide, whatever was read.
     """
-    now = timezone.now()
-    quiet_since = now - settings.NOTIFICATION_DIGEST_WINDOW
-    if last_email_at is None and insert_unless_conflict(
+    if busy:
+        return False
+    if busy is None and insert_unless_conflict(
         DigestWindow(shop=shop, category=category, last_email_at=now)
     ):
         return True  # the category's first email opens its window
-    if last_email_at is not None and last_email_at > quiet_since:
-        return False
+    quiet_since = now - settings.NOTIFICATION_DIGEST_WINDOW
     claimed = (
         DigestWindow.objects.filter(shop=shop, category=category)
         .filter(Q(last_email_at__isnull=True) | Q(last_email_at__lte=quiet_since))
@@ -84,9 +84,10 @@ def claim_window(*, shop: Shop, category: str, last_email_at: datetime | None) -
 
 
 def schedule_digest(*, shop: Shop, category: str) -> None:
-    """Hold for the window's digest. The row is written (and locked) even when its digest is
-    already due: a flush_digest running now waits for this commit, and so sees the held row,
-    instead of sending without it and leaving it pending with no digest due."""
+    """Hold for the window's digest. The row is written, and so locked, even when the digest
+    is already scheduled: a flush_digest claiming the window as it ends waits for this commit
+    and sends the held row with the rest, instead of sending without it and leaving it pending
+    with no digest due (test_digest.py: "held as the window ends")."""
     DigestWindow.objects.filter(shop=shop, category=category).update(
         digest_due_at=Coalesce(
             F("digest_due_at"), F("last_email_at") + settings.NOTIFICATION_DIGEST_WINDOW
@@ -103,7 +104,7 @@ def _pending(shop: Shop, category: str) -> QuerySet[Notification]:
 @transaction.atomic(savepoint=False)  # inside flush_digest's transaction
 def compose_digest(*, shop: Shop, category: str) -> Email | None:
     """The digest: settings may have changed since its items arrived (unsubscribed, bounced)."""
-    facts = selectors.routing(shop=shop, category=category)
+    facts = selectors.routing(shop=shop, category=category, now=timezone.now())
     if reason := facts.suppression_reason(category):
         _suppress(_pending(shop, category), reason)
         return None

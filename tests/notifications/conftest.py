@@ -14,7 +14,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from notifications import services
-from notifications.models import SETTINGS_CATEGORIES, Category, NotificationSettings
+from notifications.models import (
+    SETTINGS_CATEGORIES,
+    Category,
+    Notification,
+    NotificationSettings,
+)
 from salestio import compile_messages
 
 CONTEXTS: dict[str, dict[str, Any]] = {
@@ -48,6 +53,12 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "action_url": "/billing/",
     },
 }
+
+
+def notify_listing(shop: Any, key: str = "listing:MUG-BLUE-M") -> Notification:
+    """A failed listing update, as the listings app reports one."""
+    category = Category.LISTING_UPDATE_FAILED
+    return services.notify(shop=shop, category=category, key=key, context=CONTEXTS[category])
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -3,17 +3,22 @@ window waits for one digest that lists every item."""
 
 import csv
 import io
+import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default
 from typing import Any
 
+import pytest
 from django.core import mail
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications import services
-from notifications.models import Category, Email, Notification
+from notifications import outbox, services
+from notifications.models import Category, DigestWindow, Email, Notification
 from notifications.tasks import flush_digests
 from tests.notifications.conftest import CONTEXTS
 from tests.notifications.mime import html_text
@@ -180,3 +185,54 @@ def test_a_category_switched_off_during_the_window_suppresses_its_digest(
     assert len(mail.outbox) == 1
     held = Notification.objects.get(key="listing:SKU-B")
     assert held.suppressed_reason == Notification.Suppression.CATEGORY_OFF
+
+
+def in_thread(work: Callable[[], object], errors: list[BaseException]) -> threading.Thread:
+    """Start `work` on a connection of its own; what it raises lands in `errors`."""
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # a thread's exception is otherwise lost
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_held_as_the_window_ends_is_in_the_digest_flushed_meanwhile(
+    shop: Any, enable: Any, time_machine: Any, settings: Any, monkeypatch: Any
+) -> None:
+    """The flush waits for the held row's commit (the window row is locked, see
+    outbox.schedule_digest) instead of sending without it and leaving it pending for good."""
+    enable(shop)
+    window_ends = timezone.now() + settings.NOTIFICATION_DIGEST_WINDOW
+    fail_listings(shop, ["SKU-A", "SKU-B"])  # A at once, B held: a digest due as the window ends
+    held, resume = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+    schedule = outbox.schedule_digest
+
+    def schedule_then_wait(**kwargs: Any) -> None:
+        schedule(**kwargs)
+        held.set()
+        resume.wait(timeout=10)  # not yet committed: the flush runs now
+
+    monkeypatch.setattr(outbox, "schedule_digest", schedule_then_wait)
+    time_machine.move_to(window_ends - timedelta(seconds=1))
+    notifying = in_thread(lambda: fail_listings(shop, ["SKU-C"]), errors)
+    assert held.wait(timeout=10)
+    time_machine.move_to(window_ends + timedelta(minutes=1))
+    window_id = DigestWindow.objects.get().pk
+    flushing = in_thread(lambda: outbox.flush_digest(window_id=window_id), errors)
+    time.sleep(0.5)  # long enough for the flush to reach the window's row
+    resume.set()
+    notifying.join()
+    flushing.join()
+
+    assert errors == []
+    assert [skus_in(message) for message in mail.outbox] == [{"SKU-A"}, {"SKU-B", "SKU-C"}]

@@ -10,13 +10,9 @@ from django.db import connection
 
 from notifications import services
 from notifications.models import Category, Email, Notification
-from tests.notifications.conftest import CONTEXTS
+from tests.notifications.conftest import notify_listing
 
 LISTING = Category.LISTING_UPDATE_FAILED
-
-
-def notify_listing(shop: Any, key: str = "listing:MUG-BLUE-M") -> Notification:
-    return services.notify(shop=shop, category=LISTING, key=key, context=CONTEXTS[LISTING])
 
 
 def test_a_retried_failure_is_recorded_and_emailed_once(
