@@ -31,7 +31,7 @@ typecheck: $(STAMP)
 	DEBUG=1 $(VENV)/bin/mypy .
 
 bench: install
-	$(PY) -m salestio.test_env $(PY) -m bench
+	$(PY) -m salestio.test_env $(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) .demo db.sqlite3
