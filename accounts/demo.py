@@ -85,17 +85,20 @@ def seed(shop: Shop, sandbox_url: str) -> list[Account]:
 def connect_through_sandbox(
     shop: Shop, marketplace: str, name: str, site: str, user: str
 ) -> Account:
-    """Connect → consent page ("Allow" as `user`) → callback, as the browser would."""
+    """Connect → start URL → consent page ("Allow" as `user`) → callback, as the browser
+    would, carrying the start URL's cookie back."""
     account = services.create_account(shop=shop, marketplace=marketplace, name=name, site=site)
+    start = services.start_login(ticket=services.begin_login(account=account))
     consent = requests.post(
-        services.begin_login(account=account),
-        data={"user": user},
-        allow_redirects=False,
-        timeout=10,
+        start.consent_url, data={"user": user}, allow_redirects=False, timeout=10
     )
     consent.raise_for_status()
     params = dict(parse_qsl(urlsplit(consent.headers["Location"]).query))
-    oauth_state = services.claim_state(state=params["state"], marketplace=marketplace)
+    oauth_state = services.claim_state(
+        state=params["state"],
+        marketplace=marketplace,
+        browser_cookies={start.cookie_name: start.browser_key},
+    )
     return services.complete_login(oauth_state=oauth_state, params=params)
 
 

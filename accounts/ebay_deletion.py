@@ -3,12 +3,17 @@
 eBay signs each notification (ECDSA over the body, SHA-1 digest) and names the key in the
 base64 JSON header X-EBAY-SIGNATURE; the key itself is fetched from the Notification API
 with an application token and cached, as eBay's event-notification SDKs do.
+
+The header arrives before any signature is checked, so its key id is the sender's choice:
+only ids shaped like eBay's reach eBay, and the application token is reused until it expires
+rather than minted per notification.
 """
 
 import base64
 import json
 import re
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from cryptography.exceptions import InvalidSignature
@@ -27,12 +32,21 @@ from accounts.marketplaces.base import (
 
 KEY_CACHE_SECONDS = 3600
 ARMOUR = re.compile(r"-----(BEGIN|END) PUBLIC KEY-----")
+# eBay's key ids are UUIDs ("9936261a-7d7b-4621-a0f1-96ccb428af49" in the test data of eBay's
+# event-notification Java and Node.js SDKs); the bare 32-hex form is accepted as well.
+KEY_ID = re.compile(r"[0-9a-f]{8}(-?[0-9a-f]{4}){3}-?[0-9a-f]{12}", re.IGNORECASE)
+APP_TOKEN_KEY = "ebay-app-token"
+# Application tokens live 2 hours (expires_in); this much before that a new one is fetched.
+APP_TOKEN_MARGIN = 300
 
 
 def verify_signature(*, header: str, body: bytes) -> bool:
     try:
         signature = json.loads(base64.b64decode(header))
-        key = _public_key(str(signature["kid"]))
+        kid = str(signature["kid"])
+        if not KEY_ID.fullmatch(kid):
+            return False
+        key = _public_key(kid)
         key.verify(base64.b64decode(signature["signature"]), body, ec.ECDSA(hashes.SHA1()))
     except (ValueError, KeyError, TypeError, InvalidSignature, PermanentError):
         # An unknown key id (404) or a bad signature: not from eBay. Transient errors rise.
@@ -54,21 +68,38 @@ def _public_key(kid: str) -> ec.EllipticCurvePublicKey:
 
 
 def _fetch_public_key(kid: str) -> dict[str, Any]:
-    token = post_token_form(
-        "eBay",
-        settings.EBAY_TOKEN_URL,
-        {"grant_type": "client_credentials", "scope": "https://api.ebay.com/oauth/api_scope"},
-        auth=(settings.EBAY_CLIENT_ID, settings.EBAY_CLIENT_SECRET),
-    )["access_token"]
-    url = f"{settings.EBAY_API_ORIGIN}/commerce/notification/v1/public_key/{kid}"
+    url = f"{settings.EBAY_API_ORIGIN}/commerce/notification/v1/public_key/{quote(kid, safe='')}"
+    response = _get(url, _app_token())
+    if response.status_code == 401:  # the cached token was revoked or has just expired
+        cache.delete(APP_TOKEN_KEY)
+        response = _get(url, _app_token())
+    if response.status_code != 200:
+        raise http_failure("eBay", response.status_code, response.text[:200])
+    return response.json()
+
+
+def _app_token() -> str:
+    token = cache.get(APP_TOKEN_KEY)
+    if token is None:
+        grant = post_token_form(
+            "eBay",
+            settings.EBAY_TOKEN_URL,
+            {"grant_type": "client_credentials", "scope": "https://api.ebay.com/oauth/api_scope"},
+            auth=(settings.EBAY_CLIENT_ID, settings.EBAY_CLIENT_SECRET),
+        )
+        token = str(grant["access_token"])
+        lifetime = int(grant.get("expires_in") or 0) - APP_TOKEN_MARGIN
+        if lifetime > 0:
+            cache.set(APP_TOKEN_KEY, token, lifetime)
+    return str(token)
+
+
+def _get(url: str, token: str) -> requests.Response:
     try:
-        response = requests.get(
+        return requests.get(
             url,
             headers={"Authorization": f"Bearer {token}"},
             timeout=settings.MARKETPLACE_HTTP_TIMEOUT,
         )
     except requests.RequestException as exc:
         raise TransientError(f"eBay public key unreachable: {exc}") from exc
-    if response.status_code != 200:
-        raise http_failure("eBay", response.status_code, response.text[:200])
-    return response.json()

@@ -5,13 +5,12 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.marketplaces.amazon import MARKETPLACE_CHOICES
-from accounts.marketplaces.ebay import SITE_CHOICES
 from accounts.models import Marketplace
+from accounts.sites import AMAZON_MARKETPLACES, EBAY_SITES
 
 SITE_FIELDS: dict[str, tuple[Any, list[tuple[str, str]]]] = {
-    Marketplace.AMAZON: (_("Amazon marketplace (region)"), MARKETPLACE_CHOICES),
-    Marketplace.EBAY: (_("eBay site"), SITE_CHOICES),
+    Marketplace.AMAZON: (_("Amazon marketplace (region)"), AMAZON_MARKETPLACES),
+    Marketplace.EBAY: (_("eBay site"), EBAY_SITES),
 }
 
 

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.sites import site_name
 from salestio.crypto import EncryptedTextField
 from salestio.models import Shop
 
@@ -20,9 +21,13 @@ class Marketplace(models.TextChoices):
 
 class AccountQuerySet(models.QuerySet["Account"]):
     def syncable(self) -> "AccountQuerySet":
-        """What order import and listing sync may work on: connected, not paused."""
+        """What order import and listing sync may work on: connected, not paused.
+
+        ERROR stays syncable: it records that the periodic check failed, which says little
+        about the calls order import makes; those report their own failures.
+        """
         return self.filter(
-            status=Account.Status.ACTIVE,
+            status__in=Account.CONNECTED,
             sync_paused_at__isnull=True,
             shop__uninstalled_at__isnull=True,
         )
@@ -37,6 +42,17 @@ class Account(models.Model):
         ACTIVE = "active", _("Active")
         EXPIRED = "expired", _("Expired")
         ERROR = "error", _("Error")
+        # The seller's marketplace account was deleted (eBay's Marketplace Account Deletion):
+        # no login restores it, so it is neither "expired" nor raises that banner.
+        DISCONNECTED = "disconnected", _("Deleted at the marketplace")
+
+    class PauseReason(models.TextChoices):
+        EXPIRED = "expired", _("The connection expired")
+        UNINSTALLED = "uninstalled", _("Salestio was uninstalled")
+        DELETED = "deleted", _("The seller account was deleted at the marketplace")
+
+    # Holding credentials: checked periodically, synced unless paused.
+    CONNECTED = (Status.ACTIVE, Status.ERROR)
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="marketplace_accounts")
     marketplace = models.CharField(max_length=16, choices=Marketplace.choices)
@@ -57,12 +73,18 @@ class Account(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     check_failures = models.PositiveIntegerField(default=0)
+    # The first failed check of the current run of failures; a healthy check clears it.
+    failing_since = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
     expired_at = models.DateTimeField(null=True, blank=True)
     expired_reason = models.TextField(blank=True, default="")
     # Order import resumes from here after a pause; reconnecting never moves it.
     sync_cursor = models.DateTimeField(null=True, blank=True)
     sync_paused_at = models.DateTimeField(null=True, blank=True)
+    paused_reason = models.CharField(
+        max_length=16, choices=PauseReason.choices, blank=True, default=""
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = AccountQuerySet.as_manager()
@@ -83,6 +105,16 @@ class Account(models.Model):
                 condition=~Q(status="expired") | Q(sync_paused_at__isnull=False),
                 name="expired_account_is_paused",
             ),
+            models.CheckConstraint(
+                condition=~Q(status="disconnected") | Q(sync_paused_at__isnull=False),
+                name="disconnected_account_is_paused",
+            ),
+            # A pause always says why, so the reinstall resumes only what the uninstall paused.
+            models.CheckConstraint(
+                condition=Q(sync_paused_at__isnull=True, paused_reason="")
+                | (Q(sync_paused_at__isnull=False) & ~Q(paused_reason="")),
+                name="pause_has_reason",
+            ),
         ]
         indexes = [
             # claim_due_batch(): `next_check_at <= now ORDER BY next_check_at LIMIT n`.
@@ -92,6 +124,12 @@ class Account(models.Model):
                 condition=Q(next_check_at__isnull=False),
             ),
             models.Index(fields=["shop", "marketplace"], name="account_shop_idx"),
+            # purge_abandoned_logins(): never-connected accounts older than a day.
+            models.Index(
+                fields=["created_at"],
+                name="account_pending_idx",
+                condition=Q(status="pending"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -100,6 +138,10 @@ class Account(models.Model):
     @property
     def display_name(self) -> str:
         return Marketplace(self.marketplace).label
+
+    @property
+    def site_name(self) -> str:
+        return site_name(self.marketplace, self.site)
 
     @property
     def subject(self) -> str:
@@ -116,12 +158,28 @@ class Account(models.Model):
         window = timedelta(days=settings.ACCOUNT_EXPIRY_WARNING_DAYS)
         return self.reauthorize_by - (at or timezone.now()) <= window
 
+    def is_failing(self, at: datetime | None = None) -> bool:
+        """Checks have kept failing long enough that the merchant must see it (list, edit)."""
+        if self.status not in self.CONNECTED or self.failing_since is None:
+            return False
+        return (at or timezone.now()) - self.failing_since >= settings.ACCOUNT_FAILING_NOTICE_AFTER
+
     @property
     def display_status(self) -> str:
-        """The list's status: active, expiring soon, expired, error (or waiting for login)."""
+        """The list's status: active, expiring soon, failing, expired, error, deleted, pending."""
+        if self.is_failing():
+            return "failing"
         if self.is_expiring():
             return "expiring"
         return self.status
+
+    @property
+    def current_error(self) -> str:
+        """The last error, unless the account expired after it (the expiry then explains)."""
+        if self.expired_at is None:
+            return self.last_error
+        after_expiry = self.last_error_at is not None and self.last_error_at > self.expired_at
+        return self.last_error if after_expiry else ""
 
 
 class OAuthState(models.Model):
@@ -132,7 +190,13 @@ class OAuthState(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="oauth_states")
     # Etsy's PKCE code_verifier, sent only with the code exchange.
     code_verifier = EncryptedTextField(blank=True, default="")
+    # The marketplace/site chosen on Save account; the account takes it only once logged in.
+    site = models.CharField(max_length=16, blank=True, default="")
+    # SHA-256 of the secret the start URL gave the browser in a cookie: only the browser that
+    # left for the consent page may come back with the code.
+    browser_key_hash = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
 

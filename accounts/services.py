@@ -1,15 +1,22 @@
 """Writes of the accounts app: connect and log in again, refresh, check, expire, warn, sweep."""
 
+import hashlib
+import hmac
 import logging
 import random
 import secrets
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,7 +33,7 @@ from accounts.marketplaces import (
     adapter_for,
 )
 from accounts.marketplaces.base import new_code_verifier
-from accounts.models import Account, OAuthState
+from accounts.models import Account, Marketplace, OAuthState
 from notifications.models import BannerKind, Category
 from notifications.services import close_incident, notify, raise_banner, resolve_banner
 from salestio.logging import shop_log_context
@@ -35,6 +42,10 @@ from salestio.models import Shop
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 STATE_SALT = "accounts.oauth-state"
+START_SALT = "accounts.oauth-start"
+# The start URL is opened by the click that asked for it (consent_redirect.html): minutes are
+# plenty, and a short life narrows what a leaked, unopened link is worth.
+START_MAX_AGE = 300
 # A claimed batch is leased for this long: a worker that dies mid-batch frees its rows then.
 CHECK_LEASE = timedelta(minutes=15)
 MIN_CHECK_GAP = timedelta(minutes=1)
@@ -42,7 +53,8 @@ MAX_RETRY_DELAY = timedelta(hours=6)
 
 
 class InvalidState(Exception):
-    """A login callback whose `state` is forged, expired, reused or not this shop's."""
+    """A login link or callback that is forged, expired, reused, not this shop's, or come
+    back to another browser than the one that left for the consent page."""
 
 
 # --- Connect and log in again -----------------------------------------------------------------
@@ -52,9 +64,10 @@ def create_account(*, shop: Shop, marketplace: str, name: str, site: str = "") -
     return Account.objects.create(shop=shop, marketplace=marketplace, name=name, site=site)
 
 
-def update_account(*, account: Account, name: str, site: str) -> Account:
-    account.name, account.site = name, site
-    account.save(update_fields=["name", "site"])
+def rename_account(*, account: Account, name: str) -> Account:
+    """Save account's name; a new marketplace/site waits for the login (begin_login)."""
+    account.name = name
+    account.save(update_fields=["name"])
     return account
 
 
@@ -62,26 +75,86 @@ def callback_url(marketplace: str) -> str:
     return f"{settings.SHOPIFY_APP_URL}{reverse('accounts:callback', args=[marketplace])}"
 
 
-def begin_login(*, account: Account) -> str:
-    """A single-use state for this account, and the marketplace's consent URL that carries it."""
-    nonce = secrets.token_urlsafe(24)
-    verifier = new_code_verifier()
-    OAuthState.objects.create(
-        nonce=nonce,
+def begin_login(*, account: Account, site: str = "") -> str:
+    """A login in flight for this account (switching to `site` if given): its ticket.
+
+    The consent page is reached only through the ticket's start URL (start_login), which ties
+    the login to the browser that opens it.
+    """
+    row = OAuthState.objects.create(
+        nonce=secrets.token_urlsafe(24),
         shop=account.shop,
         account=account,
-        code_verifier=verifier,
+        code_verifier=new_code_verifier(),
+        site=site,
         expires_at=timezone.now() + timedelta(seconds=settings.OAUTH_STATE_MAX_AGE),
     )
-    state = signing.dumps({"n": nonce, "s": account.shop_id, "a": account.pk}, salt=STATE_SALT)
+    return signing.dumps(row.pk, salt=START_SALT)
+
+
+def login_start_url(ticket: str) -> str:
+    """On the app's own origin, which the callback comes back to: the cookie must match it."""
+    return f"{settings.SHOPIFY_APP_URL}{reverse('accounts:oauth-start', args=[ticket])}"
+
+
+@dataclass(frozen=True)
+class LoginStart:
+    """Where the start URL sends the browser, and the cookie it gives it first."""
+
+    consent_url: str
+    cookie_name: str
+    browser_key: str
+    max_age: int
+
+
+def login_cookie_name(state_id: int) -> str:
+    # __Host-: set by this exact origin only, over HTTPS, so a sibling subdomain cannot plant
+    # its own key in a victim's browser. DEBUG may serve plain HTTP, where browsers refuse it.
+    return f"{'' if settings.DEBUG else '__Host-'}salestio-login-{state_id}"
+
+
+def start_login(*, ticket: str) -> LoginStart:
+    """The start URL's visit: spend its ticket, key this browser, build the consent URL."""
+    try:
+        state_id = int(signing.loads(ticket, salt=START_SALT, max_age=START_MAX_AGE))
+    except (signing.BadSignature, TypeError, ValueError) as exc:
+        raise InvalidState("forged or expired login link") from exc
+    browser_key, now = secrets.token_urlsafe(32), timezone.now()
+    # Single use: a forwarded link that the merchant's own browser opened is worthless.
+    claimed = OAuthState.objects.filter(
+        pk=state_id, started_at=None, used_at=None, expires_at__gt=now
+    ).update(started_at=now, browser_key_hash=_digest(browser_key))
+    if claimed != 1:
+        raise InvalidState("login link already used or expired")
+    row = OAuthState.objects.select_related("account").get(pk=state_id)
+    state = signing.dumps({"n": row.nonce, "s": row.shop_id, "a": row.account_id}, salt=STATE_SALT)
     consent = ConsentRequest(
-        state=state, redirect_uri=callback_url(account.marketplace), code_verifier=verifier
+        state=state,
+        redirect_uri=callback_url(row.account.marketplace),
+        code_verifier=row.code_verifier,
+        site=row.site,
     )
-    return ADAPTERS[account.marketplace].consent_url(account, consent)
+    return LoginStart(
+        consent_url=ADAPTERS[row.account.marketplace].consent_url(row.account, consent),
+        cookie_name=login_cookie_name(row.pk),
+        browser_key=browser_key,
+        max_age=int((row.expires_at - now).total_seconds()),
+    )
 
 
-def claim_state(*, state: str, marketplace: str, session_shop_id: int | None = None) -> OAuthState:
-    """Verify a callback's state and spend it; anything short of a match changes nothing."""
+def _digest(browser_key: str) -> str:
+    return hashlib.sha256(browser_key.encode()).hexdigest()
+
+
+def claim_state(
+    *,
+    state: str,
+    marketplace: str,
+    browser_cookies: Mapping[str, str],
+    session_shop_id: int | None = None,
+) -> OAuthState:
+    """Verify a callback's state and its browser, and spend the state; short of a full match
+    nothing changes."""
     try:
         data = signing.loads(state, salt=STATE_SALT, max_age=settings.OAUTH_STATE_MAX_AGE)
     except signing.BadSignature as exc:
@@ -93,6 +166,9 @@ def claim_state(*, state: str, marketplace: str, session_shop_id: int | None = N
     )
     if row is None or not _binds(row, data, marketplace):
         raise InvalidState("state does not belong to this account")
+    if not _same_browser(row, browser_cookies.get(login_cookie_name(row.pk), "")):
+        # A consent link handed to someone else: their approval must not land in this shop.
+        raise InvalidState("this login was started in another browser")
     if session_shop_id is not None and session_shop_id != row.shop_id:
         raise InvalidState("state belongs to another shop")
     now = timezone.now()
@@ -114,6 +190,11 @@ def _binds(row: OAuthState, data: Mapping[str, Any], marketplace: str) -> bool:
     )
 
 
+def _same_browser(row: OAuthState, browser_key: str) -> bool:
+    expected = row.browser_key_hash
+    return bool(expected) and hmac.compare_digest(_digest(browser_key), expected)
+
+
 def complete_login(*, oauth_state: OAuthState, params: Mapping[str, str]) -> Account:
     """The marketplace sent the merchant back with a code: exchange it, restore the account."""
     account = oauth_state.account
@@ -121,22 +202,25 @@ def complete_login(*, oauth_state: OAuthState, params: Mapping[str, str]) -> Acc
         state="",
         redirect_uri=callback_url(account.marketplace),
         code_verifier=oauth_state.code_verifier,
+        site=oauth_state.site,
     )
     grant = adapter_for(account).exchange_code(params, consent)
-    return restore_connection(account_id=account.pk, grant=grant)
+    return restore_connection(account_id=account.pk, grant=grant, site=oauth_state.site)
 
 
 @transaction.atomic
-def restore_connection(*, account_id: int, grant: Grant) -> Account:
+def restore_connection(*, account_id: int, grant: Grant, site: str = "") -> Account:
     account = Account.objects.select_for_update().select_related("shop").get(pk=account_id)
     _refuse_other_seller(account, grant)
     previous_warning = account.warned_for
     _store_grant(account, grant)
     now = timezone.now()
     account.status = Account.Status.ACTIVE
+    account.site = site or account.site
     account.connected_at, account.check_failures = now, 0
     account.sync_paused_at = account.expired_at = account.warned_for = None
-    account.last_error = account.expired_reason = ""
+    account.failing_since = account.last_error_at = None
+    account.last_error = account.expired_reason = account.paused_reason = ""
     account.next_check_at = next_check_time(account, now)
     account.save()
     _clear_alerts(account, previous_warning)
@@ -146,7 +230,9 @@ def restore_connection(*, account_id: int, grant: Grant) -> Account:
 
 def record_login_failure(*, account: Account, error: str) -> None:
     """Shown on the edit page, where the embedded admin (no cookies) cannot flash it."""
-    Account.objects.filter(pk=account.pk).update(last_error=error[:2000])
+    Account.objects.filter(pk=account.pk).update(
+        last_error=error[:2000], last_error_at=timezone.now()
+    )
 
 
 def _refuse_other_seller(account: Account, grant: Grant) -> None:
@@ -196,7 +282,9 @@ def refresh_account_credentials(*, account_id: int, stale_token: str) -> Account
     """
     with transaction.atomic():
         account = Account.objects.select_for_update().select_related("shop").get(pk=account_id)
-        if account.status != Account.Status.ACTIVE or account.access_token != stale_token:
+        # ERROR accounts hold valid credentials too: refusing them would let the sweep read
+        # the stale token's refusal as "expired" and wipe a working refresh token.
+        if account.status not in Account.CONNECTED or account.access_token != stale_token:
             return account
         _store_grant(account, adapter_for(account).refresh_credentials())
         account.save(
@@ -251,8 +339,8 @@ def check_account(*, account: Account) -> None:
 
 
 def _checkable(account: Account) -> bool:
-    active = account.status in (Account.Status.ACTIVE, Account.Status.ERROR)
-    return active and account.sync_paused_at is None and account.shop.is_installed
+    connected = account.status in Account.CONNECTED
+    return connected and account.sync_paused_at is None and account.shop.is_installed
 
 
 def _refresh_if_due(account: Account) -> Account:
@@ -282,9 +370,18 @@ def record_healthy(*, account: Account) -> None:
         account.status = Account.Status.ACTIVE
     warn_if_expiring(account=account, now=now)
     account.last_checked_at, account.check_failures, account.last_error = now, 0, ""
+    account.failing_since = account.last_error_at = None
     account.next_check_at = next_check_time(account, now)
     account.save(
-        update_fields=["status", "last_checked_at", "check_failures", "last_error", "next_check_at"]
+        update_fields=[
+            "status",
+            "last_checked_at",
+            "check_failures",
+            "failing_since",
+            "last_error",
+            "last_error_at",
+            "next_check_at",
+        ]
     )
 
 
@@ -293,20 +390,28 @@ def postpone_check(*, account: Account, error: MarketplaceError) -> None:
     failures = account.check_failures + 1
     delay = min(timedelta(minutes=2 ** min(failures, 10)), MAX_RETRY_DELAY)
     delay *= random.uniform(0.8, 1.2)  # jitter: accounts that failed together spread out
+    now = timezone.now()
     Account.objects.filter(pk=account.pk).update(
         check_failures=failures,
+        failing_since=Coalesce("failing_since", Value(now)),
         last_error=str(error)[:2000],
-        next_check_at=timezone.now() + delay,
+        last_error_at=now,
+        next_check_at=now + delay,
     )
     log.info("%s check postponed %s: %s", account, delay, error)
 
 
-def record_error(*, account: Account, error: MarketplaceError) -> None:
+def record_error(*, account: Account, error: Exception) -> None:
+    """A refusal retrying will not fix. The account stays syncable (order import reports its
+    own failures); the list shows it, and as failing once it lasts (is_failing)."""
+    now = timezone.now()
     Account.objects.filter(pk=account.pk).update(
         status=Account.Status.ERROR,
+        failing_since=Coalesce("failing_since", Value(now)),
         last_error=str(error)[:2000],
-        last_checked_at=timezone.now(),
-        next_check_at=timezone.now() + settings.ACCOUNT_CHECK_INTERVAL,
+        last_error_at=now,
+        last_checked_at=now,
+        next_check_at=now + settings.ACCOUNT_CHECK_INTERVAL,
     )
     log.warning("%s check failed: %s", account, error)
 
@@ -330,6 +435,7 @@ def expire_account(*, account: Account, reason: str) -> None:
         last_checked_at=now,
         expired_reason=reason[:2000],
         sync_paused_at=now,
+        paused_reason=Account.PauseReason.EXPIRED,
         next_check_at=None,
         access_token="",
         refresh_token="",
@@ -392,6 +498,43 @@ def claim_due_batch(*, now: datetime, size: int) -> list[int]:
     return ids
 
 
+def check_batch(*, account_ids: list[int], hand_back: Callable[[list[int]], object]) -> None:
+    """Check a claimed batch one account at a time; whatever time does not allow goes back.
+
+    The batch stops starting accounts after ACCOUNT_CHECK_BATCH_SECONDS; if the task's soft
+    time limit fires anyway, the account in hand and the rest are handed back (a repeated
+    check is harmless: the refresh is guarded by the stale token).
+    """
+    deadline = time.monotonic() + settings.ACCOUNT_CHECK_BATCH_SECONDS
+    accounts = list(Account.objects.filter(pk__in=account_ids).select_related("shop"))
+    for index, account in enumerate(accounts):
+        if time.monotonic() > deadline:
+            _hand_back(accounts[index:], hand_back, "out of time")
+            return
+        try:
+            _check_isolated(account)
+        except SoftTimeLimitExceeded:
+            _hand_back(accounts[index:], hand_back, "soft time limit")
+            return
+
+
+def _check_isolated(account: Account) -> None:
+    """One account's surprise (a bug, a malformed answer) must not cost the others their check."""
+    try:
+        check_account(account=account)
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as exc:
+        log.exception("%s check crashed", account)
+        record_error(account=account, error=exc)
+
+
+def _hand_back(accounts: list[Account], hand_back: Callable[[list[int]], object], why: str) -> None:
+    ids = [account.pk for account in accounts]
+    log.warning("account check batch handed back %d accounts (%s)", len(ids), why)
+    hand_back(ids)
+
+
 def fan_out_due_accounts(*, now: datetime, enqueue: Callable[[list[int]], object]) -> int:
     """Claim due accounts batch by batch and hand each batch on: two queries per batch."""
     size = settings.ACCOUNT_SWEEP_BATCH
@@ -405,18 +548,62 @@ def fan_out_due_accounts(*, now: datetime, enqueue: Callable[[list[int]], object
 
 
 def pause_shop_accounts(*, shop: Shop) -> int:
-    """app/uninstalled: no more checks or syncs until the merchant saves the account again."""
+    """app/uninstalled: no checks or syncs until the shop installs the app again."""
     return Account.objects.filter(shop=shop, sync_paused_at__isnull=True).update(
-        sync_paused_at=timezone.now(), next_check_at=None
+        sync_paused_at=timezone.now(),
+        paused_reason=Account.PauseReason.UNINSTALLED,
+        next_check_at=None,
     )
 
 
+def resume_shop_accounts(*, shop: Shop) -> int:
+    """The shop installed the app again: what the uninstall paused resumes, checked at once.
+
+    Accounts paused for another reason (expired) stay paused until their own fix.
+    """
+    paused = Account.objects.filter(shop=shop, paused_reason=Account.PauseReason.UNINSTALLED)
+    resumed = {"sync_paused_at": None, "paused_reason": ""}
+    checked = paused.filter(status__in=Account.CONNECTED).update(
+        **resumed, next_check_at=timezone.now()
+    )
+    never_connected = paused.update(**resumed)  # what is left: nothing to check yet
+    return checked + never_connected
+
+
+@transaction.atomic
 def forget_ebay_user(*, user_id: str, username: str) -> int:
-    """eBay Marketplace Account Deletion: drop the deleted user's credentials and say so."""
+    """eBay Marketplace Account Deletion: the seller's eBay account is gone. Drop what we hold
+    of them (tokens, user id) and show the account as deleted at eBay: no login can bring it
+    back, so the expired banner and email would ask the merchant for the impossible."""
     ids = {value for value in (user_id, username) if value}
-    accounts = Account.objects.filter(marketplace="ebay", external_id__in=ids).select_related(
-        "shop"
+    accounts = list(
+        Account.objects.filter(marketplace=Marketplace.EBAY, external_id__in=ids)
+        .select_related("shop")
+        .select_for_update(of=("self",))
     )
+    now = timezone.now()
     for account in accounts:
-        expire_account(account=account, reason="The eBay account was deleted on eBay.")
+        Account.objects.filter(pk=account.pk).update(
+            status=Account.Status.DISCONNECTED,
+            external_id="",
+            access_token="",
+            refresh_token="",
+            sync_paused_at=now,
+            paused_reason=Account.PauseReason.DELETED,
+            next_check_at=None,
+        )
+        _clear_alerts(account, account.warned_for)
+        log.warning("%s: the eBay account was deleted at eBay", account)
     return len(accounts)
+
+
+def purge_abandoned_logins(*, now: datetime) -> tuple[int, int]:
+    """Expired login states (oauth_state_expiry_idx) and accounts whose first login never
+    finished (account_pending_idx): the merchant left the consent page and moved on."""
+    states = OAuthState.objects.filter(expires_at__lt=now).delete()[0]
+    _, deleted = Account.objects.filter(
+        status=Account.Status.PENDING,
+        connected_at__isnull=True,
+        created_at__lt=now - settings.ACCOUNT_ABANDONED_AFTER,
+    ).delete()
+    return states, deleted.get(Account._meta.label, 0)

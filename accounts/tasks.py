@@ -4,7 +4,6 @@ from celery import shared_task
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import Account
 
 
 @shared_task
@@ -15,6 +14,11 @@ def sweep_accounts() -> int:
 
 @shared_task
 def check_accounts(account_ids: list[int]) -> None:
-    """One batch: a single query loads it; each account's outcome is written by the service."""
-    for account in Account.objects.filter(pk__in=account_ids).select_related("shop"):
-        services.check_account(account=account)
+    """One batch; what it has no time for comes back as a new task."""
+    services.check_batch(account_ids=account_ids, hand_back=check_accounts.delay)
+
+
+@shared_task
+def purge_abandoned_logins() -> tuple[int, int]:
+    """Beat, hourly: expired login states and never-connected accounts."""
+    return services.purge_abandoned_logins(now=timezone.now())

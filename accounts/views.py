@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import ebay_deletion, selectors, services
 from accounts.forms import AccountForm
 from accounts.marketplaces import ADAPTERS, MarketplaceError
-from accounts.models import Account, Marketplace
+from accounts.models import Account, Marketplace, OAuthState
 from salestio.http import ShopRequest
 from salestio.middleware import demo_enabled, public
 
@@ -75,38 +75,87 @@ def account_edit(request: ShopRequest, account_id: int) -> HttpResponse:
     initial = {"name": account.name, "site": account.site}
     form = AccountForm(request.POST or None, initial=initial, marketplace=account.marketplace)
     if request.method == "POST" and form.is_valid():
-        services.update_account(
-            account=account, name=form.cleaned_data["name"], site=form.site_value() or account.site
-        )
-        return _to_consent(request, account)
+        services.rename_account(account=account, name=form.cleaned_data["name"])
+        # A new marketplace/site is kept on the login and applied only once it succeeds.
+        return _to_consent(request, account, site=form.site_value())
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/edit.html", {"account": account, "form": form}, status=status)
 
 
-def _to_consent(request: ShopRequest, account: Account) -> HttpResponse:
+def _to_consent(request: ShopRequest, account: Account, *, site: str = "") -> HttpResponse:
     """ "Save account" runs the marketplace login, which must be a top-level navigation.
 
     Inside the admin iframe the form arrives by fetch (forms.js); a redirect there would be
-    followed by fetch, so that case gets a page that moves the top window instead.
+    followed by fetch, so that case gets a page that moves the top window instead. Either
+    way the browser goes to our start URL first (oauth_start), not to the marketplace.
     """
-    url = services.begin_login(account=account)
+    url = services.login_start_url(services.begin_login(account=account, site=site))
     if request.embedded or request.headers.get("X-Requested-With") == "fetch":
         return render(request, "accounts/consent_redirect.html", {"account": account, "url": url})
     return HttpResponseRedirect(url)
 
 
+def _refused(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return render(request, "accounts/callback_refused.html", {"reason": str(exc)}, status=400)
+
+
+@public
+@require_GET
+def oauth_start(request: HttpRequest, ticket: str) -> HttpResponse:
+    """The top-level step between "Save account" and the consent page: the browser taking it
+    gets the login's key as a first-party cookie, and only that browser may complete it.
+
+    Lax, so the marketplace's redirect back (a top-level GET) carries it; HttpOnly, as no
+    script needs it; Secure outside DEBUG (plain-HTTP development).
+
+    Only our own pages open this URL (the redirect after Save account, or consent_redirect
+    from inside the admin iframe): Fetch Metadata says "same-origin". The link handed to
+    someone else would arrive as "none" (pasted, from a mail) or "cross-site" and would key
+    *their* browser; it is refused unspent. Browsers that send no Fetch Metadata pass.
+    """
+    if request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin":
+        return _refused(request, services.InvalidState("login link opened outside Salestio"))
+    try:
+        start = services.start_login(ticket=ticket)
+    except services.InvalidState as exc:
+        return _refused(request, exc)
+    response = HttpResponseRedirect(start.consent_url)
+    response.set_cookie(
+        start.cookie_name,
+        start.browser_key,
+        max_age=start.max_age,
+        path="/",
+        secure=not settings.DEBUG,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
 @public
 @require_GET
 def oauth_callback(request: HttpRequest, marketplace: str) -> HttpResponse:
-    """The marketplace sends the merchant back here; only the signed state authenticates it."""
+    """The marketplace sends the merchant back here: the signed state names the login, the
+    start URL's cookie proves this is the browser that began it."""
     params = request.GET.dict()
     session_shop = request.session.get("demo_shop_id") if demo_enabled() else None
     try:
         oauth_state = services.claim_state(
-            state=params.get("state", ""), marketplace=marketplace, session_shop_id=session_shop
+            state=params.get("state", ""),
+            marketplace=marketplace,
+            browser_cookies=request.COOKIES,
+            session_shop_id=session_shop,
         )
     except services.InvalidState as exc:
-        return render(request, "accounts/callback_refused.html", {"reason": str(exc)}, status=400)
+        return _refused(request, exc)
+    response = _finish_login(request, oauth_state, params)
+    response.delete_cookie(services.login_cookie_name(oauth_state.pk), path="/", samesite="Lax")
+    return response
+
+
+def _finish_login(
+    request: HttpRequest, oauth_state: OAuthState, params: dict[str, str]
+) -> HttpResponse:
     account = oauth_state.account
     if "error" in params:
         error = _("The login was cancelled at %(marketplace)s (%(error)s).") % {

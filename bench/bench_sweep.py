@@ -2,7 +2,7 @@
 
 Prints the sweep's wall time and queries, and their ratio to one raw SQL select of the due
 rows in the same run. The sweep leases due rows in batches (two queries each), so queries
-grow with batches, never with accounts. Runs in a throwaway test database.
+grow with batches, never with accounts. Runs in a throwaway database, bench_sweep_<name>.
 """
 
 import os
@@ -22,6 +22,9 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
+    if connection.vendor != "sqlite":  # SQLite's test database is in memory already
+        # Its own name: autoclobber must never drop the test_<name> a running pytest uses.
+        connection.settings_dict["TEST"]["NAME"] = f"bench_sweep_{connection.settings_dict['NAME']}"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         _run(connection)
@@ -92,17 +95,18 @@ def _populate(connection: Any) -> None:
 
 _COLUMNS = (
     "shop_id, marketplace, name, site, external_id, status, access_token, "
-    "refresh_token, check_failures, last_error, expired_reason, created_at, next_check_at"
+    "refresh_token, check_failures, last_error, expired_reason, paused_reason, created_at, "
+    "next_check_at"
 )
 _PG_INSERT = f"""
 INSERT INTO accounts_account ({_COLUMNS})
-SELECT %s, 'etsy', 'bench ' || n, '', n::text, 'active', '', %s, 0, '', '', now(),
+SELECT %s, 'etsy', 'bench ' || n, '', n::text, 'active', '', %s, 0, '', '', '', now(),
        CASE WHEN n %% %s = 0 THEN now() - interval '1 minute' ELSE now() + interval '1 day' END
 FROM generate_series(1, %s) AS n
 """
 _INSERT = f"""
 INSERT INTO accounts_account ({_COLUMNS})
-VALUES (%s, 'etsy', 'bench', '', lower(hex(randomblob(8))), 'active', '', %s, 0, '', '',
+VALUES (%s, 'etsy', 'bench', '', lower(hex(randomblob(8))), 'active', '', %s, 0, '', '', '',
         datetime('now'), CASE WHEN %s THEN datetime('now', '-1 minute')
                               ELSE datetime('now', '+1 day') END)
 """

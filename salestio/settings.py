@@ -252,12 +252,41 @@ MARKETPLACE_HTTP_TIMEOUT = float(env_str("MARKETPLACE_HTTP_TIMEOUT", "20"))
 ACCOUNT_EXPIRY_WARNING_DAYS = env_int("ACCOUNT_EXPIRY_WARNING_DAYS", 14)
 ACCOUNT_CHECK_INTERVAL = timedelta(hours=env_int("ACCOUNT_CHECK_INTERVAL_HOURS", 6))
 ACCOUNT_TOKEN_REFRESH_MARGIN = timedelta(minutes=env_int("ACCOUNT_TOKEN_REFRESH_MARGIN_MIN", 10))
-ACCOUNT_SWEEP_BATCH = env_int("ACCOUNT_SWEEP_BATCH", 500)
+# Small batches: each account costs up to four sequential HTTP calls.
+ACCOUNT_SWEEP_BATCH = env_int("ACCOUNT_SWEEP_BATCH", 25)
+# A check batch starts no account after this long and hands the rest back to the queue, so the
+# soft time limit seldom lands mid-refresh (where Etsy's rotated refresh token, not yet
+# committed, would be lost). Worst case per account: two refreshes and two calls.
+ACCOUNT_CHECK_BATCH_SECONDS = max(CELERY_TASK_SOFT_TIME_LIMIT - 4 * MARKETPLACE_HTTP_TIMEOUT, 10)
+# Checks failing this long show the account as failing (list and edit page).
+ACCOUNT_FAILING_NOTICE_AFTER = timedelta(hours=24)
+# Never-connected accounts (the merchant left the consent page) are deleted after this long.
+ACCOUNT_ABANDONED_AFTER = timedelta(days=1)
 OAUTH_STATE_MAX_AGE = env_int("OAUTH_STATE_MAX_AGE", 900)
 CELERY_BEAT_SCHEDULE["accounts-expiry-sweep"] = {
     "task": "accounts.tasks.sweep_accounts",
     "schedule": timedelta(minutes=5),
 }
+CELERY_BEAT_SCHEDULE["accounts-purge-abandoned-logins"] = {
+    "task": "accounts.tasks.purge_abandoned_logins",
+    "schedule": crontab(minute=23),
+}
+# eBay refuses to activate a keyset without the Marketplace Account Deletion endpoint, whose
+# challenge needs this token: 32-80 letters, digits, "_" or "-" (eBay's deletion guide).
+_ebay_token = EBAY_DELETION_VERIFICATION_TOKEN.replace("_", "").replace("-", "")
+if (
+    EBAY_CLIENT_ID
+    and not DEBUG
+    and not (
+        32 <= len(EBAY_DELETION_VERIFICATION_TOKEN) <= 80
+        and _ebay_token.isascii()
+        and _ebay_token.isalnum()
+    )
+):
+    raise ImproperlyConfigured(
+        "EBAY_DELETION_VERIFICATION_TOKEN must be set (32-80 letters, digits, _ or -) "
+        "when EBAY_CLIENT_ID is set"
+    )
 
 # --- Notifications (notifications app) ------------------------------------------------------
 # The ESP is EMAIL_BACKEND above, e.g. anymail.backends.postmark.EmailBackend with

@@ -198,7 +198,10 @@ class AmazonSimulator(MarketplaceSimulator):
 
     def _seller(self, request: Request) -> str | Response:
         seller = self.book.user_of(request.headers.get("x-amz-access-token", ""))
-        if seller is None or seller in self.denied:
+        scope = self.denied.get(seller or "", False)
+        refused = scope is True or (isinstance(scope, str) and request.path.startswith(scope))
+        if seller is None or refused:
+            # Amazon gives the same 403 for a revoked authorization and a missing role.
             return sp_error(403, UNAUTHORIZED["message"], "Unauthorized")
         return seller
 

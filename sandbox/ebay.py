@@ -9,6 +9,7 @@ public key endpoint serves the key that signs Marketplace Account Deletion notif
 import base64
 import json
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree
@@ -41,7 +42,6 @@ TOKEN_MESSAGES = {
     21917053: "IAF token supplied is expired.",
 }
 MAX_INVENTORY_STATUS = 4
-KEY_ID = "sandbox-key-1"
 
 
 def _xml(value: Any, name: str = "") -> str:
@@ -117,7 +117,11 @@ class EbaySimulator(MarketplaceSimulator):
         # eBay sends the merchant to the accept URL registered for the RuName.
         self.accept_urls = {RU_NAME: f"{self.config.app_url}/accounts/oauth/ebay/callback"}
         self.app_tokens = OAuthBook(access_lifetime=ACCESS_LIFETIME, refresh_lifetime=1)
+        self.app_token_grants = 0
+        self.public_key_requests: list[str] = []
         self.signing_key = ec.generate_private_key(ec.SECP256R1())
+        # eBay's key ids are UUIDs (the test data of eBay's event-notification SDKs).
+        self.key_id = str(uuid.uuid4())
 
     def new_book(self) -> OAuthBook:
         return OAuthBook(access_lifetime=ACCESS_LIFETIME, refresh_lifetime=REFRESH_LIFETIME)
@@ -138,12 +142,12 @@ class EbaySimulator(MarketplaceSimulator):
         self.orders.setdefault(user, []).append(order)
         return order
 
-    def sign_notification(self, body: bytes) -> str:
-        """The X-EBAY-SIGNATURE header eBay would send with this body."""
+    def sign_notification(self, body: bytes, *, kid: str = "") -> str:
+        """The X-EBAY-SIGNATURE header eBay would send with this body (or naming `kid`)."""
         signature = self.signing_key.sign(body, ec.ECDSA(hashes.SHA1()))
         header = {
-            "alg": "ECDSA",
-            "kid": KEY_ID,
+            "alg": "ecdsa",
+            "kid": kid or self.key_id,
             "signature": base64.b64encode(signature).decode(),
             "digest": "SHA1",
         }
@@ -201,6 +205,7 @@ class EbaySimulator(MarketplaceSimulator):
                 }
             )
         if grant == "client_credentials":
+            self.app_token_grants += 1
             token = self.app_tokens.issue("application")["access_token"]
             return json_response(
                 {
@@ -212,12 +217,13 @@ class EbaySimulator(MarketplaceSimulator):
         return json_response({"error": "unsupported_grant_type"}, 400)
 
     def on_public_key(self, request: Request, kid: str) -> Response:
+        self.public_key_requests.append(kid)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if self.app_tokens.user_of(token) is None:
             return json_response(
                 {"errors": [{"errorId": 1001, "message": "Invalid access token"}]}, 401
             )
-        if kid != KEY_ID:
+        if kid != self.key_id:
             return json_response(
                 {"errors": [{"errorId": 195001, "message": "Public key not found"}]}, 404
             )

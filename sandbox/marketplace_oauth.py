@@ -193,7 +193,10 @@ class MarketplaceSimulator:
         self.faults += [Fault(status, body, delay, path) for _ in range(times)]
 
     def deny(self, user: str, detail: Any = True) -> None:
-        """API calls of the user are refused even with fresh tokens (e.g. role removed)."""
+        """API calls of the user are refused even with fresh tokens (e.g. role removed).
+
+        Amazon also takes a path prefix as `detail` ("/listings"): only that API is refused,
+        as for a seller who did not grant the role it needs."""
         self.denied[user] = detail
 
     def consent_page(self, request: Request, approve: Callable[[str], str]) -> Response:

@@ -35,23 +35,6 @@ ClientT = TypeVar("ClientT", bound=Client)
 REAUTHORIZATION_PERIOD = timedelta(days=365)
 # sp_api's Marketplaces carry the AWS region; SP-API endpoints and Seller Central go by these.
 REGION_OF_AWS_REGION = {"us-east-1": "NA", "eu-west-1": "EU", "us-west-2": "FE"}
-MARKETPLACE_CHOICES = [
-    ("US", "Amazon.com (US)"),
-    ("CA", "Amazon.ca"),
-    ("MX", "Amazon.com.mx"),
-    ("BR", "Amazon.com.br"),
-    ("GB", "Amazon.co.uk"),
-    ("DE", "Amazon.de"),
-    ("FR", "Amazon.fr"),
-    ("IT", "Amazon.it"),
-    ("ES", "Amazon.es"),
-    ("NL", "Amazon.nl"),
-    ("SE", "Amazon.se"),
-    ("PL", "Amazon.pl"),
-    ("BE", "Amazon.com.be"),
-    ("JP", "Amazon.co.jp"),
-    ("AU", "Amazon.com.au"),
-]
 
 
 def region_of(site: str) -> str:
@@ -74,16 +57,23 @@ class LwaClient(AccessTokenClient):
         return urlsplit(settings.AMAZON_LWA_TOKEN_URL).path
 
 
-def _sp_api_failure(exc: SellingApiException) -> Exception:
+def _sp_api_failure(exc: SellingApiException, *, probe: bool) -> Exception:
     code = getattr(exc, "amzn_code", "") or ""
     message = getattr(exc, "message", "") or str(exc.error)
     if exc.code == 403 and code == "Unauthorized":
-        # A revoked authorization or a seller who lost the role: Amazon's documented 403.
-        return ConnectionExpired(f"Amazon refused access (403 Unauthorized): {message}")
+        # Amazon answers this for a revoked authorization and equally for a seller who lacks
+        # the role one API needs. Only the probe (Orders, which every seller of ours must
+        # allow) may conclude the whole connection is dead; elsewhere it is that API's refusal.
+        if probe:
+            return ConnectionExpired(f"Amazon refused access (403 Unauthorized): {message}")
+        return PermanentError(
+            f"Amazon refused access to this API (403 Unauthorized): {message} "
+            "Check the roles the seller granted Salestio in Seller Central."
+        )
     return http_failure("Amazon", exc.code, f"{code} {message}".strip())
 
 
-def _call(operation: Callable[[], T]) -> T:
+def _call(operation: Callable[[], T], *, probe: bool = False) -> T:
     try:
         return operation()
     except AuthorizationError as exc:
@@ -91,7 +81,7 @@ def _call(operation: Callable[[], T]) -> T:
             "Amazon", exc.status_code, exc.error_code or "", exc.message or ""
         ) from exc
     except SellingApiException as exc:
-        raise _sp_api_failure(exc) from exc
+        raise _sp_api_failure(exc, probe=probe) from exc
     except httpx.TransportError as exc:
         raise TransientError(f"Amazon unreachable: {exc!r}") from exc
     except ValueError as exc:  # a token endpoint answering something other than JSON
@@ -111,7 +101,8 @@ class AmazonAdapter(Adapter):
         }
         if settings.AMAZON_DRAFT_APP:
             query["version"] = "beta"
-        seller_central = settings.AMAZON_SELLER_CENTRAL_URLS[region_of(account.site)]
+        region = region_of(consent.site or account.site)
+        seller_central = settings.AMAZON_SELLER_CENTRAL_URLS[region]
         return f"{seller_central}/apps/authorize/consent?{urlencode(query)}"
 
     def exchange_code(self, params: Mapping[str, str], consent: ConsentRequest) -> Grant:
@@ -139,7 +130,7 @@ class AmazonAdapter(Adapter):
     def check_connection(self) -> None:
         since = (timezone.now() - timedelta(days=1)).isoformat()
         orders = self._client(OrdersV0)
-        _call(lambda: orders.get_orders(CreatedAfter=since, MaxResultsPerPage=1))
+        _call(lambda: orders.get_orders(CreatedAfter=since, MaxResultsPerPage=1), probe=True)
 
     def fetch_orders(self, since: datetime) -> list[RemoteOrder]:
         orders = self._client(OrdersV0)

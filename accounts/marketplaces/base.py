@@ -95,11 +95,13 @@ class ListingUpdate:
 
 @dataclass(frozen=True)
 class ConsentRequest:
-    """What a login needs besides the account: the signed state and the PKCE pair."""
+    """What a login needs besides the account: the signed state, the PKCE pair, and the
+    marketplace/site the login is for (Save account may be changing it)."""
 
     state: str
     redirect_uri: str
     code_verifier: str = ""
+    site: str = ""
 
     @property
     def code_challenge(self) -> str:

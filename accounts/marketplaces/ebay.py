@@ -29,16 +29,6 @@ from accounts.marketplaces.base import (
     post_token_form,
 )
 
-SITE_CHOICES = [
-    ("0", "eBay.com (US)"),
-    ("2", "eBay.ca"),
-    ("3", "eBay.co.uk"),
-    ("15", "eBay.com.au"),
-    ("71", "eBay.fr"),
-    ("77", "eBay.de"),
-    ("101", "eBay.it"),
-    ("186", "eBay.es"),
-]
 # Trading API token errors: 931 invalid, 932 hard expired, 21916984 invalid IAF token,
 # 21917053 expired IAF token (eBay Trading API error reference).
 TOKEN_ERRORS = frozenset({931, 932, 21916984, 21917053})

@@ -32,12 +32,26 @@ def sims(sandbox: Any) -> SimpleNamespace:
     )
 
 
-def consent_url_from(response: Any) -> str:
-    """The embedded app answers "Save account" with a page that moves the top window."""
+def start_url_from(response: Any) -> str:
+    """The embedded app answers "Save account" with a page that moves the top window to the
+    login's start URL."""
     assert response.status_code == 200, response.content[:500]
     match = CONSENT_LINK.search(response.content.decode())
     assert match, "no consent link on the page"
     return html.unescape(match.group(1))
+
+
+def open_start_url(client: Any, url: str) -> str:
+    """The browser opens the start URL (keeping its cookie); returns the consent URL."""
+    parts = urlsplit(url)
+    response = client.get(parts.path, HTTP_AUTHORIZATION="")
+    assert response.status_code == 302, response.content[:500]
+    return str(response["Location"])
+
+
+def consent_url_from(client: Any, response: Any) -> str:
+    """The consent URL the merchant's browser reaches from "Save account"/"Connect"."""
+    return open_start_url(client, start_url_from(response))
 
 
 def approve(consent_url: str, user: str) -> str:
@@ -64,7 +78,7 @@ def connect(shop_client: Callable[[Any], Any], sims: SimpleNamespace) -> Callabl
             f"{marketplace}-name": name or f"My {marketplace}",
             f"{marketplace}-site": SITES[marketplace],
         }
-        url = consent_url_from(client.post(f"/accounts/connect/{marketplace}/", form))
+        url = consent_url_from(client, client.post(f"/accounts/connect/{marketplace}/", form))
         user = user or getattr(sims, marketplace).default_user
         response = callback(client, approve(url, user))
         assert response.status_code == 302, response.content[:500]

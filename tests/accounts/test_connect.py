@@ -41,7 +41,7 @@ def test_callback_redirects_into_the_shopify_admin(
     from tests.accounts.conftest import approve, callback, consent_url_from
 
     client = shop_client(shop)
-    url = consent_url_from(client.post("/accounts/connect/etsy/", {"etsy-name": "Mugs"}))
+    url = consent_url_from(client, client.post("/accounts/connect/etsy/", {"etsy-name": "Mugs"}))
     response = callback(client, approve(url, sims.etsy.default_user))
     account = Account.objects.get(shop=shop)
     assert response["Location"] == (

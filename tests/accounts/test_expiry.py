@@ -151,3 +151,140 @@ def test_uninstalling_the_shop_pauses_its_accounts(connect: Any, shop: Any) -> N
     account.refresh_from_db()
     assert account.sync_paused_at is not None and account.next_check_at is None
     assert not Account.objects.syncable().exists()
+
+
+def test_an_error_account_whose_access_token_ran_out_is_refreshed_not_expired(
+    connect: Any, shop: Any, sims: Any
+) -> None:
+    account = connect(shop, "etsy")
+    Account.objects.filter(pk=account.pk).update(status=Account.Status.ERROR, last_error="x")
+
+    # Two hours on, Etsy's 1-hour access token is dead; the 90-day refresh token is not.
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        account = sweep_now(account)
+
+    assert account.status == Account.Status.ACTIVE
+    assert sims.etsy.book.live_refresh_tokens(sims.etsy.default_user) == [account.refresh_token]
+    assert not Banner.objects.filter(kind=BannerKind.ACCOUNT_EXPIRED).exists()
+
+
+def test_an_error_account_keeps_syncing(connect: Any, shop: Any, sims: Any) -> None:
+    account = connect(shop, "etsy")
+    sims.etsy.fail_next(400, {"error": "Invalid request"}, path="/v3/application")
+
+    account = sweep_now(account)
+
+    assert account.status == Account.Status.ERROR and "400" in account.last_error
+    assert Account.objects.syncable().filter(pk=account.pk).exists()
+
+
+def test_checks_failing_for_a_day_show_the_account_as_failing(
+    connect: Any, shop: Any, sims: Any, shop_client: Any
+) -> None:
+    account = connect(shop, "ebay", name="Main eBay")
+    sims.ebay.fail_next(503, path="/ws")
+    first_failure = sweep_now(account).failing_since
+    assert "status-active" in shop_client(shop).get("/accounts/").content.decode()
+
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
+        sims.ebay.fail_next(503, path="/ws")
+        account = sweep_now(account)
+        page = shop_client(shop).get("/accounts/").content.decode()
+
+    assert account.status == Account.Status.ACTIVE and account.failing_since == first_failure
+    assert "status-failing" in page and "Failing since" in page and "503" in page
+    assert sweep_now(account).failing_since is None  # one good check ends the run
+
+
+def test_amazon_refusing_one_api_is_that_calls_error_not_an_expiry(
+    connect: Any, shop: Any, sims: Any
+) -> None:
+    from accounts.marketplaces import ListingUpdate, PermanentError
+    from accounts.services import call_marketplace
+
+    account = connect(shop, "amazon")
+    # The seller did not grant the Product Listing role: SP-API's 403 Unauthorized, there only.
+    sims.amazon.deny(account.external_id, "/listings")
+
+    with pytest.raises(PermanentError, match="403"):
+        call_marketplace(account, lambda api: api.update_listing(ListingUpdate("SKU-1", 1)))
+
+    assert sweep_now(account).status == Account.Status.ACTIVE
+    assert not Banner.objects.filter(shop=shop).exists()
+
+
+def reinstall(shop: Any, on_commit: Any) -> None:
+    """The shop installs the app again; salestio sends shop_reinstalled once that commits."""
+    from salestio.services import install_shop
+    from salestio.shopify_api import OfflineToken
+
+    with on_commit(execute=True):
+        install_shop(shop_domain=shop.domain, token=OfflineToken("shpat_again", "", None, "", None))
+
+
+def test_reinstalling_the_shop_resumes_what_the_uninstall_paused(
+    connect: Any, shop: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from salestio.services import uninstall_shop
+
+    account = connect(shop, "etsy")
+    uninstall_shop(shop=shop)
+    assert Account.objects.get(pk=account.pk).paused_reason == Account.PauseReason.UNINSTALLED
+
+    reinstall(shop, django_capture_on_commit_callbacks)
+
+    account.refresh_from_db()
+    assert account.sync_paused_at is None and account.paused_reason == ""
+    assert account.next_check_at is not None and account.next_check_at <= timezone.now()
+    assert Account.objects.syncable().filter(pk=account.pk).exists()
+    tasks.sweep_accounts()
+    assert Account.objects.get(pk=account.pk).last_checked_at is not None
+
+
+def test_reinstalling_leaves_an_expired_account_paused(
+    connect: Any, shop: Any, sims: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from salestio.services import uninstall_shop
+
+    account = connect(shop, "amazon")
+    revoke(sims, account)
+    sweep_now(account)
+    uninstall_shop(shop=shop)
+
+    reinstall(shop, django_capture_on_commit_callbacks)
+
+    account.refresh_from_db()
+    assert account.status == Account.Status.EXPIRED and account.sync_paused_at is not None
+    assert account.paused_reason == Account.PauseReason.EXPIRED
+
+
+def test_a_crash_on_one_account_does_not_cost_its_batch_the_others(connect: Any, shop: Any) -> None:
+    broken, healthy = connect(shop, "amazon"), connect(shop, "etsy")
+    # A row the adapter cannot use (a marketplace code sp_api does not know): a KeyError.
+    Account.objects.filter(pk=broken.pk).update(site="XX")
+
+    tasks.check_accounts([broken.pk, healthy.pk])
+
+    broken, healthy = Account.objects.get(pk=broken.pk), Account.objects.get(pk=healthy.pk)
+    assert broken.status == Account.Status.ERROR and "XX" in broken.last_error
+    assert broken.next_check_at is not None and broken.next_check_at > timezone.now()
+    assert healthy.status == Account.Status.ACTIVE and healthy.last_checked_at is not None
+
+
+def test_a_batch_out_of_time_hands_the_rest_back(
+    connect: Any, shop: Any, sims: Any, settings: Any
+) -> None:
+    from accounts import services
+
+    ids = [connect(shop, "etsy", user=f"5000{n}", name=f"Shop {n}").pk for n in (1, 2, 3)]
+    settings.ACCOUNT_CHECK_BATCH_SECONDS = 0.2
+    sims.etsy.latency["/v3/application/users/me"] = 0.3
+    handed_back: list[list[int]] = []
+
+    services.check_batch(account_ids=ids, hand_back=handed_back.append)
+
+    checked = list(
+        Account.objects.filter(last_checked_at__isnull=False).values_list("pk", flat=True)
+    )
+    assert len(checked) == 1
+    assert len(handed_back) == 1 and sorted(handed_back[0] + checked) == sorted(ids)

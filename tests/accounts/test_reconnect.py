@@ -29,7 +29,7 @@ def expired_account(connect: Any, shop: Any, sims: Any) -> Account:
 def save_account(client: Any, account: Account) -> str:
     """Press Save account on the edit page; returns the marketplace's consent URL."""
     response = client.post(f"/accounts/{account.pk}/edit", {"name": account.name, "site": "DE"})
-    return consent_url_from(response)
+    return consent_url_from(client, response)
 
 
 def test_save_account_restores_the_connection_and_resumes_sync(

@@ -1,11 +1,14 @@
 """`manage.py rotate_keys`: every secret readable under the new key alone afterwards."""
 
 import io
+import threading
+import time
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from django.core.management import call_command
+from django.db import connection, connections, transaction
 
 from accounts.models import Account
 from salestio import crypto
@@ -48,3 +51,52 @@ def test_without_rotation_the_old_key_is_still_needed(make_shop: Any, keys: Any)
     keys(new)
     with pytest.raises(InvalidToken):
         Shop.objects.get(pk=shop.pk)
+
+
+def wait_for_a_lock_waiter(cursor: Any) -> None:
+    """Until another session of this database waits for a lock (ours), at most 5 s."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # the view is cached per transaction
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        if cursor.fetchone()[0]:
+            return
+        time.sleep(0.02)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_stored_during_rotation_is_not_overwritten(make_shop: Any, keys: Any) -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    keys(old)
+    account = Account.objects.create(
+        shop=make_shop(), marketplace="etsy", name="E", access_token="a-1", refresh_token="r-1"
+    )
+    keys(new, old)
+    locked = threading.Event()
+
+    def refresh() -> None:
+        """As refresh_account_credentials: lock the row, store the rotated pair, commit."""
+        try:
+            with transaction.atomic():
+                row = Account.objects.select_for_update().get(pk=account.pk)
+                row.access_token, row.refresh_token = "a-2", "r-2"
+                row.save(update_fields=["access_token", "refresh_token"])
+                locked.set()
+                with connection.cursor() as cursor:
+                    wait_for_a_lock_waiter(cursor)  # rotate_keys has read "1" and now waits
+        finally:
+            connections.close_all()
+
+    refresher = threading.Thread(target=refresh)
+    refresher.start()
+    assert locked.wait(5)
+    call_command("rotate_keys", stdout=io.StringIO())
+    refresher.join()
+    keys(new)
+
+    stored = Account.objects.get(pk=account.pk)
+    assert (stored.access_token, stored.refresh_token) == ("a-2", "r-2")

@@ -1,5 +1,6 @@
 """The Accounts pages, the demo's plain-HTML path, and eBay's account-deletion endpoint."""
 
+import base64
 import hashlib
 import json
 from typing import Any
@@ -7,6 +8,8 @@ from typing import Any
 import pytest
 
 from accounts.models import Account
+from notifications.models import Banner, Notification
+from tests.accounts.conftest import approve, callback, consent_url_from, open_start_url
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +42,8 @@ def test_save_account_outside_the_admin_redirects_to_the_consent_page(
     account = create_account(shop=shop, marketplace="amazon", name="A", site="DE")
     response = client.post(f"/accounts/{account.pk}/edit", {"name": "Renamed", "site": "FR"})
     assert response.status_code == 302
-    assert response["Location"].startswith(f"{sandbox.url}/amazon/apps/authorize/consent?")
+    consent_url = open_start_url(client, response["Location"])
+    assert consent_url.startswith(f"{sandbox.url}/amazon/apps/authorize/consent?")
     assert Account.objects.get(pk=account.pk).name == "Renamed"
 
 
@@ -64,19 +68,137 @@ def deletion_body(user: str) -> bytes:
     ).encode()
 
 
-def test_signed_ebay_deletion_disconnects_that_seller(
-    connect: Any, shop: Any, sims: Any, client: Any
-) -> None:
-    account = connect(shop, "ebay")
-    body = deletion_body(account.external_id)
-    response = client.post(
+def deliver_deletion(client: Any, body: bytes, signature: str) -> Any:
+    return client.post(
         "/accounts/ebay/account-deletion",
         body,
         content_type="application/json",
-        HTTP_X_EBAY_SIGNATURE=sims.ebay.sign_notification(body),
+        HTTP_X_EBAY_SIGNATURE=signature,
     )
-    assert response.status_code == 204
-    assert Account.objects.get(pk=account.pk).status == Account.Status.EXPIRED
+
+
+def test_signed_ebay_deletion_disconnects_that_seller_without_claiming_expiry(
+    connect: Any, shop: Any, sims: Any, client: Any, shop_client: Any
+) -> None:
+    account = connect(shop, "ebay")
+    body = deletion_body(account.external_id)
+
+    assert deliver_deletion(client, body, sims.ebay.sign_notification(body)).status_code == 204
+
+    account = Account.objects.get(pk=account.pk)
+    assert account.status == Account.Status.DISCONNECTED
+    assert (account.external_id, account.access_token, account.refresh_token) == ("", "", "")
+    assert account.paused_reason == Account.PauseReason.DELETED
+    assert not Account.objects.syncable().exists() and account.next_check_at is None
+    # Not "expired – reconnect": no login can bring a deleted eBay account back.
+    assert not Banner.objects.filter(shop=shop, resolved_at=None).exists()
+    assert not Notification.objects.filter(shop=shop).exists()
+    page = shop_client(shop).get("/accounts/").content.decode()
+    assert "status-disconnected" in page and "Deleted at eBay" in page
+
+
+def test_ebay_deletion_reuses_the_application_token(
+    connect: Any, shop: Any, sims: Any, client: Any
+) -> None:
+    body = deletion_body("someone")
+    unknown_key = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"  # shaped like eBay's, but not eBay's
+
+    assert (
+        deliver_deletion(
+            client, body, sims.ebay.sign_notification(body, kid=unknown_key)
+        ).status_code
+        == 412
+    )
+    assert deliver_deletion(client, body, sims.ebay.sign_notification(body)).status_code == 204
+
+    assert sims.ebay.public_key_requests == [unknown_key, sims.ebay.key_id]
+    assert sims.ebay.app_token_grants == 1
+
+
+@pytest.mark.parametrize("kid", ["../../identity/v1/oauth2/token", "sandbox-key-1", "g" * 32, ""])
+def test_ebay_deletion_with_a_key_id_unlike_ebays_never_reaches_ebay(
+    sims: Any, client: Any, kid: str
+) -> None:
+    body = deletion_body("someone")
+    header = {"alg": "ecdsa", "kid": kid, "signature": "MEUCIQ==", "digest": "SHA1"}
+    signature = base64.b64encode(json.dumps(header).encode()).decode()
+
+    assert deliver_deletion(client, body, signature).status_code == 412
+
+    assert sims.ebay.public_key_requests == [] and sims.ebay.app_token_grants == 0
+
+
+def test_list_names_the_marketplace_site(connect: Any, shop: Any, shop_client: Any) -> None:
+    connect(shop, "ebay")
+    connect(shop, "amazon")
+    page = shop_client(shop).get("/accounts/").content.decode()
+    assert "<td>eBay.de</td>" in page and "<td>Amazon.de</td>" in page
+    assert "· 77" not in page
+
+
+def expire(account: Account, sims: Any) -> None:
+    from accounts.services import check_account
+
+    sim = getattr(sims, account.marketplace)
+    sim.book.revoke(account.external_id)
+    check_account(account=Account.objects.select_related("shop").get(pk=account.pk))
+
+
+def test_a_failed_reconnect_of_an_expired_account_shows_why(
+    connect: Any, shop: Any, sims: Any, shop_client: Any
+) -> None:
+    account = connect(shop, "amazon")
+    expire(account, sims)
+    client = shop_client(shop)
+    consent = consent_url_from(
+        client, client.post(f"/accounts/{account.pk}/edit", {"name": "A", "site": "DE"})
+    )
+
+    callback(client, approve(consent, "A2OTHERSELLER"))  # the wrong seller logged in
+
+    page = client.get(f"/accounts/{account.pk}/edit").content.decode()
+    assert "has expired" in page and "different seller" in page
+
+
+def test_an_error_from_before_the_expiry_is_not_shown_as_current(
+    connect: Any, shop: Any, sims: Any, shop_client: Any
+) -> None:
+    from accounts.services import check_account
+
+    account = connect(shop, "amazon")
+    sims.amazon.fail_next(503, path="/orders")
+    check_account(account=Account.objects.select_related("shop").get(pk=account.pk))
+    expire(account, sims)
+
+    page = shop_client(shop).get(f"/accounts/{account.pk}/edit").content.decode()
+    assert "has expired" in page and 'class="last-error"' not in page
+
+
+def test_an_abandoned_login_keeps_the_working_marketplace(
+    connect: Any, shop: Any, shop_client: Any
+) -> None:
+    account = connect(shop, "amazon")
+    client = shop_client(shop)
+
+    client.post(f"/accounts/{account.pk}/edit", {"name": "Main", "site": "US"})  # then gone
+
+    account = Account.objects.get(pk=account.pk)
+    assert (account.name, account.site, account.status) == ("Main", "DE", Account.Status.ACTIVE)
+
+
+def test_a_completed_login_switches_to_the_new_marketplace(
+    connect: Any, shop: Any, sims: Any, shop_client: Any
+) -> None:
+    account = connect(shop, "amazon")
+    client = shop_client(shop)
+    consent = consent_url_from(
+        client, client.post(f"/accounts/{account.pk}/edit", {"name": "A", "site": "US"})
+    )
+    assert Account.objects.get(pk=account.pk).site == "DE"
+
+    assert callback(client, approve(consent, account.external_id)).status_code == 302
+
+    assert Account.objects.get(pk=account.pk).site == "US"
 
 
 def test_ebay_deletion_with_a_bad_signature_is_refused(

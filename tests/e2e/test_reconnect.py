@@ -33,3 +33,30 @@ def test_confirm_connection_restores_an_expired_amazon_account(
     account.refresh_from_db()
     assert account.status == Account.Status.ACTIVE and account.sync_paused_at is None
     assert not Banner.objects.filter(shop=shop, resolved_at=None).exists()
+
+
+def test_connecting_from_inside_the_admin_goes_through_the_start_url(
+    page: Any, shopify_admin: Any, app_url: str, sandbox: Any
+) -> None:
+    """The consent page is a top-level navigation out of the admin iframe; the start URL sets
+    its first-party cookie there, and the marketplace's redirect back brings it along."""
+    from playwright.sync_api import expect
+
+    from accounts.models import Account
+    from accounts.services import login_cookie_name
+
+    page.goto(shopify_admin("embedded-shop.myshopify.com", "accounts/"))
+    app = page.frame_locator("#app-iframe")
+    app.locator("#id_etsy-name").fill("Mugs")
+    with page.expect_request(lambda r: "/accounts/oauth/start/" in r.url) as start:
+        app.locator("form.connect-etsy button").click()
+    page.wait_for_url(re.compile(rf"^{re.escape(sandbox.url)}/etsy/oauth/connect"))
+    assert start.value.is_navigation_request() and start.value.frame == page.main_frame
+    state = Account.objects.get().oauth_states.get()
+    assert [c["name"] for c in page.context.cookies(app_url)] == [login_cookie_name(state.pk)]
+
+    page.click("#approve")
+
+    expect(page.frame_locator("#app-iframe").locator(".status")).to_have_text("Active")
+    assert Account.objects.get().status == Account.Status.ACTIVE
+    assert page.context.cookies(app_url) == []  # the callback cleared it

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
-from django.db import connection, transaction
+from django.db import connection
 
 from salestio.crypto import EncryptedTextField, rotate
 
@@ -28,19 +28,40 @@ class Command(BaseCommand):
 
 
 def rotate_column(table: str, pk: str, column: str) -> int:
-    """Raw SQL on purpose: the ORM would decrypt on read and encrypt again on write."""
+    """Raw SQL on purpose: the ORM would decrypt on read and encrypt again on write.
+
+    Rows are read without a lock while the app keeps running, and a refresh (Shopify's and
+    Etsy's rotate the refresh token) may store a new value between our read and our write.
+    Each write is therefore conditional on the value read; a row that changed is read again
+    and its new value rotated, never overwritten with the old, already spent one.
+    """
     q = connection.ops.quote_name
     select = (
         f"SELECT {q(pk)}, {q(column)} FROM {q(table)} WHERE {q(column)} <> '' "
         f"AND {q(pk)} > %s ORDER BY {q(pk)} LIMIT {BATCH}"
     )
-    update = f"UPDATE {q(table)} SET {q(column)} = %s WHERE {q(pk)} = %s"
     last, count = 0, 0
     while True:
-        with transaction.atomic(), connection.cursor() as cursor:
+        # Autocommit: each row's write commits alone, so no lock waits on the rest of a batch
+        # (a refresh holds its row while it talks to the marketplace).
+        with connection.cursor() as cursor:
             cursor.execute(select, [last])
             rows = cursor.fetchall()
-            cursor.executemany(update, [(rotate(value), key) for key, value in rows])
+            for key, value in rows:
+                _rotate_row(cursor, (q(table), q(pk), q(column)), key, value)
         if not rows:
             return count
         last, count = rows[-1][0], count + len(rows)
+
+
+def _rotate_row(cursor: Any, names: tuple[str, str, str], key: object, value: str) -> None:
+    table, pk, column = names
+    update = f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {column} = %s"
+    reread = f"SELECT {column} FROM {table} WHERE {pk} = %s"
+    while value:
+        cursor.execute(update, [rotate(value), key, value])
+        if cursor.rowcount == 1:
+            return
+        cursor.execute(reread, [key])  # changed meanwhile (or deleted: nothing to rotate)
+        row = cursor.fetchone()
+        value = row[0] if row else ""

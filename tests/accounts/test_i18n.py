@@ -1,0 +1,22 @@
+"""The accounts pages keep their own German catalogue (accounts/locale); it must be complete."""
+
+from pathlib import Path
+
+import polib
+from django.conf import settings
+
+from tests.salestio.test_i18n import _python_msgids, _template_msgids
+
+APP = Path(settings.BASE_DIR) / "accounts"
+
+
+def test_every_string_of_the_accounts_app_has_a_german_translation() -> None:
+    found: set[str] = set()
+    for path in APP.rglob("*"):
+        if path.suffix == ".html":
+            found.update(_template_msgids(path))
+        elif path.suffix == ".py" and "migrations" not in path.parts:
+            found.update(_python_msgids(path))
+    catalogue = polib.pofile(str(APP / "locale" / "de" / "LC_MESSAGES" / "django.po"))
+    assert not catalogue.fuzzy_entries()
+    assert sorted(found - {entry.msgid for entry in catalogue.translated_entries()}) == []
