@@ -6,8 +6,6 @@ console, and `python -m sandbox` standing in for Shopify, Amazon, eBay and Etsy 
 Ports: DEMO_WEB_PORT (8000) and DEMO_SANDBOX_PORT (8001).
 """
 
-import importlib
-import importlib.util
 import os
 import signal
 import subprocess
@@ -24,6 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from accounts import demo as accounts_demo
 from salestio.management.commands.seed_demo import DEMO_SHOP, sandbox_url
 from salestio.middleware import demo_enabled
 
@@ -53,8 +52,7 @@ def demo_environment() -> dict[str, str]:
         "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
     }
     # The marketplace origins belong to the accounts app, which knows the sandbox's paths.
-    if importlib.util.find_spec("accounts.demo") is not None:
-        env.update(importlib.import_module("accounts.demo").sandbox_environment(sandbox))
+    env.update(accounts_demo.sandbox_environment(sandbox))
     return env
 
 
