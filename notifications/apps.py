@@ -6,4 +6,4 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from notifications import receivers  # noqa: F401  (connects the tracking signal)
+        from notifications import receivers  # noqa: F401  (connects the tracking and uninstall signals)

@@ -1,12 +1,13 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from notifications import selectors
-from notifications.models import SETTINGS_CATEGORIES, NotificationSettings
+from notifications.models import SETTINGS_CATEGORIES, NotificationSettings, shop_language
 
 CATEGORY_FIELDS = [str(category) for category in SETTINGS_CATEGORIES]
 CATEGORY_HELP = {
@@ -45,6 +46,11 @@ class NotificationSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         for name, help_text in CATEGORY_HELP.items():
             self.fields[name].help_text = help_text
+        # The blank choice follows the shop's language; it names the one it stands for now.
+        current = dict(settings.LANGUAGES)[shop_language(self.instance.shop)]
+        follow = _("Same as the app (%(language)s)") % {"language": current}
+        language = cast(forms.ChoiceField, self.fields["language"])
+        language.choices = [("", follow), *settings.LANGUAGES]
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -48,6 +48,12 @@ SETTINGS_CATEGORIES: tuple[Category, ...] = (
 )
 
 
+def shop_language(shop: Shop) -> str:
+    """The language the shop uses the app in (its locale may be a variant, e.g. "de-AT")."""
+    code = (shop.locale or "")[:2]
+    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
 def _category_field() -> "models.CharField[str, str]":
     """Which Category a row belongs to (windows, emails and notifications are per category)."""
     return models.CharField(max_length=32, choices=Category.choices)
@@ -108,8 +114,9 @@ class NotificationSettings(models.Model):
         _("Use default shop email for notifications"), default=True
     )
     email = models.EmailField(_("Email address"), blank=True, default="")
+    # Blank: the shop's language (Shop.locale), followed when the merchant switches it.
     language = models.CharField(
-        _("Email language"), max_length=8, choices=settings.LANGUAGES, default="en"
+        _("Email language"), max_length=8, choices=settings.LANGUAGES, blank=True, default=""
     )
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -132,6 +139,11 @@ class NotificationSettings(models.Model):
         """Where the email goes: the owner's address from Shopify, or the one entered."""
         chosen = self.shop.owner_email if self.use_shop_email else self.email
         return chosen.strip().lower()
+
+    @property
+    def email_language(self) -> str:
+        """The language chosen on the settings page, or else the shop's as it is now."""
+        return self.language or shop_language(self.shop)
 
     @property
     def any_enabled(self) -> bool:
@@ -193,6 +205,9 @@ class Email(models.Model):
         RETRYING = "retrying", _("Retrying")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        # Checked again before each send: the shop uninstalled the app, the category was
+        # switched off or the address bounced meanwhile. Its notifications say which.
+        CANCELLED = "cancelled", _("Not sent")
 
     class Delivery(models.TextChoices):
         # Anymail's normalized tracking event types we keep (anymail.signals.EventType).
@@ -231,7 +246,8 @@ class Email(models.Model):
             models.Index(
                 fields=["esp_message_id"], name="email_esp_id_idx", condition=~Q(esp_message_id="")
             ),
-            # requeue_stalled: unsent emails whose task may have been lost.
+            # requeue_stalled_emails: unsent emails whose task may have been lost, and
+            # claims whose lease ran out (next_attempt_at is the lease's end while sending).
             models.Index(
                 fields=["next_attempt_at"],
                 name="email_unsent_idx",
@@ -251,6 +267,7 @@ class DeliveryAttempt(models.Model):
         SENT = "sent", _("Sent")
         RETRY = "retry", _("Failed, will retry")
         FAILED = "failed", _("Failed permanently")
+        CANCELLED = "cancelled", _("Not sent")
 
     email = models.ForeignKey(Email, on_delete=models.CASCADE, related_name="delivery_attempts")
     number = models.PositiveIntegerField()

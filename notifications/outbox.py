@@ -1,6 +1,7 @@
 """The email outbox. A notification row exists before anything else happens; then, per shop and
 category, the first one claims the digest window and is emailed at once, and later ones wait
-for one digest at the window's end. Emails are claimed, sent and recorded by `send_email`.
+for one digest at the window's end. Emails are claimed, checked again against the shop and its
+settings, sent and recorded by `send_email`; a claim is a lease that a dead worker loses.
 
 Every claim is a conditional UPDATE whose row count says who won (healthchecks' Flip claim), so
 concurrent notify() calls, duplicate tasks and overlapping beat runs never send twice.
@@ -31,11 +32,12 @@ from salestio.models import Shop
 
 log = logging.getLogger(__name__)
 
-# A claim older than this is a worker that died mid-send (task time limit is 150 s).
-SENDING_STALE_AFTER = timedelta(minutes=10)
+# A claim's lease: a worker holding one longer died mid-send (the task time limit is 150 s).
+SENDING_LEASE = timedelta(minutes=10)
 # An unsent email whose task has not run for this long is enqueued again.
 STALLED_AFTER = timedelta(minutes=10)
 ERROR_MAX_CHARS = 4000
+WORKER_DIED = "The worker stopped during this attempt: no result within {minutes} minutes."
 
 
 def route(notification: Notification) -> None:
@@ -59,6 +61,36 @@ def route(notification: Notification) -> None:
 
 def _suppress(rows: QuerySet[Notification], reason: str) -> int:
     return rows.update(status=Notification.Status.SUPPRESSED, suppressed_reason=reason)
+
+
+def _cancel(unsent: QuerySet[Email], reason: str) -> int:
+    """Emails not to send after all: "Not sent", and their items say why in the history."""
+    ids = list(unsent.values_list("pk", flat=True))
+    Email.objects.filter(pk__in=ids).update(status=Email.Status.CANCELLED, next_attempt_at=None)
+    _suppress(Notification.objects.filter(email_id__in=ids), reason)
+    return len(ids)
+
+
+@transaction.atomic
+def cancel_unsent(*, shop: Shop, reason: str) -> None:
+    """Nothing more goes out to the shop: waiting emails, held items and due digests stop now.
+
+    An email a worker holds (sending) is left to it: deliver() checks again before each send.
+    The lock makes a concurrent claim wait and then find the email cancelled, not queued.
+    """
+    waiting = Email.objects.filter(
+        shop=shop, status__in=[Email.Status.QUEUED, Email.Status.RETRYING]
+    ).order_by("pk")
+    held = Notification.objects.filter(shop=shop, status=Notification.Status.PENDING)
+    cancelled, suppressed = _cancel(waiting.select_for_update(), reason), _suppress(held, reason)
+    DigestWindow.objects.filter(shop=shop).update(digest_due_at=None)
+    log.info(
+        "%d email(s) and %d held item(s) not sent: %s",
+        cancelled,
+        suppressed,
+        reason,
+        extra={"shop": shop.domain},
+    )
 
 
 def claim_window(*, shop: Shop, category: str, busy: bool | None, now: datetime) -> bool:
@@ -127,7 +159,7 @@ def _compose(prefs: NotificationSettings, category: str) -> Email | None:
         shop=shop,
         category=category,
         recipient=prefs.address,
-        language=prefs.language,
+        language=prefs.email_language,
         next_attempt_at=timezone.now(),
     )
     Notification.objects.filter(pk__in=[item.pk for item in items]).update(
@@ -186,15 +218,27 @@ def flush_digest(*, window_id: int) -> Email | None:
 
 
 def deliver(*, email_id: int) -> int | None:
-    """One attempt at sending; returns the seconds to wait before the next one, if any."""
+    """One attempt at sending; returns the seconds to wait before the next one, if any.
+
+    A claimed attempt always ends recorded (sent, retry, failed or not sent), whatever is
+    raised; only a worker that dies leaves it open, and its lease's end closes it.
+    """
     attempt = _claim_attempt(email_id)
     if attempt is None:
         return None
     email = attempt.email
     try:
+        if reason := selectors.reason_not_to_send(email=email):
+            _record_cancelled(email, attempt, reason)
+            return None
         esp_message_id = transport.send(emails.build_message(email))
     except transport.TransportError as exc:
-        return _record_failure(email, attempt, exc)
+        return _record_failure(email, attempt, str(exc), permanent=exc.permanent)
+    except Exception as exc:
+        # Our own bug (a stored row the code no longer reads, say): retried and recorded like a
+        # backend's (transport.send), never left "sending"; the traceback goes to the log.
+        log.exception("email %s: unexpected error", email.pk, extra={"shop": email.shop.domain})
+        return _record_failure(email, attempt, f"{type(exc).__name__}: {exc}", permanent=False)
     _record_sent(email, attempt, esp_message_id)
     return None
 
@@ -202,14 +246,13 @@ def deliver(*, email_id: int) -> int | None:
 @transaction.atomic  # the claim and its attempt row commit together, before the send
 def _claim_attempt(email_id: int) -> DeliveryAttempt | None:
     now = timezone.now()
-    sendable = Q(status__in=[Email.Status.QUEUED, Email.Status.RETRYING]) | Q(
-        status=Email.Status.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER
-    )
-    claimed = Email.objects.filter(sendable, pk=email_id).update(
+    claimed = Email.objects.filter(
+        pk=email_id, status__in=[Email.Status.QUEUED, Email.Status.RETRYING]
+    ).update(
         status=Email.Status.SENDING,
         claimed_at=now,
         attempts=F("attempts") + 1,
-        next_attempt_at=now + SENDING_STALE_AFTER,
+        next_attempt_at=now + SENDING_LEASE,
     )
     if not claimed:
         return None
@@ -243,11 +286,18 @@ def _record_sent(email: Email, attempt: DeliveryAttempt, esp_message_id: str) ->
 
 
 @transaction.atomic
+def _record_cancelled(email: Email, attempt: DeliveryAttempt, reason: str) -> None:
+    _finish(attempt, DeliveryAttempt.Outcome.CANCELLED)
+    _cancel(Email.objects.filter(pk=email.pk), reason)
+    log.info("email %s not sent: %s", email.pk, reason, extra={"shop": email.shop.domain})
+
+
+@transaction.atomic
 def _record_failure(
-    email: Email, attempt: DeliveryAttempt, exc: transport.TransportError
+    email: Email, attempt: DeliveryAttempt, error: str, *, permanent: bool
 ) -> int | None:
-    error = str(exc)[:ERROR_MAX_CHARS]
-    if exc.permanent or email.attempts >= settings.NOTIFICATION_SEND_MAX_ATTEMPTS:
+    error = error[:ERROR_MAX_CHARS]
+    if permanent or email.attempts >= settings.NOTIFICATION_SEND_MAX_ATTEMPTS:
         _finish(attempt, DeliveryAttempt.Outcome.FAILED, error)
         Email.objects.filter(pk=email.pk).update(
             status=Email.Status.FAILED, last_error=error, next_attempt_at=None
@@ -292,7 +342,42 @@ def stalled_email_ids(*, limit: int) -> list[int]:
     """Unsent emails whose task was lost (broker restart, worker killed): send them again."""
     cutoff: datetime = timezone.now() - STALLED_AFTER
     stalled = Email.objects.filter(
-        status__in=[Email.Status.QUEUED, Email.Status.SENDING, Email.Status.RETRYING],
-        next_attempt_at__lt=cutoff,
+        status__in=[Email.Status.QUEUED, Email.Status.RETRYING], next_attempt_at__lt=cutoff
     ).order_by("next_attempt_at")
     return list(stalled.values_list("pk", flat=True)[:limit])
+
+
+@transaction.atomic
+def release_expired_leases(*, limit: int) -> list[int]:
+    """Claims whose worker died mid-send: the open attempt is closed with that error, and the
+    email retried, or failed once it had all its attempts. Returns the emails to send again.
+
+    SKIP LOCKED: an overlapping sweep takes other rows instead of waiting for these.
+    """
+    now = timezone.now()
+    expired = (
+        Email.objects.filter(status=Email.Status.SENDING, next_attempt_at__lt=now)
+        .order_by("pk")
+        .select_for_update(skip_locked=True)
+    )
+    last_try = settings.NOTIFICATION_SEND_MAX_ATTEMPTS
+    rows = list(expired.values_list("pk", "attempts")[:limit])
+    exhausted = [pk for pk, attempts in rows if attempts >= last_try]
+    retried = [pk for pk, attempts in rows if attempts < last_try]
+    _release(exhausted, DeliveryAttempt.Outcome.FAILED, Email.Status.FAILED, next_attempt_at=None)
+    _release(retried, DeliveryAttempt.Outcome.RETRY, Email.Status.RETRYING, next_attempt_at=now)
+    if rows:
+        log.warning("%d email(s) released after their worker died mid-send", len(rows))
+    return retried
+
+
+def _release(
+    ids: list[int], outcome: str, status: str, *, next_attempt_at: datetime | None
+) -> None:
+    error = WORKER_DIED.format(minutes=int(SENDING_LEASE.total_seconds() // 60))
+    DeliveryAttempt.objects.filter(email_id__in=ids, finished_at=None).update(
+        outcome=outcome, error=error, finished_at=timezone.now()
+    )
+    Email.objects.filter(pk__in=ids).update(
+        status=status, last_error=error, next_attempt_at=next_attempt_at
+    )

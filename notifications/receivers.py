@@ -1,11 +1,15 @@
-"""Anymail's tracking signal (fired by /anymail/<esp>/tracking/) → the email's delivery status."""
+"""Anymail's tracking signal (fired by /anymail/<esp>/tracking/) → the email's delivery status;
+the shop's uninstall → nothing more is sent to it."""
 
 from typing import Any
 
 from anymail.signals import AnymailTrackingEvent, EventType, tracking
 from django.dispatch import receiver
 
-from notifications import services
+from notifications import outbox, services
+from notifications.models import Notification
+from salestio.models import Shop
+from salestio.signals import shop_uninstalled
 
 
 @receiver(tracking, dispatch_uid="notifications.delivery_status")
@@ -25,3 +29,8 @@ def _event_type(event: AnymailTrackingEvent) -> str:
     if isinstance(event.esp_event, dict) and event.esp_event.get("Type") == "SoftBounce":
         return str(EventType.DEFERRED)
     return str(event.event_type)
+
+
+@receiver(shop_uninstalled, dispatch_uid="notifications.stop_emails")
+def stop_emails_of_uninstalled_shop(sender: Any, shop: Shop, **_: Any) -> None:
+    outbox.cancel_unsent(shop=shop, reason=Notification.Suppression.UNINSTALLED)

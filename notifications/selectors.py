@@ -12,6 +12,7 @@ from notifications.models import (
     Banner,
     BouncedAddress,
     Category,
+    Email,
     Notification,
     NotificationSettings,
 )
@@ -24,11 +25,6 @@ def active_banners(*, shop: Shop) -> QuerySet[Banner]:
     return Banner.objects.filter(shop=shop, resolved_at=None).order_by("-raised_at")
 
 
-def default_language(shop: Shop) -> str:
-    code = (shop.locale or "")[:2]
-    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-
-
 def notification_settings(*, shop: Shop) -> NotificationSettings:
     """The saved settings, or the defaults (every category off) without writing a row."""
     saved = NotificationSettings.objects.filter(shop=shop).first()
@@ -39,7 +35,7 @@ def notification_settings(*, shop: Shop) -> NotificationSettings:
 
 
 def _defaults(shop: Shop) -> NotificationSettings:
-    return NotificationSettings(shop=shop, language=default_language(shop))
+    return NotificationSettings(shop=shop)
 
 
 def address_bounced(*, shop: Shop, address: str) -> bool:
@@ -102,6 +98,14 @@ def routing(*, shop: Shop, category: str, now: datetime) -> Routing:
     extra = vars(saved)  # the two computed columns (SQLite answers 0 and 1 for booleans)
     busy = extra["window_busy"]
     return Routing(saved, bool(extra["address_bounced"]), None if busy is None else bool(busy))
+
+
+def reason_not_to_send(*, email: Email) -> str:
+    """Why a composed email must not go out after all ("" when it may): while it waited, the
+    shop may have uninstalled the app, switched the category off or seen the address bounce."""
+    prefs = notification_settings(shop=email.shop)
+    bounced = address_bounced(shop=email.shop, address=email.recipient)
+    return Routing(prefs, bounced, window_busy=None).suppression_reason(email.category)
 
 
 def history(

@@ -35,8 +35,10 @@ def compose_digests(window_ids: list[int]) -> int:
 
 @shared_task
 def requeue_stalled_emails() -> int:
-    """Beat: an email whose task was lost is sent again; the claim stops any double send."""
-    stalled = outbox.stalled_email_ids(limit=SWEEP_LIMIT)
+    """Beat: an email whose worker died mid-send or whose task was lost is sent again; the
+    claim stops any double send."""
+    released = outbox.release_expired_leases(limit=SWEEP_LIMIT)
+    stalled = released + outbox.stalled_email_ids(limit=SWEEP_LIMIT)
     for email_id in stalled:
         send_email.delay(email_id)
     return len(stalled)

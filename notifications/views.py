@@ -1,10 +1,12 @@
 """Settings, history and the public unsubscribe link. Thin: forms validate, services write."""
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -25,12 +27,13 @@ def settings_page(request: ShopRequest) -> HttpResponse:
     form = NotificationSettingsForm(data, instance=prefs)
     if form.is_valid():
         services.update_notification_settings(shop=shop, values=form.settings_values())
-        return redirect(f"{reverse('notifications:settings')}?saved=1")
+        # A flash message, not a flag in the URL: reloading the page must not say it again.
+        messages.success(request, _("Settings saved."))
+        return redirect("notifications:settings")
     test_id = request.GET.get("test", "")
     context = {
         "form": form,
         "owner_email": shop.owner_email,
-        "saved": request.GET.get("saved") == "1",
         "test": selectors.notification_of(shop=shop, pk=int(test_id))
         if test_id.isdigit()
         else None,
@@ -91,7 +94,7 @@ def unsubscribe(request: HttpRequest, shop_id: int, category: str, signature: st
         return HttpResponseBadRequest("invalid unsubscribe link")
     if request.method == "POST":
         services.unsubscribe(shop=shop, category=category)
-    with translation.override(selectors.notification_settings(shop=shop).language):
+    with translation.override(selectors.notification_settings(shop=shop).email_language):
         return render(
             request,
             "notifications/unsubscribe.html",

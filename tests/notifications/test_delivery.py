@@ -5,16 +5,19 @@ and shown, and every attempt is a row."""
 import json
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
+from django.utils import timezone
 
-from notifications import outbox, services
+from notifications import emails, outbox, services
 from notifications.models import Category, DeliveryAttempt, Email
-from notifications.tasks import requeue_stalled_emails
+from notifications.tasks import requeue_stalled_emails, send_email
 from tests.notifications.conftest import CONTEXTS, Inbox
 
 ORDER = Category.ORDER_IMPORT_FAILED
@@ -216,3 +219,75 @@ def test_a_backend_bug_ends_as_a_failed_email_with_its_error(
     email = notify_order(shop, django_capture_on_commit_callbacks)
     assert email.status == Email.Status.FAILED and email.attempts == 2
     assert email.last_error == "RuntimeError: backend misconfigured"
+
+
+def test_an_unexpected_error_before_the_hand_over_ends_as_a_failed_email_with_its_error(
+    shop: Any,
+    enable: Any,
+    smtp: Inbox,
+    settings: Any,
+    monkeypatch: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    enable(shop)
+    settings.NOTIFICATION_SEND_MAX_ATTEMPTS = 2
+
+    def build_message(email: Email) -> EmailMessage:
+        raise AttributeError("'list' object has no attribute 'get'")
+
+    monkeypatch.setattr(emails, "build_message", build_message)
+    email = notify_order(shop, django_capture_on_commit_callbacks)
+    assert email.status == Email.Status.FAILED and email.attempts == 2
+    assert email.last_error == "AttributeError: 'list' object has no attribute 'get'"
+    assert list(email.delivery_attempts.values_list("outcome", flat=True)) == ["retry", "failed"]
+    assert smtp.received == []
+
+
+class DyingBackend(BaseEmailBackend):
+    """The worker is killed mid-send (hard time limit, out of memory): nothing after it runs."""
+
+    def send_messages(self, email_messages: Any) -> int:
+        raise SystemExit("worker killed")
+
+
+def die_while_sending(shop: Any, settings: Any) -> Email:
+    services.notify(shop=shop, category=ORDER, key="order:1", context=CONTEXTS[ORDER])
+    email = Email.objects.get()
+    backend, settings.EMAIL_BACKEND = settings.EMAIL_BACKEND, f"{__name__}.DyingBackend"
+    with pytest.raises(SystemExit):
+        send_email(email.pk)
+    settings.EMAIL_BACKEND = backend
+    email.refresh_from_db()
+    assert email.status == Email.Status.SENDING
+    return email
+
+
+def test_an_email_whose_worker_died_mid_send_is_sent_again_once_its_lease_ends(
+    shop: Any, enable: Any, smtp: Inbox, settings: Any, time_machine: Any
+) -> None:
+    enable(shop)
+    email = die_while_sending(shop, settings)
+    time_machine.move_to(timezone.now() + outbox.SENDING_LEASE / 2)
+    assert requeue_stalled_emails() == 0  # the worker may still be at it
+    assert email.claimed_at is not None
+    time_machine.move_to(email.claimed_at + outbox.SENDING_LEASE + timedelta(seconds=1))
+    assert requeue_stalled_emails() == 1
+    email.refresh_from_db()
+    assert email.status == Email.Status.SENT and len(smtp.received) == 1
+    died, sent = email.delivery_attempts.all()
+    assert died.outcome == DeliveryAttempt.Outcome.RETRY and died.finished_at is not None
+    assert "stopped" in died.error and sent.outcome == DeliveryAttempt.Outcome.SENT
+
+
+def test_a_worker_dying_on_the_last_attempt_leaves_the_email_failed(
+    shop: Any, enable: Any, smtp: Inbox, settings: Any, time_machine: Any
+) -> None:
+    enable(shop)
+    settings.NOTIFICATION_SEND_MAX_ATTEMPTS = 1
+    email = die_while_sending(shop, settings)
+    time_machine.move_to(email.created_at + outbox.SENDING_LEASE * 3)
+    assert requeue_stalled_emails() == 0
+    email.refresh_from_db()
+    assert email.status == Email.Status.FAILED and "stopped" in email.last_error
+    assert list(email.delivery_attempts.values_list("outcome", flat=True)) == ["failed"]
+    assert smtp.received == []

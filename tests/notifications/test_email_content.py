@@ -8,7 +8,8 @@ import pytest
 from django.conf import settings
 
 from notifications import services
-from notifications.models import Category, Email
+from notifications.models import Category, Email, NotificationSettings
+from salestio.services import set_shop_locale
 from tests.notifications.conftest import CONTEXTS, Inbox, Received
 from tests.notifications.mime import flat, html_text
 
@@ -156,3 +157,27 @@ def test_test_email_lists_the_enabled_categories_and_has_no_unsubscribe(
     assert "Failed order import" in flat(received.part("text/plain"))
     assert "Failed product updates" not in flat(received.part("text/plain"))
     assert received.header("List-Unsubscribe") is None
+
+
+def test_without_an_email_language_the_emails_follow_the_shops_language(
+    make_shop: Any, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
+) -> None:
+    shop = make_shop(locale="de")
+    enable(shop, language="")
+    order, listing = Category.ORDER_IMPORT_FAILED, Category.LISTING_UPDATE_FAILED
+    german = send_one(shop, order, django_capture_on_commit_callbacks, smtp)
+    assert german.subject == WORDING[order]["de"][0]
+    set_shop_locale(shop=shop, locale="en")  # the merchant switched the app to English
+    smtp.received.clear()
+    english = send_one(shop, listing, django_capture_on_commit_callbacks, smtp)
+    assert english.subject == WORDING[listing]["en"][0]
+
+
+def test_settings_saved_without_a_language_follow_the_shops_language(
+    make_shop: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A row written by code that names no language (not the page) is no English default."""
+    shop = make_shop(locale="de")
+    NotificationSettings.objects.create(shop=shop, plan_limit=True)
+    received = send_one(shop, Category.PLAN_LIMIT, django_capture_on_commit_callbacks, smtp)
+    assert received.subject == WORDING[Category.PLAN_LIMIT]["de"][0]

@@ -47,7 +47,7 @@ def test_saving_toggles_categories_and_address(shop: Any, shop_client: Any) -> N
         SETTINGS,
         form(order_import_failed=True, listing_update_failed=True, email="Ops@Example.com"),
     )
-    assert response.status_code == 302 and response["Location"] == f"{SETTINGS}?saved=1"
+    assert response.status_code == 302 and response["Location"] == SETTINGS
     prefs = NotificationSettings.objects.get(shop=shop)
     assert [c for c in SETTINGS_CATEGORIES if prefs.is_enabled(c)] == [
         Category.ORDER_IMPORT_FAILED,
@@ -88,10 +88,20 @@ def test_a_bounced_address_is_refused(shop: Any, shop_client: Any) -> None:
     assert "Emails to ops@example.com bounced" in response.content.decode()
 
 
-def test_the_email_language_defaults_to_the_shops_locale(make_shop: Any, shop_client: Any) -> None:
+def test_the_email_language_defaults_to_the_shops_language(
+    make_shop: Any, shop_client: Any
+) -> None:
+    page = shop_client(make_shop(locale="de")).get(SETTINGS).content.decode()
+    assert '<option value="" selected>Wie die App (Deutsch)</option>' in page
+
+
+def test_saving_without_an_email_language_keeps_following_the_shop(
+    make_shop: Any, shop_client: Any
+) -> None:
     shop = make_shop(locale="de")
-    page = shop_client(shop).get(SETTINGS).content.decode()
-    assert '<option value="de" selected>' in page
+    response = shop_client(shop).post(SETTINGS, form(use_shop_email=True, language=""))
+    assert response.status_code == 302
+    assert NotificationSettings.objects.get(shop=shop).language == ""
 
 
 def test_the_test_email_button_sends_through_the_outbox(
@@ -186,3 +196,18 @@ def test_the_embedded_settings_page_sets_no_cookie(shop: Any, shop_client: Any) 
     # No CSRF cookie (salestio.context_processors blanks {% csrf_token %} when embedded), no
     # session: a third-party cookie would not survive the admin iframe.
     assert response.cookies == {}
+
+
+def test_saving_embedded_confirms_on_the_next_page_without_cookies(
+    shop: Any, shop_client: Any
+) -> None:
+    client = shop_client(shop)
+    posted = client.post(SETTINGS, form(order_import_failed=True, use_shop_email=True))
+    assert posted.status_code == 302
+    shown = client.get(posted["Location"])
+    assert "Settings saved." in shown.content.decode()
+    # Set-Cookie headers come from response.cookies (the handler writes them out).
+    assert posted.cookies == {} and shown.cookies == {}
+    assert client.cookies == {}  # nor did an earlier response leave one to send back
+    # Shown once: the admin reloading the page (its URL is the redirect's) does not repeat it.
+    assert "Settings saved." not in client.get(posted["Location"]).content.decode()
