@@ -159,7 +159,8 @@ class Account(models.Model):
         return self.reauthorize_by - (at or timezone.now()) <= window
 
     def is_failing(self, at: datetime | None = None) -> bool:
-        """Checks have kept failing long enough that the merchant must see it (list, edit)."""
+        """Checks have kept failing long enough that the merchant must see it: the list and
+        edit pages, a dashboard banner and an email (services.warn_if_failing)."""
         if self.status not in self.CONNECTED or self.failing_since is None:
             return False
         return (at or timezone.now()) - self.failing_since >= settings.ACCOUNT_FAILING_NOTICE_AFTER

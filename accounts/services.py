@@ -212,7 +212,7 @@ def complete_login(*, oauth_state: OAuthState, params: Mapping[str, str]) -> Acc
 def restore_connection(*, account_id: int, grant: Grant, site: str = "") -> Account:
     account = Account.objects.select_for_update().select_related("shop").get(pk=account_id)
     _refuse_other_seller(account, grant)
-    previous_warning = account.warned_for
+    _clear_alerts(account)  # reads the warning and the failing run this login ends
     _store_grant(account, grant)
     now = timezone.now()
     account.status = Account.Status.ACTIVE
@@ -223,7 +223,6 @@ def restore_connection(*, account_id: int, grant: Grant, site: str = "") -> Acco
     account.last_error = account.expired_reason = account.paused_reason = ""
     account.next_check_at = next_check_time(account, now)
     account.save()
-    _clear_alerts(account, previous_warning)
     log.info("%s connected; sync resumes from %s", account, account.sync_cursor)
     return account
 
@@ -257,18 +256,20 @@ def _store_grant(account: Account, grant: Grant) -> None:
     account.external_id = grant.external_id or account.external_id
 
 
-def _clear_alerts(account: Account, warned_for: object) -> None:
+def _clear_alerts(account: Account) -> None:
+    """Every alert of the account as it stands (before its fields are cleared) ends."""
     for kind in (BannerKind.ACCOUNT_EXPIRED, BannerKind.ACCOUNT_EXPIRING):
         resolve_banner(shop=account.shop, kind=kind, subject=account.subject)
     close_incident(
         shop=account.shop, category=Category.ACCOUNT_EXPIRED, key=f"{account.subject}:expired"
     )
-    if warned_for:
+    if account.warned_for:
         close_incident(
             shop=account.shop,
             category=Category.ACCOUNT_EXPIRED,
-            key=f"{account.subject}:expiring:{warned_for}",
+            key=f"{account.subject}:expiring:{account.warned_for}",
         )
+    _end_failing_notice(account)
 
 
 # --- Tokens and calls -------------------------------------------------------------------------
@@ -364,10 +365,12 @@ def next_check_time(account: Account, now: datetime) -> datetime:
     return max(min(candidates), now + MIN_CHECK_GAP)
 
 
+@transaction.atomic  # a failing run's notice ends with the run, or neither happens
 def record_healthy(*, account: Account) -> None:
     now = timezone.now()
     if account.status == Account.Status.ERROR:
         account.status = Account.Status.ACTIVE
+    _end_failing_notice(account)
     warn_if_expiring(account=account, now=now)
     account.last_checked_at, account.check_failures, account.last_error = now, 0, ""
     account.failing_since = account.last_error_at = None
@@ -399,11 +402,13 @@ def postpone_check(*, account: Account, error: MarketplaceError) -> None:
         next_check_at=now + delay,
     )
     log.info("%s check postponed %s: %s", account, delay, error)
+    warn_if_failing(account=account, now=now)
 
 
 def record_error(*, account: Account, error: Exception) -> None:
     """A refusal retrying will not fix. The account stays syncable (order import reports its
-    own failures); the list shows it, and as failing once it lasts (is_failing)."""
+    own failures); the list shows it, and once it lasts (is_failing) so do the dashboard and
+    an email."""
     now = timezone.now()
     Account.objects.filter(pk=account.pk).update(
         status=Account.Status.ERROR,
@@ -414,6 +419,7 @@ def record_error(*, account: Account, error: Exception) -> None:
         next_check_at=now + settings.ACCOUNT_CHECK_INTERVAL,
     )
     log.warning("%s check failed: %s", account, error)
+    warn_if_failing(account=account, now=now)
 
 
 def _alert_context(account: Account, reason: str) -> dict[str, str]:
@@ -445,6 +451,7 @@ def expire_account(*, account: Account, reason: str) -> None:
         shop=account.shop, kind=BannerKind.ACCOUNT_EXPIRED, subject=account.subject, context=context
     )
     resolve_banner(shop=account.shop, kind=BannerKind.ACCOUNT_EXPIRING, subject=account.subject)
+    _end_failing_notice(account)  # the expiry explains the failures now
     notify(
         shop=account.shop,
         category=Category.ACCOUNT_EXPIRED,
@@ -478,6 +485,47 @@ def warn_if_expiring(*, account: Account, now: datetime) -> bool:
     account.warned_for = expires_on
     Account.objects.filter(pk=account.pk).update(warned_for=expires_on)
     return True
+
+
+def warn_if_failing(*, account: Account, now: datetime) -> bool:
+    """Checks failing for ACCOUNT_FAILING_NOTICE_AFTER: the banner (its last error kept
+    current by each later failure) and one email per run of failures."""
+    # The run's start as the failed check's UPDATE left it (Coalesce keeps the first one).
+    account.refresh_from_db(fields=["status", "failing_since", "last_error"])
+    since = account.failing_since
+    if since is None or not account.is_failing(now):
+        return False
+    context = {
+        **_alert_context(account, account.last_error),
+        "failing_since": since.date().isoformat(),
+    }
+    raise_banner(
+        shop=account.shop, kind=BannerKind.ACCOUNT_FAILING, subject=account.subject, context=context
+    )
+    notify(
+        shop=account.shop,
+        category=Category.ACCOUNT_EXPIRED,
+        key=_failing_key(account, since),
+        context=context,
+    )
+    return True
+
+
+def _end_failing_notice(account: Account) -> None:
+    """The run of failures ended (healthy, expired, reconnected, deleted): its banner goes,
+    and a later run is a new incident."""
+    if account.failing_since is None:
+        return
+    resolve_banner(shop=account.shop, kind=BannerKind.ACCOUNT_FAILING, subject=account.subject)
+    close_incident(
+        shop=account.shop,
+        category=Category.ACCOUNT_EXPIRED,
+        key=_failing_key(account, account.failing_since),
+    )
+
+
+def _failing_key(account: Account, since: datetime) -> str:
+    return f"{account.subject}:failing:{since.date().isoformat()}"
 
 
 # --- The sweep's fan-out ----------------------------------------------------------------------
@@ -592,7 +640,7 @@ def forget_ebay_user(*, user_id: str, username: str) -> int:
             paused_reason=Account.PauseReason.DELETED,
             next_check_at=None,
         )
-        _clear_alerts(account, account.warned_for)
+        _clear_alerts(account)
         log.warning("%s: the eBay account was deleted at eBay", account)
     return len(accounts)
 

@@ -63,6 +63,16 @@ TEXTS: dict[str, BannerText] = {
         ),
         RECONNECT,
     ),
+    BannerKind.ACCOUNT_FAILING: BannerText(
+        "warning",
+        _("Account cannot be reached"),
+        _(
+            "Account '{account_name}' cannot be reached since {failing_since}. Last error: "
+            "“{reason}”. Confirm the connection of your {marketplace} account to ensure "
+            "product and order sync."
+        ),
+        RECONNECT,
+    ),
     BannerKind.PLAN_LIMIT_NEAR: BannerText(
         "warning",
         _("You have almost reached the subscription limit"),
@@ -106,6 +116,8 @@ def present(banner: Banner) -> BannerView:
         "marketplace": ctx.get("marketplace", ""),
         "address": ctx.get("address") or banner.subject,
         "expires_on": _localized_date(ctx.get("expires_on")),
+        "failing_since": _localized_date(ctx.get("failing_since")),
+        "reason": ctx.get("reason", ""),
         "link": format_html('<a href="{}">{}</a>', action_url, gettext("this link")),
     }
     return BannerView(

@@ -2,11 +2,13 @@
 `emails/<category>-subject.html`, `-body-text.html` and `-body-html.html`, in the email's
 language; every email lists its items, so a single notification and a digest share them."""
 
+import contextlib
 import csv
 import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from email.utils import make_msgid, parseaddr
 from typing import Any
 from urllib.parse import urlencode
@@ -41,10 +43,21 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     Category.ORDER_IMPORT_FAILED: ("order_id", "marketplace", "error"),
     Category.FULFILLMENT_FAILED: ("order_id", "marketplace", "error"),
     Category.LISTING_UPDATE_FAILED: ("sku", "marketplace", "error"),
-    Category.ACCOUNT_EXPIRED: ("account_name", "marketplace", "reason"),
+    Category.ACCOUNT_EXPIRED: (
+        "account_name",
+        "marketplace",
+        "reason",
+        "expires_on",
+        "failing_since",
+    ),
     Category.PLAN_LIMIT: ("usage", "limit", "currency", "exceeded"),
     Category.TEST: (),
 }
+
+
+# Context fields holding an ISO date (JSON has no date type): the templates get a date, to
+# format in the email's language.
+DATE_FIELDS = ("expires_on", "failing_since")
 
 
 @dataclass(frozen=True)
@@ -81,7 +94,8 @@ def email_context(
     `prefs` the settings it was composed under."""
     shop = email.shop
     shown = [
-        {**item.context, "link": item_link(item), "created_at": item.created_at} for item in items
+        {**_with_dates(item.context), "link": item_link(item), "created_at": item.created_at}
+        for item in items
     ]
     history = reverse("notifications:history") + "?" + urlencode({"email": email.pk})
     return {
@@ -96,6 +110,15 @@ def email_context(
         "unsubscribe_url": _unsubscribe_url(email),
         "enabled_categories": _enabled_labels(email, prefs),
     }
+
+
+def _with_dates(context: dict[str, Any]) -> dict[str, Any]:
+    """The item's context with its ISO dates as dates; a malformed one stays as it is."""
+    dates: dict[str, date] = {}
+    for field in DATE_FIELDS:
+        with contextlib.suppress(KeyError, ValueError):
+            dates[field] = date.fromisoformat(str(context[field]))
+    return {**context, **dates}
 
 
 def _unsubscribe_url(email: Email) -> str:

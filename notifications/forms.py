@@ -24,7 +24,8 @@ CATEGORY_HELP = {
         "error message."
     ),
     "account_expired": _(
-        "A marketplace account became inactive. The email says which one and how to reconnect it."
+        "A marketplace account became inactive, expires soon, or cannot be reached for more "
+        "than a day. The email says which one and how to reconnect it."
     ),
     "plan_limit": _("The shop nearly reached or exceeded the GMV limit of its Salestio plan."),
 }

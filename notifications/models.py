@@ -19,6 +19,9 @@ from salestio.models import Shop
 class BannerKind(models.TextChoices):
     ACCOUNT_EXPIRED = "account_expired", _("Account expired")
     ACCOUNT_EXPIRING = "account_expiring", _("Account expiring soon")
+    # Connection checks kept failing (transient or non-auth errors) past
+    # ACCOUNT_FAILING_NOTICE_AFTER; the account is still connected and retried.
+    ACCOUNT_FAILING = "account_failing", _("Account cannot be reached")
     PLAN_LIMIT_NEAR = "plan_limit_near", _("Plan limit nearly reached")
     PLAN_LIMIT_EXCEEDED = "plan_limit_exceeded", _("Plan limit exceeded")
     # Raised by the tracking webhook: mail to the notification address bounced for good.

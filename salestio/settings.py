@@ -258,7 +258,7 @@ ACCOUNT_SWEEP_BATCH = env_int("ACCOUNT_SWEEP_BATCH", 25)
 # soft time limit seldom lands mid-refresh (where Etsy's rotated refresh token, not yet
 # committed, would be lost). Worst case per account: two refreshes and two calls.
 ACCOUNT_CHECK_BATCH_SECONDS = max(CELERY_TASK_SOFT_TIME_LIMIT - 4 * MARKETPLACE_HTTP_TIMEOUT, 10)
-# Checks failing this long show the account as failing (list and edit page).
+# Checks failing this long: the account shows as failing, with a banner and an email.
 ACCOUNT_FAILING_NOTICE_AFTER = timedelta(hours=24)
 # Never-connected accounts (the merchant left the consent page) are deleted after this long.
 ACCOUNT_ABANDONED_AFTER = timedelta(days=1)

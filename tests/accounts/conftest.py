@@ -3,12 +3,14 @@
 import html
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+from django.utils import timezone
 
 CONSENT_LINK = re.compile(r'class="button primary consent-link" href="([^"]+)"')
 SITES = {"amazon": "DE", "ebay": "77", "etsy": ""}
@@ -85,3 +87,15 @@ def connect(shop_client: Callable[[Any], Any], sims: SimpleNamespace) -> Callabl
         return Account.objects.filter(shop=shop, marketplace=marketplace).latest("pk")
 
     return run
+
+
+def sweep_now(account: Any) -> Any:
+    """Make the account due and run the beat task (Celery runs eagerly in tests)."""
+    from accounts import tasks
+    from accounts.models import Account
+
+    Account.objects.filter(pk=account.pk).update(
+        next_check_at=timezone.now() - timedelta(seconds=1)
+    )
+    tasks.sweep_accounts()
+    return Account.objects.get(pk=account.pk)

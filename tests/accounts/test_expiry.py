@@ -10,17 +10,9 @@ from django.utils import timezone
 from accounts import tasks
 from accounts.models import Account
 from notifications.models import Banner, BannerKind, Category, Notification
+from tests.accounts.conftest import sweep_now
 
 pytestmark = pytest.mark.django_db
-
-
-def sweep_now(account: Any) -> Account:
-    """Make the account due and run the beat task (Celery runs eagerly in tests)."""
-    Account.objects.filter(pk=account.pk).update(
-        next_check_at=timezone.now() - timedelta(seconds=1)
-    )
-    tasks.sweep_accounts()
-    return Account.objects.get(pk=account.pk)
 
 
 def make_access_token_due(account: Any) -> None:

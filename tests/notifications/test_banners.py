@@ -17,6 +17,7 @@ EXPIRED = {
     "marketplace": "Amazon",
     "action_url": "/accounts/7/edit/",
 }
+FAILING = {**EXPIRED, "failing_since": "2026-05-02", "reason": "GetUser: 503 Service Unavailable"}
 
 
 def dashboard_banners(client: Any) -> list[tuple[str, str, list[str]]]:
@@ -95,6 +96,16 @@ DASHBOARD = {
             "/accounts/7/edit/",
         ),
         (
+            BannerKind.ACCOUNT_FAILING,
+            FAILING,
+            "warning",
+            "Account 'My Amazon account' cannot be reached since May 2, 2026. Last error: "
+            "“GetUser: 503 Service Unavailable”. Confirm the connection of your Amazon "
+            "account to ensure product and order sync.",
+            "Confirm connection",
+            "/accounts/7/edit/",
+        ),
+        (
             BannerKind.PLAN_LIMIT_NEAR,
             {"action_url": "/billing/"},
             "warning",
@@ -132,6 +143,16 @@ DASHBOARD = {
             "/accounts/7/edit/",
         ),
         (
+            BannerKind.ACCOUNT_FAILING,
+            FAILING,
+            "warning",
+            "Konto 'My Amazon account' ist seit dem 2. Mai 2026 nicht erreichbar. Letzter Fehler: "
+            "„GetUser: 503 Service Unavailable“. Bestätigen Sie die Verbindung Ihres "
+            "Amazon-Kontos, um die Produkt- und Auftragssynchronisierung sicherzustellen.",
+            "Verbindung bestätigen",
+            "/accounts/7/edit/",
+        ),
+        (
             BannerKind.PLAN_LIMIT_NEAR,
             {"action_url": "/billing/"},
             "warning",
@@ -154,7 +175,7 @@ DASHBOARD = {
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
-@pytest.mark.parametrize("case", range(4))
+@pytest.mark.parametrize("case", range(len(DASHBOARD["en"])))
 def test_the_dashboard_shows_each_banner_in_the_seeds_words(
     make_shop: Any, shop_client: Any, language: str, case: int
 ) -> None:

@@ -2,13 +2,16 @@
 and read back from the received MIME: subject, text part, HTML part and headers."""
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from notifications import services
 from notifications.models import Category, Email, NotificationSettings
+from notifications.tasks import flush_digests
 from salestio.services import set_shop_locale
 from tests.notifications.conftest import CONTEXTS, Inbox, Received
 from tests.notifications.mime import flat, html_text
@@ -71,13 +74,19 @@ CONTENT = {
 }
 
 
-def send_one(shop: Any, category: Category, capture: Callable[..., Any], smtp: Inbox) -> Received:
+def send_one(
+    shop: Any,
+    category: Category,
+    capture: Callable[..., Any],
+    smtp: Inbox,
+    context: dict[str, Any] | None = None,
+) -> Received:
     with capture(execute=True):
         services.notify(
             shop=shop,
             category=category,
             key=f"{category}:1",
-            context=CONTEXTS[category],
+            context=context or CONTEXTS[category],
         )
     assert len(smtp.received) == 1, Email.objects.values_list("status", "last_error")
     return smtp.received[0]
@@ -105,6 +114,110 @@ def test_each_category_email_carries_what_the_seed_names(
         assert fact in text and fact in html
     assert phrase in text and phrase in html
     assert f"{ADMIN_APP}{page}" in text and f"{ADMIN_APP}{page}" in links
+
+
+ACCOUNT = CONTEXTS[Category.ACCOUNT_EXPIRED]
+# The account's other alerts share its category (accounts.services: warn_if_failing,
+# warn_if_expiring); each email says what happened to the account, and that it did not expire.
+ACCOUNT_ALERTS = {
+    "failing": {
+        **ACCOUNT,
+        "reason": "GetUser: 503 Service Unavailable",
+        "failing_since": "2026-05-02",
+    },
+    "expiring": {**ACCOUNT, "reason": "reauthorization due", "expires_on": "2026-12-24"},
+}
+ALERT_WORDING = {
+    ("failing", "en"): (
+        "Your Amazon account 'My Amazon account' cannot be reached since May 2, 2026",
+        (
+            "Salestio cannot reach one of your marketplace accounts",
+            "Cannot be reached since May 2, 2026.",
+            "Last error: GetUser: 503 Service Unavailable",
+            "Confirm connection",
+        ),
+    ),
+    ("failing", "de"): (
+        "Ihr Amazon-Konto 'My Amazon account' ist seit dem 2. Mai 2026 nicht erreichbar",
+        (
+            "Salestio kann eines Ihrer Marktplatzkonten nicht erreichen",
+            "Seit dem 2. Mai 2026 nicht erreichbar.",
+            "Letzter Fehler: GetUser: 503 Service Unavailable",
+            "Verbindung bestätigen",
+        ),
+    ),
+    ("expiring", "en"): (
+        "Your Amazon account 'My Amazon account' expires on Dec. 24, 2026",
+        ("expires soon", "Expires on Dec. 24, 2026.", "Reconnect the account"),
+    ),
+    ("expiring", "de"): (
+        "Ihr Amazon-Konto 'My Amazon account' läuft am 24. Dezember 2026 ab",
+        ("läuft bald ab", "Läuft am 24. Dezember 2026 ab.", "Konto erneut verbinden"),
+    ),
+}
+# (in the subject, in the body) of an expired account's email; the footer names the category.
+EXPIRED_WORDS = {"en": ("expired", ("inactive", "paused")), "de": ("abgelaufen", ("inaktiv",))}
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("alert", list(ACCOUNT_ALERTS))
+def test_a_failing_or_expiring_account_email_says_so_not_that_it_expired(
+    shop: Any,
+    enable: Any,
+    smtp: Inbox,
+    django_capture_on_commit_callbacks: Any,
+    alert: str,
+    language: str,
+) -> None:
+    enable(shop, language=language)
+    received = send_one(
+        shop,
+        Category.ACCOUNT_EXPIRED,
+        django_capture_on_commit_callbacks,
+        smtp,
+        ACCOUNT_ALERTS[alert],
+    )
+    subject, phrases = ALERT_WORDING[alert, language]
+    text = flat(received.part("text/plain"))
+    html, links = html_text(received.part("text/html"))
+
+    assert received.subject == subject
+    for phrase in phrases:
+        assert phrase in text and phrase in html
+    assert f"{ADMIN_APP}/accounts/7/edit/" in text and f"{ADMIN_APP}/accounts/7/edit/" in links
+    in_subject, in_body = EXPIRED_WORDS[language]
+    assert in_subject not in received.subject
+    assert not [word for word in in_body if word in text or word in html]
+
+
+def test_a_digest_of_account_alerts_says_what_happened_to_each_account(
+    shop: Any,
+    enable: Any,
+    smtp: Inbox,
+    time_machine: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    enable(shop)
+    alerts = [
+        ("failing", ACCOUNT_ALERTS["failing"]),  # emailed at once, opening the window
+        ("expired", {**ACCOUNT, "account_name": "Old shop"}),
+        ("expiring", {**ACCOUNT_ALERTS["expiring"], "account_name": "EU shop"}),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        for key, context in alerts:
+            services.notify(shop=shop, category=Category.ACCOUNT_EXPIRED, key=key, context=context)
+    time_machine.move_to(
+        timezone.now() + settings.NOTIFICATION_DIGEST_WINDOW + timedelta(minutes=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        flush_digests()
+
+    _, digest = smtp.received
+    text = flat(digest.part("text/plain"))
+    assert digest.subject == "2 marketplace accounts need your attention"
+    assert "2 marketplace accounts in Salestio need your attention." in text
+    assert "'Old shop' (Amazon) Expired: product and order sync for this account is paused." in text
+    assert "'EU shop' (Amazon) Expires on Dec. 24, 2026." in text
 
 
 @pytest.mark.parametrize("category", list(CONTENT))
