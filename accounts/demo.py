@@ -5,11 +5,13 @@ would, then revokes the Amazon authorization at the simulator and runs the ordin
 so the expired account, its banner and its email come from the production code path.
 """
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from django.test import override_settings
+from django.utils import timezone
 
 from accounts import services
 from accounts.models import Account, Marketplace
@@ -68,7 +70,7 @@ def sandbox_environment(sandbox_url: str) -> dict[str, str]:
 
 
 def seed(shop: Shop, sandbox_url: str) -> list[Account]:
-    """Connect the demo accounts (once per shop); the Amazon one ends up expired."""
+    """Connect the demo accounts (once per shop); Amazon ends up expired, eBay expiring."""
     if Account.objects.filter(shop=shop).exists():
         return list(Account.objects.filter(shop=shop))
     with override_settings(**sandbox_settings(sandbox_url)):
@@ -76,9 +78,15 @@ def seed(shop: Shop, sandbox_url: str) -> list[Account]:
             connect_through_sandbox(shop, marketplace, name, site, user)
             for marketplace, name, site, user in DEMO_ACCOUNTS
         ]
-        expired = accounts[0]
+        expired, expiring = accounts[0], accounts[1]
         _sandbox_control(sandbox_url, "amazon", "revoke", expired.external_id)
         services.check_account(account=expired)
+        # The demo can't wait 18 months: the eBay grant is put 9 days from its hard limit,
+        # and the ordinary check raises the expiring-soon warning.
+        Account.objects.filter(pk=expiring.pk).update(
+            reauthorize_by=timezone.now() + timedelta(days=9)
+        )
+        services.check_account(account=Account.objects.get(pk=expiring.pk))
     return [Account.objects.get(pk=account.pk) for account in accounts]
 
 

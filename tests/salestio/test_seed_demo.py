@@ -57,3 +57,20 @@ def test_the_demo_shows_each_banner_kind_once_and_an_email_per_category(
     assert sorted(active) == sorted(seeded_kinds)
     categories = set(Notification.objects.filter(shop=shop).values_list("category", flat=True))
     assert categories >= set(Category) - {Category.TEST}
+
+
+def test_the_demos_account_banners_come_from_its_real_accounts(sandbox: Any, db: None) -> None:
+    from accounts.models import Account
+    from notifications.models import Banner, BannerKind
+
+    seed_demo(sandbox.url)
+    shop = Shop.objects.get(domain=DEMO_SHOP)
+    status = {a.name: (a.status, a.subject) for a in Account.objects.filter(shop=shop)}
+    banners = dict(
+        Banner.objects.filter(shop=shop, resolved_at=None).values_list("kind", "subject")
+    )
+    assert status["My Amazon account"] == (
+        Account.Status.EXPIRED,
+        banners[BannerKind.ACCOUNT_EXPIRED],
+    )
+    assert banners[BannerKind.ACCOUNT_EXPIRING] == status["My eBay account"][1]
