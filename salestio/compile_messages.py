@@ -1,5 +1,6 @@
 """Compile every locale/*.po to .mo with polib, so no GNU gettext is needed on the machine."""
 
+import os
 from pathlib import Path
 
 import polib
@@ -17,7 +18,10 @@ def main() -> None:
 def _compile(po_path: Path) -> None:
     mo_path = po_path.with_suffix(".mo")
     if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
-        polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
+        # Written aside and renamed, so a process reading the catalogue never sees half a file.
+        partial = mo_path.with_suffix(f".mo.{os.getpid()}")
+        polib.pofile(str(po_path)).save_as_mofile(str(partial))
+        os.replace(partial, mo_path)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from celery.schedules import crontab
 from django.conf import settings as django_settings
 from django.utils import timezone
 
@@ -38,6 +39,7 @@ def test_the_purge_runs_hourly_from_beat() -> None:
     entry = django_settings.CELERY_BEAT_SCHEDULE["accounts-purge-abandoned-logins"]
     assert entry["task"] == tasks.purge_abandoned_logins.name
     assert entry["task"] in celery_app.tasks
+    assert entry["schedule"] == crontab(minute=23)  # once an hour
 
 
 def production_settings_error(**env: str) -> str:

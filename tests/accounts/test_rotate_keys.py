@@ -54,8 +54,9 @@ def test_without_rotation_the_old_key_is_still_needed(make_shop: Any, keys: Any)
 
 
 def wait_for_a_lock_waiter(cursor: Any) -> None:
-    """Until another session of this database waits for a lock (ours), at most 5 s."""
-    deadline = time.monotonic() + 5
+    """Until another session of this database waits for a lock (ours); the race must really
+    happen, so never seeing the waiter fails the test instead of passing it unraced."""
+    deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         cursor.execute("SELECT pg_stat_clear_snapshot()")  # the view is cached per transaction
         cursor.execute(
@@ -65,6 +66,7 @@ def wait_for_a_lock_waiter(cursor: Any) -> None:
         if cursor.fetchone()[0]:
             return
         time.sleep(0.02)
+    pytest.fail("rotate_keys never waited for the row lock: the race did not happen")
 
 
 @pytest.mark.postgres

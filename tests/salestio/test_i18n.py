@@ -122,4 +122,6 @@ def test_every_string_of_these_pages_has_a_german_translation() -> None:
     catalogue = polib.pofile(str(CATALOGUE))
     translated = {entry.msgid for entry in catalogue.translated_entries()}
     assert not catalogue.fuzzy_entries()
-    assert sorted(msgids_in_the_source() - translated) == []
+    found = msgids_in_the_source()
+    assert len(found) > 20  # the extraction itself works (nav, dashboard, pages)
+    assert sorted(found - translated) == []
