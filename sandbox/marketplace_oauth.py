@@ -8,6 +8,7 @@ import json
 import secrets
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,10 +82,16 @@ class OAuthBook:
         return entry.user
 
     def issue(
-        self, user: str, *, prefix: str = "", refresh_expires_at: float | None = None
+        self,
+        user: str,
+        *,
+        prefix: str = "",
+        access_prefix: str | None = None,
+        refresh_expires_at: float | None = None,
     ) -> dict[str, Any]:
-        # `prefix` may name the user, as Etsy's "{user}." tokens do.
-        access = f"{prefix.format(user=user)}{secrets.token_urlsafe(24)}"
+        # `prefix` may name the user, as Etsy's "{user}." tokens do; Amazon's two kinds differ.
+        access_prefix = prefix if access_prefix is None else access_prefix
+        access = f"{access_prefix.format(user=user)}{secrets.token_urlsafe(24)}"
         refresh = f"{prefix.format(user=user)}{secrets.token_urlsafe(32)}"
         now = time.time()
         self.access[access] = Token(user, now + self.access_lifetime)
@@ -158,7 +165,7 @@ def with_query(url: str, **params: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
 
 
-class MarketplaceSimulator:
+class MarketplaceSimulator(ABC):
     """Routing, the consent page, fault injection and the demo's control endpoints (HTTP)."""
 
     prefix = ""
@@ -172,8 +179,9 @@ class MarketplaceSimulator:
         )
         self.reset()
 
+    @abstractmethod
     def rules(self) -> list[Rule]:
-        raise NotImplementedError
+        """Each marketplace's own."""
 
     def reset(self) -> None:
         self.book = self.new_book()
@@ -183,8 +191,9 @@ class MarketplaceSimulator:
         self.auto_approve = self.config.extra.get("auto_approve") == "1"
         self.login_as = self.default_user
 
+    @abstractmethod
     def new_book(self) -> OAuthBook:
-        raise NotImplementedError
+        """Each marketplace's own."""
 
     def fail_next(
         self, status: int, body: Any = None, *, times: int = 1, delay: float = 0.0, path: str = ""
@@ -230,8 +239,9 @@ class MarketplaceSimulator:
             time.sleep(fault.delay)
         return self.fault_response(fault)
 
+    @abstractmethod
     def fault_response(self, fault: Fault) -> Response:
-        raise NotImplementedError
+        """Each marketplace's own."""
 
     def _dispatch(self, request: Request) -> Response:
         adapter = self.url_map.bind_to_environ(request.environ)
