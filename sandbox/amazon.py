@@ -170,10 +170,10 @@ class AmazonSimulator(MarketplaceSimulator):
             user = self.book.redeem_code(form.get("code", ""), redirect_uri=None)
             if user is None:
                 return invalid_grant("The authorization code is invalid or expired.", _request_id())
-            tokens = self.book.issue(user, prefix="Atzr|")
+            tokens = self.book.issue(user, prefix="Atzr|", access_prefix="Atza|")
             return _json(
                 {
-                    "access_token": tokens["access_token"].replace("Atzr|", "Atza|", 1),
+                    "access_token": tokens["access_token"],
                     "refresh_token": tokens["refresh_token"],
                     "token_type": "bearer",
                     "expires_in": ACCESS_LIFETIME,

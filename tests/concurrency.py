@@ -1,9 +1,11 @@
 """Race tests: one piece of work in several threads at once, each on its own DB connection."""
 
 import threading
+import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import pytest
 from django.db import connections
 
 T = TypeVar("T")
@@ -30,3 +32,19 @@ def run_at_once(work: Callable[[], T], *, threads: int) -> tuple[list[T], list[B
     for thread in workers:
         thread.join()
     return results, errors
+
+
+def wait_for_a_lock_waiter(cursor: Any, *, waiter: str) -> None:
+    """Until another session of this database waits for a lock (ours); the race must really
+    happen, so never seeing the waiter fails the test instead of passing it unraced."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # the view is cached per transaction
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        if cursor.fetchone()[0]:
+            return
+        time.sleep(0.02)
+    pytest.fail(f"{waiter} never waited for the row lock: the race did not happen")

@@ -16,15 +16,6 @@ CONSENT_LINK = re.compile(r'class="button primary consent-link" href="([^"]+)"')
 SITES = {"amazon": "DE", "ebay": "77", "etsy": ""}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_library_caches() -> None:
-    # sp_api caches LWA access tokens per refresh token for ~3200 s (API-FACTS.md); every
-    # test mints new refresh tokens, so the cache only has to be emptied of older tests'.
-    from sp_api.auth.access_token_client import cache
-
-    cache.clear()
-
-
 @pytest.fixture
 def sims(sandbox: Any) -> SimpleNamespace:
     return SimpleNamespace(

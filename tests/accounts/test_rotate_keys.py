@@ -2,7 +2,6 @@
 
 import io
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from django.db import connection, connections, transaction
 from accounts.models import Account
 from salestio import crypto
 from salestio.models import Shop
+from tests.concurrency import wait_for_a_lock_waiter
 
 pytestmark = pytest.mark.django_db
 
@@ -53,22 +53,6 @@ def test_without_rotation_the_old_key_is_still_needed(make_shop: Any, keys: Any)
         Shop.objects.get(pk=shop.pk)
 
 
-def wait_for_a_lock_waiter(cursor: Any) -> None:
-    """Until another session of this database waits for a lock (ours); the race must really
-    happen, so never seeing the waiter fails the test instead of passing it unraced."""
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")  # the view is cached per transaction
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        if cursor.fetchone()[0]:
-            return
-        time.sleep(0.02)
-    pytest.fail("rotate_keys never waited for the row lock: the race did not happen")
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_refresh_stored_during_rotation_is_not_overwritten(make_shop: Any, keys: Any) -> None:
@@ -89,7 +73,8 @@ def test_a_refresh_stored_during_rotation_is_not_overwritten(make_shop: Any, key
                 row.save(update_fields=["access_token", "refresh_token"])
                 locked.set()
                 with connection.cursor() as cursor:
-                    wait_for_a_lock_waiter(cursor)  # rotate_keys has read "1" and now waits
+                    # rotate_keys has read "1" and now waits
+                    wait_for_a_lock_waiter(cursor, waiter="rotate_keys")
         finally:
             connections.close_all()
 

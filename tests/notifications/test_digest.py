@@ -4,7 +4,6 @@ window waits for one digest that lists every item."""
 import csv
 import io
 import threading
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from email import message_from_bytes
@@ -13,13 +12,14 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connections
+from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from notifications import outbox, services
 from notifications.models import Category, DigestWindow, Email, Notification
 from notifications.tasks import flush_digests
+from tests.concurrency import wait_for_a_lock_waiter
 from tests.notifications.conftest import CONTEXTS
 from tests.notifications.mime import html_text
 
@@ -206,32 +206,38 @@ def in_thread(work: Callable[[], object], errors: list[BaseException]) -> thread
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_failure_held_as_the_window_ends_is_in_the_digest_flushed_meanwhile(
-    shop: Any, enable: Any, time_machine: Any, settings: Any, monkeypatch: Any
+    shop: Any, enable: Any, time_machine: Any, settings: Any
 ) -> None:
     """The flush waits for the held row's commit (the window row is locked, see
-    outbox.schedule_digest) instead of sending without it and leaving it pending for good."""
+    outbox.schedule_digest) instead of sending without it and leaving it pending for good.
+
+    Guards against schedule_digest skipping its write when the digest is already due: then
+    nothing locks the window, the flush never waits (wait_for_a_lock_waiter fails) and SKU-C
+    misses the digest."""
     enable(shop)
     window_ends = timezone.now() + settings.NOTIFICATION_DIGEST_WINDOW
     fail_listings(shop, ["SKU-A", "SKU-B"])  # A at once, B held: a digest due as the window ends
     held, resume = threading.Event(), threading.Event()
     errors: list[BaseException] = []
-    schedule = outbox.schedule_digest
 
-    def schedule_then_wait(**kwargs: Any) -> None:
-        schedule(**kwargs)
-        held.set()
-        resume.wait(timeout=10)  # not yet committed: the flush runs now
+    def notify_in_a_transaction_still_open() -> None:
+        with transaction.atomic():  # as a caller's own transaction: notify() commits with it
+            fail_listings(shop, ["SKU-C"])
+            held.set()
+            resume.wait(timeout=30)
 
-    monkeypatch.setattr(outbox, "schedule_digest", schedule_then_wait)
     time_machine.move_to(window_ends - timedelta(seconds=1))
-    notifying = in_thread(lambda: fail_listings(shop, ["SKU-C"]), errors)
-    assert held.wait(timeout=10)
-    time_machine.move_to(window_ends + timedelta(minutes=1))
-    window_id = DigestWindow.objects.get().pk
-    flushing = in_thread(lambda: outbox.flush_digest(window_id=window_id), errors)
-    time.sleep(0.5)  # long enough for the flush to reach the window's row
-    resume.set()
-    notifying.join()
+    notifying = in_thread(notify_in_a_transaction_still_open, errors)
+    try:
+        assert held.wait(timeout=10)
+        time_machine.move_to(window_ends + timedelta(minutes=1))
+        window_id = DigestWindow.objects.get().pk
+        flushing = in_thread(lambda: outbox.flush_digest(window_id=window_id), errors)
+        with connection.cursor() as cursor:
+            wait_for_a_lock_waiter(cursor, waiter="flush_digest")
+    finally:
+        resume.set()
+        notifying.join()
     flushing.join()
 
     assert errors == []

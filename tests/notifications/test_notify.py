@@ -10,6 +10,7 @@ from django.db import connection
 
 from notifications import services
 from notifications.models import Category, Email, Notification
+from tests.network import closed_port
 from tests.notifications.conftest import notify_listing
 
 LISTING = Category.LISTING_UPDATE_FAILED
@@ -111,9 +112,9 @@ def test_the_row_survives_when_the_email_cannot_be_sent(
     shop: Any, enable: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
-    # Nothing listens on port 9 (discard): the SMTP connection is refused.
+    # Nothing listens on the port: the SMTP connection is refused.
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port()
     settings.NOTIFICATION_SEND_MAX_ATTEMPTS = 2
     with django_capture_on_commit_callbacks(execute=True):
         notification = notify_listing(shop)

@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from typing import Any
@@ -13,6 +12,7 @@ from django.conf import settings as django_settings
 
 from salestio.celery import app as celery_app
 from tests.env_defaults import TEST_ENV
+from tests.network import closed_port
 from tests.settings_surface import ROOT, environment_surface
 
 # Reads the settings the way every process of the app does, then reports what it chose.
@@ -94,16 +94,10 @@ def test_healthz_answers_200_when_database_and_broker_answer(client: Any, db: No
     assert response.json() == {"database": True, "broker": True}
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_healthz_answers_503_when_the_broker_does_not(
     client: Any, db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(celery_app.conf, "broker_url", f"redis://127.0.0.1:{_closed_port()}/0")
+    monkeypatch.setattr(celery_app.conf, "broker_url", f"redis://127.0.0.1:{closed_port()}/0")
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"database": True, "broker": False}

@@ -62,6 +62,18 @@ def test_get_orders_with_a_revoked_token_is_403_unauthorized(
     check(specs_dir, "ordersV0.json", ORDERS, "get", response)
 
 
+def test_the_access_token_of_a_code_exchange_is_accepted(sandbox: Any, amazon: Any) -> None:
+    code = amazon.book.issue_code(SELLER, redirect_uri="")
+    form = {"grant_type": "authorization_code", "code": code}
+    form |= {"client_id": amazon.client_id, "client_secret": amazon.client_secret}
+    tokens = requests.post(f"{sandbox.url}/amazon/auth/o2/token", data=form, timeout=5).json()
+    params = {"CreatedAfter": "2020-01-01T00:00:00Z", "MarketplaceIds": "A1PA6795UKMFR9"}
+    response = call(sandbox, amazon, "GET", ORDERS, tokens["access_token"], params=params)
+    assert response.status_code == 200
+    assert tokens["access_token"].startswith("Atza|")
+    assert tokens["refresh_token"].startswith("Atzr|")
+
+
 def test_get_order_items(sandbox: Any, amazon: Any, specs_dir: Any) -> None:
     response = call(sandbox, amazon, "GET", "/orders/v0/orders/028-1234567-1234567/orderItems")
     assert response.status_code == 200
