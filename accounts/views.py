@@ -78,6 +78,8 @@ def account_edit(request: ShopRequest, account_id: int) -> HttpResponse:
         services.rename_account(account=account, name=form.cleaned_data["name"])
         # A new marketplace/site is kept on the login and applied only once it succeeds.
         return _to_consent(request, account, site=form.site_value())
+    if request.GET.get("restored") and account.status == Account.Status.ACTIVE:
+        messages.success(request, _("Connection restored."))
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/edit.html", {"account": account, "form": form}, status=status)
 
@@ -180,9 +182,12 @@ def _back_to_app(request: HttpRequest, account: Account, *, error: str = "") -> 
         return HttpResponseRedirect(reverse("accounts:edit", args=[account.pk]))
     if error:
         services.record_login_failure(account=account, error=error)
+    # Embedded pages keep no cookie to carry a flash message across the admin, so the
+    # outcome travels in the URL; the edit page confirms it only if the account is active.
     admin = f"{settings.SHOPIFY_ADMIN_ORIGIN}/store/{account.shop.store_handle}"
+    outcome = "" if error else "?restored=1"
     return HttpResponseRedirect(
-        f"{admin}/apps/{settings.SHOPIFY_API_KEY}/accounts/{account.pk}/edit"
+        f"{admin}/apps/{settings.SHOPIFY_API_KEY}/accounts/{account.pk}/edit{outcome}"
     )
 
 

@@ -865,7 +865,9 @@ class ShopifySimulator:
         shop = f"{handle}.myshopify.com"
         if api_key != self.config.shopify_api_key or not SHOP_RE.match(shop):
             raise NotFound("no such app in this store")
+        # Like the real admin, the page's own query reaches the app, plus the launch parameters.
         params = {
+            **request.args.to_dict(),
             "embedded": "1",
             "host": admin_host_param(request.host_url, handle),
             "id_token": self.session_token(shop),

@@ -46,5 +46,5 @@ def test_callback_redirects_into_the_shopify_admin(
     account = Account.objects.get(shop=shop)
     assert response["Location"] == (
         f"{settings.SHOPIFY_ADMIN_ORIGIN}/store/shop-a/apps/{settings.SHOPIFY_API_KEY}"
-        f"/accounts/{account.pk}/edit"
+        f"/accounts/{account.pk}/edit?restored=1"
     )

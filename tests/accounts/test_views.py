@@ -214,3 +214,14 @@ def test_ebay_deletion_with_a_bad_signature_is_refused(
     )
     assert response.status_code == 412
     assert Account.objects.get(pk=account.pk).status == Account.Status.ACTIVE
+
+
+def test_the_restored_confirmation_shows_only_for_an_active_account(
+    connect: Any, shop: Any, sims: Any, shop_client: Any
+) -> None:
+    account = connect(shop, "etsy")
+    page = shop_client(shop).get(f"/accounts/{account.pk}/edit", {"restored": "1"})
+    assert "Connection restored." in page.content.decode()
+    Account.objects.filter(pk=account.pk).update(status=Account.Status.ERROR)
+    page = shop_client(shop).get(f"/accounts/{account.pk}/edit", {"restored": "1"})
+    assert "Connection restored." not in page.content.decode()

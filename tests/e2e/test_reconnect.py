@@ -58,6 +58,8 @@ def test_connecting_from_inside_the_admin_goes_through_the_start_url(
 
     page.click("#approve")
 
-    expect(page.frame_locator("#app-iframe").locator(".status")).to_have_text("Active")
+    framed = page.frame_locator("#app-iframe")
+    expect(framed.locator(".status")).to_have_text("Active")
+    expect(framed.get_by_text("Connection restored.")).to_be_visible()
     assert Account.objects.get().status == Account.Status.ACTIVE
     assert page.context.cookies(app_url) == []  # the callback cleared it
