@@ -115,3 +115,14 @@ def _fresh_cache() -> Iterator[None]:
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def enqueue_for_real() -> Iterator[None]:
+    """Tests run tasks eagerly; a real-worker test needs the app to publish to the broker."""
+    from salestio.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = previous

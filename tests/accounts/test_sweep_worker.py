@@ -18,7 +18,6 @@ from django.conf import settings
 from accounts.demo import sandbox_environment
 from accounts.models import Account
 from accounts.tasks import check_accounts
-from salestio.celery import app as celery_app
 from tests.salestio.test_worker import Worker, database_url_of_this_test
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -51,14 +50,6 @@ def worker(transactional_db: None, sandbox: Any, tmp_path: Path) -> Iterator[Wor
     running = Worker(process, log_path)
     yield running
     running.stop()
-
-
-@pytest.fixture
-def enqueue_for_real() -> Iterator[None]:
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def test_a_batch_cut_by_the_soft_time_limit_hands_the_rest_back(

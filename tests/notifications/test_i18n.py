@@ -5,18 +5,13 @@ from pathlib import Path
 import polib
 from django.conf import settings
 
-from tests.salestio.test_i18n import _python_msgids, _template_msgids
+from tests.salestio.test_i18n import msgids_under
 
 APP = Path(settings.BASE_DIR) / "notifications"
 
 
 def test_every_string_of_the_notifications_app_has_a_german_translation() -> None:
-    found: set[str] = set()
-    for path in APP.rglob("*"):
-        if path.suffix == ".html":
-            found.update(_template_msgids(path))
-        elif path.suffix == ".py" and "migrations" not in path.parts:
-            found.update(_python_msgids(path))
+    found = msgids_under([APP])
     catalogue = polib.pofile(str(APP / "locale" / "de" / "LC_MESSAGES" / "django.po"))
     translated = {entry.msgid for entry in catalogue.translated_entries()}
     assert not catalogue.fuzzy_entries()

@@ -20,7 +20,6 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from salestio.celery import app as celery_app
 from salestio.models import Shop, WebhookEvent
 from tests.shopify_webhooks import deliver
 
@@ -100,15 +99,6 @@ def worker(transactional_db: None, tmp_path: Path) -> Iterator[Worker]:
     running = Worker(process, log_path)
     yield running
     running.stop()  # before pytest-django flushes (and later drops) the database
-
-
-@pytest.fixture
-def enqueue_for_real() -> Iterator[None]:
-    """Tests run tasks eagerly; here the app must publish to the broker instead."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def test_the_worker_applies_a_shop_update_webhook(
