@@ -3,6 +3,8 @@ behind the settings page, unsubscribe links and the ESP's delivery reports."""
 
 import logging
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -83,6 +85,23 @@ def notify(
         "notification %s %s: %s", category, key, notification.status, extra={"shop": shop.domain}
     )
     return notification
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One problem a job run found, for `notify_many`."""
+
+    shop: Shop
+    category: Category
+    key: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def notify_many(incidents: Sequence[Incident]) -> list[Notification]:
+    """A job run's incidents in one call, with `notify()`'s guarantees for each."""
+    return [
+        notify(shop=i.shop, category=i.category, key=i.key, context=i.context) for i in incidents
+    ]
 
 
 def close_incident(*, shop: Shop, category: Category, key: str) -> None:

@@ -64,6 +64,11 @@ def url_object(*url_names: str) -> Callable[[AnyUrlFactory], AnyUrlFactory]:
     return register
 
 
+def serial() -> int:
+    """A number no other factory row has used in this run."""
+    return next(_serial)
+
+
 def make(label: str, shop: Shop) -> models.Model:
     """One row of the model `label` owned by `shop`."""
     if label not in MODEL_FACTORIES:
@@ -175,3 +180,9 @@ def _account_url(shop: Shop) -> UrlKwargs:
 @url_object("notifications:detail")
 def _notification_url(shop: Shop) -> UrlKwargs:
     return {"pk": make("notifications.Notification", shop).pk}
+
+
+# Each app registers its own rows next to its tests; importing them here completes the registry.
+from tests.billing import factories as _billing  # noqa: E402, F401
+from tests.listings import factories as _listings  # noqa: E402, F401
+from tests.orders import factories as _orders  # noqa: E402, F401

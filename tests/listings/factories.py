@@ -1,0 +1,1 @@
+"""The listings app's rows and object URLs for the registry in tests/factories.py."""
