@@ -1,12 +1,10 @@
 """Tasks are routed by latency class, so sync work never queues in front of an email."""
 
-from celery import Celery
-
 from salestio.celery import app
 
 
-def queue_of(celery: Celery, task_name: str) -> str:
-    route = celery.amqp.router.route({}, task_name)
+def queue_of(task_name: str) -> str:
+    route = app.amqp.router.route({}, task_name)
     return str(route["queue"].name)
 
 
@@ -15,17 +13,17 @@ def test_the_three_queues_are_declared() -> None:
 
 
 def test_email_tasks_go_to_notify() -> None:
-    assert queue_of(app, "notifications.tasks.send_email") == "notify"
+    assert queue_of("notifications.tasks.send_email") == "notify"
 
 
 def test_order_and_listing_tasks_go_to_sync() -> None:
-    assert queue_of(app, "orders.tasks.import_account_orders") == "sync"
-    assert queue_of(app, "listings.tasks.push_listings") == "sync"
+    assert queue_of("orders.tasks.import_account_orders") == "sync"
+    assert queue_of("listings.tasks.push_listings") == "sync"
 
 
 def test_checks_and_webhooks_go_to_checks() -> None:
-    assert queue_of(app, "accounts.tasks.check_account_batch") == "checks"
-    assert queue_of(app, "salestio.tasks.process_webhook") == "checks"
+    assert queue_of("accounts.tasks.check_account_batch") == "checks"
+    assert queue_of("salestio.tasks.process_webhook") == "checks"
 
 
 def test_each_queue_has_its_own_binding() -> None:
