@@ -323,6 +323,12 @@ class ShopState:
     # Grant types of every token response, in order.
     grants: list[str] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
+    # Products' variants by SKU, and the orders orderCreate made (with their full input).
+    variants: dict[str, dict[str, Any]] = field(default_factory=dict)
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    # Development stores may create only 5 orders a minute (shopify.dev orderCreate docs).
+    development: bool = False
+    order_times: list[float] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     @classmethod
@@ -426,6 +432,73 @@ class ShopState:
             subscription.status = "ACTIVE"
             start = datetime.now(UTC) + timedelta(days=subscription.trial_days)
             subscription.current_period_end = start + BILLING_PERIOD[subscription.interval]
+
+
+# --- Orders: variants by SKU, orderCreate, search --------------------------------------------
+
+DEV_STORE_ORDERS_PER_MINUTE = 5
+SEARCH_TERM = re.compile(r'(\w+):(?:"([^"]*)"|(\S+))')
+
+
+def search_terms(query: str) -> dict[str, str]:
+    """Shopify's search syntax, the `field:value` / `field:"value"` terms the app sends."""
+    return {
+        m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
+        for m in SEARCH_TERM.finditer(query or "")
+    }
+
+
+def _connection(nodes: list[dict[str, Any]], first: int | None) -> dict[str, Any]:
+    page = nodes[: first or 50]
+    return {"nodes": page, "pageInfo": {"endCursor": None, "hasNextPage": len(nodes) > len(page)}}
+
+
+def order_input_errors(state: "ShopState", order: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """orderCreate's userErrors for input the schema accepts but Shopify refuses."""
+    items = order.get("lineItems") or []
+    if not items:
+        return [
+            {
+                "code": "INVALID",
+                "field": ["order", "lineItems"],
+                "message": "Line items must have at least one line item",
+            }
+        ]
+    known = {v["id"] for v in state.variants.values()}
+    errors = []
+    for index, item in enumerate(items):
+        if item.get("variantId") and item["variantId"] not in known:
+            errors.append(
+                {
+                    "code": "INVALID",
+                    "field": ["order", "lineItems", str(index), "variantId"],
+                    "message": "Variant does not exist",
+                }
+            )
+        if int(item["quantity"]) < 1:
+            errors.append(
+                {
+                    "code": "INVALID",
+                    "field": ["order", "lineItems", str(index), "quantity"],
+                    "message": "Quantity must be greater than or equal to 1",
+                }
+            )
+    return errors
+
+
+def order_node(order: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: order[key]
+        for key in (
+            "id",
+            "name",
+            "createdAt",
+            "sourceIdentifier",
+            "sourceName",
+            "tags",
+            "currencyCode",
+        )
+    }
 
 
 # --- The Admin GraphQL API --------------------------------------------------------------------
@@ -565,6 +638,9 @@ class ShopifySimulator:
                 "shop": self._shop_details,
                 "currentAppInstallation": self._installation,
                 "appSubscriptionCreate": self._create_subscription,
+                "productVariants": self._product_variants,
+                "orders": self._orders,
+                "orderCreate": self._order_create,
             },
         )
         self._lock = threading.Lock()
@@ -649,6 +725,45 @@ class ShopifySimulator:
 
     def set_rate_limit(self, domain: str, *, maximum: float, restore_rate: float) -> None:
         self.shop(domain).bucket = LeakyBucket(maximum, restore_rate)
+
+    def add_variant(self, domain: str, sku: str, *, quantity: int = 10) -> dict[str, Any]:
+        """A product variant with this SKU and stock in the shop."""
+        state = self.shop(domain)
+        with state.lock:
+            variant = {
+                "id": f"gid://shopify/ProductVariant/{len(state.variants) + 1}",
+                "sku": sku,
+                "inventoryQuantity": quantity,
+            }
+            state.variants[sku] = variant
+        return variant
+
+    def make_development_store(self, domain: str) -> None:
+        self.shop(domain).development = True
+
+    def fulfill(self, domain: str, order_gid: str, *, company: str, number: str) -> WebhookDelivery:
+        """The merchant fulfils an order in the admin: Shopify sends fulfillments/create
+        (REST payload, https://shopify.dev/docs/api/admin-rest/latest/resources/fulfillment)."""
+        state = self.shop(domain)
+        order = next(o for o in state.orders if o["id"] == order_gid)
+        order_id = int(order_gid.rsplit("/", 1)[1])
+        fulfillment_id = order_id * 10 + len(order.setdefault("fulfillments", [])) + 1
+        payload = {
+            "id": fulfillment_id,
+            "admin_graphql_api_id": f"gid://shopify/Fulfillment/{fulfillment_id}",
+            "order_id": order_id,
+            "status": "success",
+            "created_at": _iso(datetime.now(UTC)),
+            "tracking_company": company,
+            "tracking_number": number,
+            "tracking_numbers": [number],
+            "line_items": [
+                {"id": order_id * 100 + i, "sku": item.get("sku"), "quantity": item["quantity"]}
+                for i, item in enumerate(order["input"].get("lineItems") or [])
+            ],
+        }
+        order["fulfillments"].append(payload)
+        return self.send_webhook(domain, "fulfillments/create", payload)
 
     def session_token(self, domain: str) -> str:
         return mint_session_token(
@@ -754,6 +869,11 @@ class ShopifySimulator:
         )
         if not isinstance(operation, Operation):
             return _json({"errors": operation})
+        if wait := _order_limit_wait(state, operation):
+            # Development stores: 5 new orders a minute, refused with a 429 beyond that.
+            response = _json({"errors": "Exceeded 5 orders per minute for this store"}, 429)
+            response.headers["Retry-After"] = f"{wait:.0f}"
+            return response
         if not state.bucket.take(operation.cost):
             return _json({"errors": [THROTTLED_ERROR], "extensions": _cost(operation, state, None)})
         result = self.api.execute(operation, state)
@@ -766,6 +886,50 @@ class ShopifySimulator:
         active = [s.as_node() for s in state.subscriptions if s.status == "ACTIVE"]
         gid = f"gid://shopify/AppInstallation/{state.number}"
         return {"id": gid, "activeSubscriptions": active}
+
+    def _product_variants(self, state: ShopState, arguments: dict[str, Any]) -> dict[str, Any]:
+        sku = search_terms(arguments.get("query") or "").get("sku")
+        with state.lock:
+            found = [dict(v) for v in state.variants.values() if sku is None or v["sku"] == sku]
+        return _connection(found, arguments.get("first"))
+
+    def _orders(self, state: ShopState, arguments: dict[str, Any]) -> dict[str, Any]:
+        terms = search_terms(arguments.get("query") or "")
+        wanted = {"source_identifier": "sourceIdentifier", "name": "name"}
+        with state.lock:
+            found = [
+                order_node(o)
+                for o in state.orders
+                if all(o[wanted[k]] == v for k, v in terms.items() if k in wanted)
+            ]
+        return _connection(found, arguments.get("first"))
+
+    def _order_create(self, state: ShopState, arguments: dict[str, Any]) -> dict[str, Any]:
+        order, options = arguments["order"], arguments.get("options") or {}
+        with state.lock:
+            errors = order_input_errors(state, order)
+            if errors:
+                return {"order": None, "userErrors": errors}
+            if options.get("inventoryBehaviour", "BYPASS") != "BYPASS":
+                by_id = {v["id"]: v for v in state.variants.values()}
+                for item in order["lineItems"]:
+                    if item.get("variantId"):
+                        by_id[item["variantId"]]["inventoryQuantity"] -= int(item["quantity"])
+            number = len(state.orders) + 1
+            created = {
+                "id": f"gid://shopify/Order/{state.number * 100000 + number}",
+                "name": f"#{1000 + number}",
+                "createdAt": _iso(datetime.now(UTC)),
+                "sourceIdentifier": order.get("sourceIdentifier"),
+                "sourceName": order.get("sourceName"),
+                "tags": list(order.get("tags") or []),
+                "currencyCode": order.get("currency") or state.details["currencyCode"],
+                "input": order,
+                "options": options,
+            }
+            state.orders.append(created)
+            state.order_times.append(time.monotonic())
+        return {"order": order_node(created), "userErrors": []}
 
     def _create_subscription(self, state: ShopState, arguments: dict[str, Any]) -> dict[str, Any]:
         errors = subscription_input_errors(arguments)
@@ -898,6 +1062,27 @@ class ShopifySimulator:
 
 def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def _creates_order(operation: Operation) -> bool:
+    definition = graphql.get_operation_ast(operation.document, operation.name)
+    return definition is not None and any(
+        isinstance(node, graphql.FieldNode) and node.name.value == "orderCreate"
+        for node in definition.selection_set.selections
+    )
+
+
+def _order_limit_wait(state: ShopState, operation: Operation) -> float:
+    """Seconds until a development store may create an order again (0: now)."""
+    if not state.development or not _creates_order(operation):
+        return 0.0
+    now = time.monotonic()
+    with state.lock:
+        recent = [t for t in state.order_times if now - t < 60]
+        state.order_times = recent
+        if len(recent) < DEV_STORE_ORDERS_PER_MINUTE:
+            return 0.0
+        return max(1.0, 60 - (now - recent[0]))
 
 
 def _injected_failure(state: ShopState) -> Response | None:
