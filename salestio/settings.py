@@ -285,6 +285,14 @@ ACCOUNT_FAILING_NOTICE_AFTER = timedelta(hours=24)
 # Never-connected accounts (the merchant left the consent page) are deleted after this long.
 ACCOUNT_ABANDONED_AFTER = timedelta(days=1)
 OAUTH_STATE_MAX_AGE = env_int("OAUTH_STATE_MAX_AGE", 900)
+CELERY_BEAT_SCHEDULE["orders-import"] = {
+    "task": "orders.tasks.import_all_orders",
+    "schedule": timedelta(minutes=env_int("ORDER_IMPORT_MINUTES", 5)),
+}
+CELERY_BEAT_SCHEDULE["orders-push-due-fulfillments"] = {
+    "task": "orders.tasks.push_due_fulfillments",
+    "schedule": timedelta(minutes=2),
+}
 CELERY_BEAT_SCHEDULE["accounts-expiry-sweep"] = {
     "task": "accounts.tasks.sweep_accounts",
     "schedule": timedelta(minutes=5),
