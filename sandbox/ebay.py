@@ -45,13 +45,22 @@ MAX_INVENTORY_STATUS = 4
 
 
 def _xml(value: Any, name: str = "") -> str:
+    """A dict as elements; its "@name" keys become attributes and "#text" the text, as in
+    `<Total currencyID="EUR">19.99</Total>` ({"@currencyID": "EUR", "#text": "19.99"})."""
+    attributes = ""
     if isinstance(value, dict):
-        inner = "".join(_xml(v, k) for k, v in value.items())
+        attributes = "".join(
+            f' {k[1:]}="{escape(str(v), {chr(34): "&quot;"})}"'
+            for k, v in value.items()
+            if k.startswith("@")
+        )
+        inner = escape(str(value["#text"])) if "#text" in value else ""
+        inner += "".join(_xml(v, k) for k, v in value.items() if k[0] not in "@#")
     elif isinstance(value, list):
         return "".join(_xml(item, name) for item in value)
     else:
         inner = escape(str(value))
-    return f"<{name}>{inner}</{name}>" if name else inner
+    return f"<{name}{attributes}>{inner}</{name}>" if name else inner
 
 
 def _now() -> str:
