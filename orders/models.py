@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account
+from accounts.models import Account, Marketplace
 from salestio.models import Shop
 
 
@@ -59,7 +59,7 @@ class Order(models.Model):
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="orders")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="orders")
-    marketplace = models.CharField(max_length=16)
+    marketplace = models.CharField(max_length=16, choices=Marketplace.choices)
     marketplace_order_id = models.CharField(max_length=100)
     marketplace_status = models.CharField(max_length=50, blank=True, default="")
     status = models.CharField(

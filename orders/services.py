@@ -435,3 +435,23 @@ def orders_waiting_for(*, shop: Shop, account: Account | None, skus: list[str]) 
 
 def delete_sku_mapping(*, shop: Shop, mapping_id: int) -> None:
     SkuMapping.objects.filter(shop=shop, pk=mapping_id).delete()
+
+
+@transaction.atomic
+def save_uploaded_mappings(*, shop: Shop, rows: Iterable[Any]) -> list[int]:
+    """The valid rows of a CSV upload (orders.csv_mapping.Row); returns the orders to retry."""
+    waiting: set[int] = set()
+    for row in rows:
+        _, ids = save_sku_mapping(
+            shop=shop,
+            account=row.account,
+            marketplace_sku=row.marketplace_sku,
+            store_sku=row.store_sku,
+        )
+        waiting.update(ids)
+    return sorted(waiting)
+
+
+def import_now(*, shop: Shop) -> list[int]:
+    """The Orders tab's Import now: the shop's syncable accounts to import."""
+    return list(Account.objects.syncable().filter(shop=shop).values_list("pk", flat=True))
