@@ -77,8 +77,8 @@ def retry_export(request: ShopRequest) -> HttpResponse:
 
 @require_POST
 def import_now(request: ShopRequest) -> HttpResponse:
-    for account_id in services.import_now(shop=request.shop):
-        transaction.on_commit(lambda i=account_id: tasks.import_account_orders.delay(i))
+    account_ids = services.import_now(shop=request.shop)
+    transaction.on_commit(lambda: [tasks.import_account_orders.delay(i) for i in account_ids])
     messages.success(request, _("Import started. New orders appear here in a moment."))
     return redirect("orders:list")
 

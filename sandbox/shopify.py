@@ -741,9 +741,10 @@ class ShopifySimulator:
     def make_development_store(self, domain: str) -> None:
         self.shop(domain).development = True
 
-    def fulfill(self, domain: str, order_gid: str, *, company: str, number: str) -> WebhookDelivery:
-        """The merchant fulfils an order in the admin: Shopify sends fulfillments/create
-        (REST payload, https://shopify.dev/docs/api/admin-rest/latest/resources/fulfillment)."""
+    def fulfill(self, domain: str, order_gid: str, *, company: str, number: str) -> dict[str, Any]:
+        """The merchant fulfils an order in the admin; returns the fulfillments/create payload
+        (REST shape, https://shopify.dev/docs/api/admin-rest/latest/resources/fulfillment)
+        for `send_webhook`."""
         state = self.shop(domain)
         order = next(o for o in state.orders if o["id"] == order_gid)
         order_id = int(order_gid.rsplit("/", 1)[1])
@@ -763,7 +764,7 @@ class ShopifySimulator:
             ],
         }
         order["fulfillments"].append(payload)
-        return self.send_webhook(domain, "fulfillments/create", payload)
+        return payload
 
     def session_token(self, domain: str) -> str:
         return mint_session_token(

@@ -16,9 +16,7 @@ def _sku_mapping(shop: Shop) -> SkuMapping:
 
 
 def _account(shop: Shop) -> Account:
-    return Account.objects.create(
-        shop=shop, marketplace="etsy", name=f"Etsy of {shop.domain}"
-    )
+    return Account.objects.create(shop=shop, marketplace="etsy", name=f"Etsy of {shop.domain}")
 
 
 @model_factory("orders.Order")
