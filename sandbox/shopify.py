@@ -329,6 +329,8 @@ class ShopState:
     # Development stores may create only 5 orders a minute (shopify.dev orderCreate docs).
     development: bool = False
     order_times: list[float] = field(default_factory=list)
+    # Tests: orderCreate creates the order, then holds its answer until this is set.
+    answer_gate: threading.Event | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     @classmethod
@@ -738,6 +740,13 @@ class ShopifySimulator:
             state.variants[sku] = variant
         return variant
 
+    def hold_order_answers(self, domain: str) -> threading.Event:
+        """orderCreate keeps creating orders but answers only once the event is set: the
+        window in which a worker can die after Shopify created the order."""
+        gate = threading.Event()
+        self.shop(domain).answer_gate = gate
+        return gate
+
     def make_development_store(self, domain: str) -> None:
         self.shop(domain).development = True
 
@@ -930,6 +939,8 @@ class ShopifySimulator:
             }
             state.orders.append(created)
             state.order_times.append(time.monotonic())
+        if state.answer_gate is not None:
+            state.answer_gate.wait(30)
         return {"order": order_node(created), "userErrors": []}
 
     def _create_subscription(self, state: ShopState, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,110 @@
+"""Exactly once under real failures: a worker SIGKILLed between Shopify's answer and our commit,
+and two import runs of one account at once."""
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from accounts.demo import sandbox_environment
+from accounts.models import Account
+from orders import services, tasks
+from orders.models import Order, OrderStatus
+from tests.concurrency import run_at_once
+from tests.salestio.test_worker import Worker, database_url_of_this_test
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker(transactional_db: None, sandbox: Any, tmp_path: Path) -> Iterator[Worker]:
+    env = {
+        **os.environ,
+        **sandbox_environment(sandbox.url),
+        "SHOPIFY_SHOP_ORIGIN": f"{sandbox.url}/shopify/{{shop}}",
+        "DATABASE_URL": database_url_of_this_test(),
+        "REDIS_URL": os.environ["TEST_REDIS_URL"],
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "LOG_LEVEL": "INFO",
+    }
+    command = [sys.executable, "-m", "celery", "-A", "salestio", "worker", "--pool", "solo"]
+    command += ["--queues", "sync", "--without-gossip", "--without-mingle"]
+    command += ["--without-heartbeat", "--hostname", f"orders-{os.getpid()}@%h"]
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    running = Worker(process, log_path)
+    yield running
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def test_a_worker_killed_after_shopify_created_the_order_leaves_one_order(
+    connect: Any,
+    live_shop: Any,
+    sims: Any,
+    shopify: Any,
+    worker: Worker,
+    enqueue_for_real: None,
+) -> None:
+    account = connect(live_shop, "etsy")
+    shopify.add_variant(live_shop.domain, "SKU-1")
+    sims.etsy.add_receipt(sims.etsy.default_user, 31337)
+    gate = shopify.hold_order_answers(live_shop.domain)
+
+    tasks.import_account_orders.delay(account.pk)
+    worker.wait_for(lambda: len(shopify.shop(live_shop.domain).orders) == 1)
+    os.killpg(worker.process.pid, signal.SIGKILL)  # Shopify has the order; we never heard
+    worker.process.wait()
+    gate.set()
+    order = Order.objects.get(account=account)
+    assert order.status == OrderStatus.PENDING and not order.shopify_order_id
+
+    shopify.shop(live_shop.domain).answer_gate = None
+    tasks.import_account_orders.apply(args=(account.pk,))  # the next run, here in the test
+
+    order.refresh_from_db()
+    [created] = shopify.shop(live_shop.domain).orders
+    assert order.status == OrderStatus.IMPORTED
+    assert order.shopify_order_id == created["id"]
+    assert order.log_lines.filter(message__contains="not created again").exists()
+
+
+def test_two_runs_of_one_account_at_once_make_no_duplicate_and_no_gap(
+    connect: Any, live_shop: Any, sims: Any, shopify: Any
+) -> None:
+    account = connect(live_shop, "etsy")
+    shopify.add_variant(live_shop.domain, "SKU-1")
+    receipts = [sims.etsy.add_receipt(sims.etsy.default_user, 20000 + n) for n in range(12)]
+
+    def run() -> int:
+        fresh = Account.objects.select_related("shop").get(pk=account.pk)
+        return len(services.import_account(account=fresh).stored)
+
+    results, errors = run_at_once(run, threads=2)
+
+    assert errors == []
+    assert results == [12, 12]  # both runs saw every order
+    created = shopify.shop(live_shop.domain).orders
+    assert sorted(o["sourceIdentifier"] for o in created) == sorted(
+        f"etsy:{account.pk}:{r['receipt_id']}" for r in receipts
+    )
+    assert Order.objects.filter(account=account, status=OrderStatus.IMPORTED).count() == 12
+    account.refresh_from_db()
+    newest = max(r["updated_timestamp"] for r in receipts)
+    assert account.sync_cursor is not None
+    assert int(account.sync_cursor.timestamp()) == newest
