@@ -7,11 +7,13 @@ commit is repaired by the next attempt instead of duplicated.
 """
 
 import logging
-from collections.abc import Iterable
+import random
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import F
@@ -24,6 +26,7 @@ from accounts.marketplaces import (
     ConnectionExpired,
     MarketplaceError,
     RemoteOrder,
+    Throttled,
 )
 from accounts.marketplaces.amazon import AmazonAdapter
 from accounts.models import Account
@@ -51,6 +54,9 @@ INITIAL_LOOKBACK = timedelta(days=7)
 # before the cursor costs nothing (rows are unique) and loses nothing.
 CURSOR_OVERLAP = timedelta(minutes=1)
 EXPORTABLE = (OrderStatus.PENDING, OrderStatus.FAILED)
+THROTTLE_WAITS = 4
+THROTTLE_FIRST_WAIT = 0.5
+T = TypeVar("T")
 
 
 @dataclass
@@ -92,7 +98,9 @@ def import_account(*, account: Account) -> ImportRun:
     """
     run = ImportRun()
     since = (account.sync_cursor or timezone.now() - INITIAL_LOOKBACK) - CURSOR_OVERLAP
-    remotes = call_marketplace(account, lambda adapter: adapter.fetch_orders(since))
+    remotes = _waiting_out_throttling(
+        lambda: call_marketplace(account, lambda adapter: adapter.fetch_orders(since))
+    )
     try:
         for remote in sorted(remotes, key=lambda r: r.updated_at):
             order = store_remote_order(account=account, remote=remote)
@@ -136,12 +144,27 @@ def store_remote_order(*, account: Account, remote: RemoteOrder) -> Order:
 
 def normalize(account: Account, remote: RemoteOrder) -> NormalizedOrder:
     if account.marketplace == AmazonAdapter.marketplace:
-        items = call_marketplace(
-            account,
-            lambda adapter: adapter.fetch_order_items(remote.order_id),  # type: ignore[attr-defined]
+        items = _waiting_out_throttling(
+            lambda: call_marketplace(
+                account,
+                lambda adapter: adapter.fetch_order_items(remote.order_id),  # type: ignore[attr-defined]
+            )
         )
         return amazon_order(remote, items)
     return NORMALIZERS[account.marketplace](remote)
+
+
+def _waiting_out_throttling(call: Callable[[], T]) -> T:
+    """A marketplace's 429 is waited out here, doubling from half a second, before the task's
+    own backoff takes over. Amazon's getOrders and getOrderItems restore 0.0167 and 0.5
+    requests/s (x-amzn-RateLimit-Limit, https://developer-docs.amazon.com/sp-api/docs/
+    orders-api-v0-reference), so a short burst of calls meets a 429 that passes in seconds."""
+    for attempt in range(THROTTLE_WAITS):
+        try:
+            return call()
+        except Throttled:
+            time.sleep(THROTTLE_FIRST_WAIT * 2**attempt * random.uniform(0.8, 1.2))
+    return call()
 
 
 @transaction.atomic
