@@ -41,6 +41,7 @@ from orders.selectors import sku_mapping
 from salestio.models import Shop
 from salestio.services import admin_client
 from salestio.shopify_api import (
+    AdminGraphQL,
     ShopifyGraphQLError,
     ShopifyShopUnavailable,
     ShopifyUserErrors,
@@ -235,8 +236,9 @@ def export_pending(*, account: Account, run: ImportRun) -> None:
     pending = Order.objects.filter(
         account=account, status=OrderStatus.PENDING, held_for_limit=False
     ).values_list("pk", flat=True)
+    clients = ShopClients()
     for order_id in list(pending):
-        failed = export_order(order_id=order_id)
+        failed = export_order(order_id=order_id, clients=clients)
         if failed is not None:
             run.failed.append(failed)
 
@@ -244,9 +246,10 @@ def export_pending(*, account: Account, run: ImportRun) -> None:
 def export_orders(*, order_ids: Iterable[int]) -> ImportRun:
     """Export these orders (retries, held orders after a limit lifts); one notify_many."""
     run = ImportRun()
+    clients = ShopClients()
     try:
         for order_id in order_ids:
-            failed = export_order(order_id=order_id)
+            failed = export_order(order_id=order_id, clients=clients)
             if failed is not None:
                 run.failed.append(failed)
     finally:
@@ -254,7 +257,24 @@ def export_orders(*, order_ids: Iterable[int]) -> ImportRun:
     return run
 
 
-def export_order(*, order_id: int) -> Order | None:
+class ShopClients:
+    """One paced GraphQL client per shop for a job run: its memory of the leaky bucket lets
+    it wait before Shopify would answer THROTTLED."""
+
+    def __init__(self) -> None:
+        self._clients: dict[int, AdminGraphQL] = {}
+        # (shop id, store SKU) → variant id found during this run.
+        self.variants: dict[tuple[int, str], str] = {}
+
+    def for_shop(self, shop: Shop) -> AdminGraphQL:
+        client = self._clients.get(shop.pk)
+        if client is None or not shop.has_usable_token(at=timezone.now() + timedelta(minutes=1)):
+            client = self._clients[shop.pk] = admin_client(shop)
+            client.keep_available = PACING_HEADROOM
+        return client
+
+
+def export_order(*, order_id: int, clients: ShopClients | None = None) -> Order | None:
     """Create the order in Shopify once. Returns the order when it failed for good.
 
     Shopify's transient failures propagate (rolling back, so nothing half-done is kept) and
@@ -272,7 +292,7 @@ def export_order(*, order_id: int) -> Order | None:
         if limits.exports_paused(order.shop):
             _hold(order)
             return None
-        return _export_locked(order)
+        return _export_locked(order, clients or ShopClients())
 
 
 def _hold(order: Order) -> None:
@@ -283,14 +303,18 @@ def _hold(order: Order) -> None:
         add_log(order, "Held: the shop's plan limit is reached. Exported when it lifts.")
 
 
-def _export_locked(order: Order) -> Order | None:
-    client = admin_client(order.shop)
+# Points kept in Shopify's bucket before each call: one lookup and one orderCreate fit.
+PACING_HEADROOM = 20.0
+
+
+def _export_locked(order: Order, clients: ShopClients) -> Order | None:
+    client = clients.for_shop(order.shop)
     existing = shopify.find_order(client, order.source_identifier)
     if existing:
         _imported(order, existing, "Already in Shopify as {name}; not created again.")
         return None
     items = list(order.items.all())
-    variants, missing = _variants(client, order, items)
+    variants, missing = _variants(clients, order, items)
     if missing:
         return _failed(
             order,
@@ -310,9 +334,10 @@ def _export_locked(order: Order) -> Order | None:
 
 
 def _variants(
-    client: Any, order: Order, items: list[OrderItem]
+    clients: ShopClients, order: Order, items: list[OrderItem]
 ) -> tuple[dict[str, str], list[str]]:
     """Marketplace SKU → variant id, and the SKUs no variant has (after SKU mapping)."""
+    client = clients.for_shop(order.shop)
     mapping = sku_mapping(account=order.account)
     variants: dict[str, str] = {}
     missing: list[str] = []
@@ -320,8 +345,13 @@ def _variants(
         sku = item.marketplace_sku
         if sku in variants or sku in missing:
             continue
-        variant = shopify.find_variant(client, mapping.get(sku, sku)) if sku else None
+        store_sku = mapping.get(sku, sku)
+        key = (order.shop_id, store_sku)
+        variant = clients.variants.get(key) or (
+            shopify.find_variant(client, store_sku) if sku else None
+        )
         if variant:
+            clients.variants[key] = variant
             variants[sku] = variant
         else:
             missing.append(sku or "(none)")
