@@ -331,6 +331,7 @@ class ShopState:
     order_times: list[float] = field(default_factory=list)
     # Tests: orderCreate creates the order, then holds its answer until this is set.
     answer_gate: threading.Event | None = None
+    throttled: int = 0  # requests answered THROTTLED, for benchmarks
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     @classmethod
@@ -885,6 +886,8 @@ class ShopifySimulator:
             response.headers["Retry-After"] = f"{wait:.0f}"
             return response
         if not state.bucket.take(operation.cost):
+            with state.lock:
+                state.throttled += 1
             return _json({"errors": [THROTTLED_ERROR], "extensions": _cost(operation, state, None)})
         result = self.api.execute(operation, state)
         return _json({**result, "extensions": _cost(operation, state, operation.cost)})
