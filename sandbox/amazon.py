@@ -2,8 +2,10 @@
 
 Wire formats: LWA token errors are RFC 6749 JSON (`invalid_grant`); SP-API errors are
 `{"errors": [{"code", "message", "details"}]}` (ordersV0.json ErrorList). Amazon's own docs
-name the 403 `Unauthorized` answer for a revoked authorization. The client library sends a
-wrong Host header for http:// endpoints (API-FACTS.md), so nothing here looks at Host.
+name the 403 `Unauthorized` answer for a revoked authorization
+(https://developer-docs.amazon.com/sp-api/docs/response-format). python-amazon-sp-api derives
+the Host header by cutting eight characters ("https://") off the endpoint (sp_api/base/client.py),
+which is wrong for an http:// endpoint, so nothing here looks at Host.
 """
 
 import base64

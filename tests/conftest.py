@@ -9,7 +9,6 @@ from typing import Any
 import jwt
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -101,11 +100,10 @@ def sandbox(settings: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def specs_dir() -> Path:
-    if not SHARED.joinpath("specs").exists():
-        if os.environ.get("REQUIRE_SPECS") == "1":
-            pytest.fail(f"vendor specs missing at {SHARED / 'specs'}")
-        pytest.skip(f"vendor specs folder {SHARED / 'specs'} is absent")
-    return SHARED / "specs"
+    """The vendored vendor specs (sandbox/specs/README.md says where each comes from)."""
+    from sandbox.specs import SPECS_DIR
+
+    return SPECS_DIR
 
 
 @pytest.fixture(autouse=True)

@@ -50,7 +50,9 @@ def region_of(site: str) -> str:
 
 
 class LwaClient(AccessTokenClient):
-    """The LWA token URL comes from settings; sp_api has no setting for it (API-FACTS.md)."""
+    """The LWA token URL comes from settings: sp_api hard-codes api.amazon.com in
+    AccessTokenClient.host and has no setting for it
+    (https://github.com/saleweaver/python-amazon-sp-api/blob/master/sp_api/auth/access_token_client.py)."""
 
     @property
     def scheme(self) -> str:
