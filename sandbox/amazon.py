@@ -1,5 +1,7 @@
 """Login with Amazon + SP-API (Orders v0, Listings Items 2021-08-01), as Amazon documents them.
 
+Requests are validated against Amazon's own Swagger files in sandbox/specs/amazon
+(sandbox.spec_validation: a violation is a 400 `InvalidInput` with the validator's message).
 Wire formats: LWA token errors are RFC 6749 JSON (`invalid_grant`); SP-API errors are
 `{"errors": [{"code", "message", "details"}]}` (ordersV0.json ErrorList). Amazon's own docs
 name the 403 `Unauthorized` answer for a revoked authorization
@@ -25,6 +27,8 @@ from sandbox.marketplace_oauth import (
     json_response,
     with_query,
 )
+from sandbox.spec_validation import swagger_violation
+from sandbox.specs import AMAZON_LISTINGS, AMAZON_ORDERS
 
 # The sandbox's registered application; accounts.demo.sandbox_settings points the app at it.
 APP_ID = "amzn1.sp.solution.sandbox"
@@ -116,6 +120,12 @@ class AmazonSimulator(MarketplaceSimulator):
 
     def new_book(self) -> OAuthBook:
         return OAuthBook(access_lifetime=ACCESS_LIFETIME, refresh_lifetime=AUTHORIZATION_LIFETIME)
+
+    def spec_violation(self, request: Request) -> str | None:
+        return swagger_violation((AMAZON_ORDERS, AMAZON_LISTINGS), request)
+
+    def invalid_request(self, message: str) -> Response:
+        return sp_error(400, message, "InvalidInput")
 
     def fault_response(self, fault: Fault) -> Response:
         if fault.path.startswith("/auth"):
@@ -219,7 +229,7 @@ class AmazonSimulator(MarketplaceSimulator):
         if seller is None or refused:
             # Amazon gives the same 403 for a revoked authorization and a missing role.
             return sp_error(403, UNAUTHORIZED["message"], "Unauthorized")
-        return seller
+        return self.refusal(request) or seller
 
     def on_get_orders(self, request: Request) -> Response:
         seller = self._seller(request)

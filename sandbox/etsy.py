@@ -1,7 +1,8 @@
 """Etsy OAuth 2 (PKCE, rotating refresh tokens) and Open API v3, as Etsy documents them.
 
-Responses follow specs/etsy/etsy_openapi_v3.json (Self, ShopReceipts, ShopReceipt,
-ListingInventory, ErrorSchema); tests/sandbox/test_etsy_contract.py holds them to it.
+Requests are validated against Etsy's own file, sandbox/specs/etsy/etsy_openapi_v3.json
+(sandbox.spec_validation: a violation is a 400 with the validator's message). Responses follow
+it (Self, ShopReceipts, ShopReceipt, ListingInventory, ErrorSchema); tests/sandbox holds them to it.
 """
 
 import secrets
@@ -19,6 +20,8 @@ from sandbox.marketplace_oauth import (
     json_response,
     with_query,
 )
+from sandbox.spec_validation import openapi_violation
+from sandbox.specs import ETSY
 
 KEYSTRING = "sandboxkeystring"
 SHARED_SECRET = "sandbox-etsy-secret"
@@ -69,6 +72,9 @@ class EtsySimulator(MarketplaceSimulator):
         return OAuthBook(
             access_lifetime=ACCESS_LIFETIME, refresh_lifetime=REFRESH_LIFETIME, rotate_refresh=True
         )
+
+    def spec_violation(self, request: Request) -> str | None:
+        return openapi_violation(ETSY, request)
 
     def fault_response(self, fault: Fault) -> Response:
         response = json_response(fault.body or {"error": "Injected failure"}, fault.status)
@@ -235,7 +241,7 @@ class EtsySimulator(MarketplaceSimulator):
         user = self.book.user_of(token)
         if user is None or user in self.denied:
             return error(401, "invalid_token")
-        return user
+        return self.refusal(request) or user
 
     def on_me(self, request: Request) -> Response:
         user = self._user(request)

@@ -254,6 +254,20 @@ class MarketplaceSimulator(ABC):
         response = self._fault(request) or self._dispatch(request)
         return response(environ, start_response)
 
+    def spec_violation(self, request: Request) -> str | None:
+        """What the vendor's API file refuses in the request (sandbox.spec_validation)."""
+        return None
+
+    def invalid_request(self, message: str) -> Response:
+        """The vendor's 400 for a request its API file refuses."""
+        return json_response({"error": message}, 400)
+
+    def refusal(self, request: Request) -> Response | None:
+        """The 400 for a request off the vendor's spec; called once the caller is known, as
+        the vendors authenticate before they validate."""
+        violation = self.spec_violation(request)
+        return self.invalid_request(violation) if violation else None
+
     def _fault(self, request: Request) -> Response | None:
         fault = next((f for f in self.faults if request.path.startswith(f.path)), None)
         if fault is None or request.path.startswith("/_sandbox"):
