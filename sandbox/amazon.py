@@ -78,10 +78,16 @@ def next_page_token(start: int) -> str:
     return base64.urlsafe_b64encode(f"orders:{start}".encode()).decode()
 
 
-def page_start(token: str) -> int:
+def page_start(token: str) -> int | None:
+    """Where the page of a NextToken starts; None for a token this sandbox did not issue."""
     if not token:
         return 0
-    return int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("orders:"))
+    try:
+        decoded = base64.urlsafe_b64decode(token.encode()).decode()
+    except ValueError:
+        return None
+    start = decoded.removeprefix("orders:")
+    return int(start) if decoded.startswith("orders:") and start.isdigit() else None
 
 
 class AmazonSimulator(MarketplaceSimulator):
@@ -244,6 +250,10 @@ class AmazonSimulator(MarketplaceSimulator):
         ]
         limit = int(request.args.get("MaxResultsPerPage", 100))
         start = page_start(request.args.get("NextToken", ""))
+        if not 1 <= limit <= 100:  # the parameter's description: "Value must be 1 - 100."
+            return sp_error(400, "MaxResultsPerPage must be between 1 and 100.")
+        if start is None:
+            return sp_error(400, "Invalid NextToken.")
         payload: dict[str, Any] = {
             "Orders": orders[start : start + limit],
             "LastUpdatedBefore": iso(time.time()),
@@ -272,7 +282,8 @@ class AmazonSimulator(MarketplaceSimulator):
         if not body.get("marketplaceId") or not package.get("trackingNumber"):
             return sp_error(400, "marketplaceId and packageDetail.trackingNumber are required.")
         self.shipments.append({"seller": seller, "order_id": order_id, **body})
-        return Response(status=204, headers=_request_id())
+        # The API produces application/json only, and says so on its empty answers too.
+        return Response(status=204, headers=_request_id(), mimetype="application/json")
 
     def on_patch_listing(self, request: Request, seller_id: str, sku: str) -> Response:
         seller = self._seller(request)

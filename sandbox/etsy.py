@@ -37,6 +37,27 @@ def money(cents: int) -> dict[str, Any]:
     return {"amount": cents, "divisor": 100, "currency_code": "EUR"}
 
 
+# Etsy's limits on what a listing offers (createDraftListing reference: price 0.20-50,000 in the
+# shop's currency, quantity up to 999,
+# https://developers.etsy.com/documentation/reference#operation/createDraftListing); the API file
+# types price and quantity only as number and int64.
+PRICE_RANGE = (0.20, 50000.0)
+MAX_QUANTITY = 999
+
+
+def offerings_of(products: list[Any]) -> list[dict[str, Any]]:
+    return [o for p in products if isinstance(p, dict) for o in p.get("offerings") or []]
+
+
+def offering_refusal(offering: dict[str, Any]) -> str | None:
+    low, high = PRICE_RANGE
+    if not low <= float(offering["price"]) <= high:
+        return f"Offering price must be between {low:.2f} and {high:.2f}"
+    if not 0 <= int(offering["quantity"]) <= MAX_QUANTITY:
+        return f"Offering quantity must be between 0 and {MAX_QUANTITY}"
+    return None
+
+
 class EtsySimulator(MarketplaceSimulator):
     prefix = "/etsy"
     marketplace = "Etsy"
@@ -301,6 +322,9 @@ class EtsySimulator(MarketplaceSimulator):
         products = (request.get_json(silent=True) or {}).get("products")
         if not isinstance(products, list) or not products:
             return error(400, "products is required")
+        refused = next(filter(None, map(offering_refusal, offerings_of(products))), None)
+        if refused:
+            return error(400, refused)
         for stored, sent in zip(inventory["products"], products, strict=False):
             for offering, new in zip(stored["offerings"], sent.get("offerings", []), strict=False):
                 offering["quantity"] = int(new["quantity"])
