@@ -55,11 +55,13 @@ class Received:
     path: str
     query: dict[str, list[str]]
     json: Any
+    data: bytes = b""
 
     @classmethod
     def of(cls, request: Request) -> "Received":
         query = {key: request.args.getlist(key) for key in request.args}
-        return cls(request.method, request.path, query, request.get_json(silent=True))
+        body = request.get_json(silent=True)
+        return cls(request.method, request.path, query, body, request.get_data())
 
 
 @dataclass
