@@ -103,7 +103,7 @@ class EbayAdapter(Adapter):
         )
 
     def check_connection(self) -> None:
-        status = str(self._execute("GetTokenStatus", {}).reply.TokenStatus.Status)
+        status = token_status(self._execute("GetTokenStatus", {}).reply)
         if status != "Active":
             raise ConnectionExpired(f"eBay reports the token as {status}")
 
@@ -184,6 +184,13 @@ class EbayAdapter(Adapter):
             # ebaysdk reads reply.Ack before the HTTP status: a 5xx page without XML ends here.
             status = getattr(api.response, "status_code", 0) or 500
             raise http_failure("eBay", status, "response without a Trading API body") from exc
+
+
+def token_status(reply: Any) -> str:
+    """GetTokenStatus' TokenStatus.Status (TokenStatusCodeType: Active, Expired, RevokedByApp,
+    RevokedByeBay, RevokedByUser)."""
+    with reading("eBay"):
+        return str(reply.TokenStatus.Status)
 
 
 def _remote_order(order: dict[str, Any]) -> RemoteOrder:

@@ -177,3 +177,17 @@ def test_the_adapters_complete_sale_follows_ebays_sample(ebay_adapter: Any, sims
     assert shipment is not None and documented is not None
     assert [c.tag for c in shipment] == [c.tag for c in documented]
     assert shipment.findtext("ShippedTime") == "2026-03-01T14:30:00Z"
+
+
+def test_a_token_status_answer_without_its_status_is_an_adapter_error(
+    ebay_adapter: Any, sims: Any
+) -> None:
+    from accounts.marketplaces import UnreadableResponse
+
+    bare = (
+        '<?xml version="1.0" encoding="UTF-8"?><GetTokenStatusResponse '
+        'xmlns="urn:ebay:apis:eBLBaseComponents"><Ack>Success</Ack></GetTokenStatusResponse>'
+    )
+    sims.ebay.answer_next(bare, path="/ws")
+    with pytest.raises(UnreadableResponse):
+        ebay_adapter.check_connection()
