@@ -92,7 +92,7 @@ def sandbox(settings: Any) -> Iterator[Any]:
     )
     with SandboxServer(config) as server:
         settings.SHOPIFY_SHOP_ORIGIN = f"{server.url}/shopify/{{shop}}"
-        from accounts.demo import sandbox_settings
+        from demo.wiring import sandbox_settings
 
         for name, value in sandbox_settings(server.url).items():
             setattr(settings, name, value)

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from accounts.demo import sandbox_environment
 from accounts.models import Account
 from accounts.tasks import check_accounts
+from demo.wiring import sandbox_environment
 from tests.salestio.test_worker import Worker, database_url_of_this_test
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

@@ -8,11 +8,11 @@ from typing import Any
 def test_confirm_connection_restores_an_expired_amazon_account(
     demo_login: Any, app_url: str, sandbox: Any, shop: Any
 ) -> None:
-    from accounts.demo import seed
     from accounts.models import Account
+    from demo.accounts import seed
     from notifications.models import Banner
 
-    seed(shop, sandbox.url)
+    seed(shop, sandbox_url=sandbox.url)
     account = Account.objects.get(shop=shop, marketplace="amazon")
     assert account.status == Account.Status.EXPIRED
 

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.core import mail
 
-from notifications import demo, selectors, services
+from demo import notifications as demo
+from notifications import selectors, services
 from notifications.models import SETTINGS_CATEGORIES, BannerKind, Email
 
 
