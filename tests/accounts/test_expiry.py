@@ -192,8 +192,8 @@ def test_checks_failing_for_a_day_show_the_account_as_failing(
 def test_amazon_refusing_one_api_is_that_calls_error_not_an_expiry(
     connect: Any, shop: Any, sims: Any
 ) -> None:
+    from accounts.credentials import call_marketplace
     from accounts.marketplaces import ListingUpdate, PermanentError
-    from accounts.services import call_marketplace
 
     account = connect(shop, "amazon")
     # The seller did not grant the Product Listing role: SP-API's 403 Unauthorized, there only.
@@ -267,7 +267,7 @@ def test_a_crash_on_one_account_does_not_cost_its_batch_the_others(connect: Any,
 def test_a_batch_out_of_time_hands_the_rest_back(
     connect: Any, shop: Any, sims: Any, settings: Any
 ) -> None:
-    from accounts import services
+    from accounts import sweep
 
     ids = [connect(shop, "etsy", user=f"5000{n}", name=f"Shop {n}").pk for n in (1, 2, 3)]
     # Wide margins: a loaded CI machine must neither start a second account within the
@@ -276,7 +276,7 @@ def test_a_batch_out_of_time_hands_the_rest_back(
     sims.etsy.latency["/v3/application/users/me"] = 1.5
     handed_back: list[list[int]] = []
 
-    services.check_batch(account_ids=ids, hand_back=handed_back.append)
+    sweep.check_batch(account_ids=ids, hand_back=handed_back.append)
 
     checked = list(
         Account.objects.filter(last_checked_at__isnull=False).values_list("pk", flat=True)

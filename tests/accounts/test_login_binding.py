@@ -14,7 +14,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from accounts import services
+from accounts import login
 from accounts.models import Account, OAuthState
 from tests.accounts.conftest import (
     approve,
@@ -61,7 +61,7 @@ def test_the_browser_that_started_the_login_completes_it(
     assert response.status_code == 302
     assert Account.objects.get(shop=shop).status == Account.Status.ACTIVE
     state = OAuthState.objects.get(account__shop=shop)
-    cleared = response.cookies[services.login_cookie_name(state.pk)]
+    cleared = response.cookies[login.login_cookie_name(state.pk)]
     assert cleared.value == "" and cleared["max-age"] == 0
 
 
@@ -70,7 +70,7 @@ def test_a_guessed_login_cookie_is_refused(shop: Any, shop_client: Any, sims: An
     consent_url = open_start_url(merchant, start_url_from(connect_form(merchant)))
     state = OAuthState.objects.get(account__shop=shop)
     other = Client()
-    other.cookies[services.login_cookie_name(state.pk)] = "guessed"
+    other.cookies[login.login_cookie_name(state.pk)] = "guessed"
 
     assert callback(other, approve(consent_url, sims.etsy.default_user)).status_code == 400
     assert Account.objects.get(shop=shop).status == Account.Status.PENDING
@@ -90,7 +90,7 @@ def test_the_start_url_works_once(shop: Any, shop_client: Any, sims: Any) -> Non
 def test_the_start_url_expires_within_minutes(shop: Any, shop_client: Any, sims: Any) -> None:
     merchant = shop_client(shop)
     start_url = start_url_from(connect_form(merchant))
-    later = timezone.now() + timedelta(seconds=services.START_MAX_AGE + 5)
+    later = timezone.now() + timedelta(seconds=login.START_MAX_AGE + 5)
 
     with time_machine.travel(later):
         response = merchant.get(path(start_url))
@@ -106,7 +106,7 @@ def test_the_login_cookie_is_first_party_httponly_lax_and_short_lived(
     response = merchant.get(path(start_url_from(connect_form(merchant))))
 
     state = OAuthState.objects.get(account__shop=shop)
-    name = services.login_cookie_name(state.pk)
+    name = login.login_cookie_name(state.pk)
     cookie = response.cookies[name]
     assert name.startswith("__Host-")  # HTTPS only, this origin only, path /
     assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"

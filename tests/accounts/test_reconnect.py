@@ -9,7 +9,7 @@ import time_machine
 from django.core import signing
 from django.utils import timezone
 
-from accounts import services
+from accounts import credentials, health, login
 from accounts.models import Account, OAuthState
 from notifications.models import Banner, Notification
 from tests.accounts.conftest import approve, callback, consent_url_from
@@ -22,7 +22,7 @@ def expired_account(connect: Any, shop: Any, sims: Any) -> Account:
     account = connect(shop, "amazon")
     Account.objects.filter(pk=account.pk).update(sync_cursor=timezone.now() - timedelta(hours=3))
     sims.amazon.book.revoke(sims.amazon.default_user)
-    services.check_account(account=Account.objects.select_related("shop").get(pk=account.pk))
+    health.check_account(account=Account.objects.select_related("shop").get(pk=account.pk))
     return Account.objects.get(pk=account.pk)
 
 
@@ -103,14 +103,14 @@ def test_state_naming_another_shops_account_is_refused(
 ) -> None:
     account = expired_account(connect, shop, sims)
     other = make_shop("shop-b.myshopify.com")
-    theirs = services.create_account(shop=other, marketplace="amazon", name="B", site="DE")
+    theirs = login.create_account(shop=other, marketplace="amazon", name="B", site="DE")
     client = shop_client(shop)
     url = approve(save_account(client, account), account.external_id)
     parts = urlsplit(url)
     params = dict(parse_qsl(parts.query))
-    payload = signing.loads(params["state"], salt=services.STATE_SALT)
+    payload = signing.loads(params["state"], salt=login.STATE_SALT)
     # Validly signed (as if our own server had minted it) but binding shop A's login to B.
-    params["state"] = signing.dumps({**payload, "a": theirs.pk}, salt=services.STATE_SALT)
+    params["state"] = signing.dumps({**payload, "a": theirs.pk}, salt=login.STATE_SALT)
 
     refused(client, f"{parts.path}?{urlencode(params)}")
 
@@ -151,7 +151,7 @@ def test_concurrent_etsy_refreshes_never_leave_a_spent_token(
     sims.etsy.latency["/v3/public/oauth/token"] = 0.3  # both workers overlap at Etsy
 
     _, errors = run_at_once(
-        lambda: services.refresh_account_credentials(
+        lambda: credentials.refresh_account_credentials(
             account_id=account.pk, stale_token=account.access_token
         ),
         threads=2,

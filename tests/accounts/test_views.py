@@ -33,7 +33,7 @@ def test_connect_form_errors_rerender_the_list(shop: Any, shop_client: Any) -> N
 def test_save_account_outside_the_admin_redirects_to_the_consent_page(
     shop: Any, client: Any, settings: Any, sandbox: Any
 ) -> None:
-    from accounts.services import create_account
+    from accounts.login import create_account
 
     settings.DEBUG, settings.DEMO_MODE = True, True
     session = client.session
@@ -137,7 +137,7 @@ def test_list_names_the_marketplace_site(connect: Any, shop: Any, shop_client: A
 
 
 def expire(account: Account, sims: Any) -> None:
-    from accounts.services import check_account
+    from accounts.health import check_account
 
     sim = getattr(sims, account.marketplace)
     sim.book.revoke(account.external_id)
@@ -163,7 +163,7 @@ def test_a_failed_reconnect_of_an_expired_account_shows_why(
 def test_an_error_from_before_the_expiry_is_not_shown_as_current(
     connect: Any, shop: Any, sims: Any, shop_client: Any
 ) -> None:
-    from accounts.services import check_account
+    from accounts.health import check_account
 
     account = connect(shop, "amazon")
     sims.amazon.fail_next(503, path="/orders")

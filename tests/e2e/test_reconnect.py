@@ -43,8 +43,8 @@ def test_connecting_from_inside_the_admin_goes_through_the_start_url(
     its first-party cookie there, and the marketplace's redirect back brings it along."""
     from playwright.sync_api import expect
 
+    from accounts.login import login_cookie_name
     from accounts.models import Account
-    from accounts.services import login_cookie_name
 
     page.goto(shopify_admin("embedded-shop.myshopify.com", "accounts/"))
     app = page.frame_locator("#app-iframe")

@@ -14,7 +14,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications import outbox, services
+from notifications import delivery, services
 from notifications.models import Category, DeliveryAttempt, Email, Notification
 from notifications.tasks import requeue_stalled_emails, send_email
 from tests.notifications.conftest import CONTEXTS, Inbox
@@ -177,13 +177,13 @@ def test_a_sent_email_is_never_sent_again(
 ) -> None:
     enable(shop)
     email = notify_order(shop, django_capture_on_commit_callbacks)
-    assert outbox.deliver(email_id=email.pk) is None
+    assert delivery.deliver(email_id=email.pk) is None
     assert len(postmark.requests) == 1 and DeliveryAttempt.objects.count() == 1
 
 
 def test_backoff_grows_and_stays_under_its_cap(settings: Any) -> None:
     settings.NOTIFICATION_RETRY_BACKOFF_S, settings.NOTIFICATION_RETRY_BACKOFF_MAX_S = 2, 60
-    delays = {attempt: {outbox.retry_delay(attempt) for _ in range(200)} for attempt in (1, 4, 9)}
+    delays = {attempt: {delivery.retry_delay(attempt) for _ in range(200)} for attempt in (1, 4, 9)}
     assert max(delays[1]) <= 2 and max(delays[4]) <= 16 and max(delays[9]) <= 60
     assert len(delays[4]) > 5  # jitter: not one fixed wait
     assert max(delays[4]) > max(delays[1])
@@ -196,7 +196,7 @@ def test_an_email_whose_task_was_lost_is_sent_by_the_sweep(
     services.notify(shop=shop, category=ORDER, key="order:1", context=CONTEXTS[ORDER])
     email = Email.objects.get()  # on_commit never ran: the broker "lost" the task
     assert email.status == Email.Status.QUEUED and postmark.requests == []
-    time_machine.move_to(email.created_at + outbox.STALLED_AFTER * 2)
+    time_machine.move_to(email.created_at + delivery.STALLED_AFTER * 2)
     assert requeue_stalled_emails() == 1
     email.refresh_from_db()
     assert email.status == Email.Status.SENT and len(postmark.requests) == 1
@@ -268,10 +268,10 @@ def test_an_email_whose_worker_died_mid_send_is_sent_again_once_its_lease_ends(
 ) -> None:
     enable(shop)
     email = die_while_sending(shop, settings)
-    time_machine.move_to(timezone.now() + outbox.SENDING_LEASE / 2)
+    time_machine.move_to(timezone.now() + delivery.SENDING_LEASE / 2)
     assert requeue_stalled_emails() == 0  # the worker may still be at it
     assert email.claimed_at is not None
-    time_machine.move_to(email.claimed_at + outbox.SENDING_LEASE + timedelta(seconds=1))
+    time_machine.move_to(email.claimed_at + delivery.SENDING_LEASE + timedelta(seconds=1))
     assert requeue_stalled_emails() == 1
     email.refresh_from_db()
     assert email.status == Email.Status.SENT and len(smtp.received) == 1
@@ -286,7 +286,7 @@ def test_a_worker_dying_on_the_last_attempt_leaves_the_email_failed(
     enable(shop)
     settings.NOTIFICATION_SEND_MAX_ATTEMPTS = 1
     email = die_while_sending(shop, settings)
-    time_machine.move_to(email.created_at + outbox.SENDING_LEASE * 3)
+    time_machine.move_to(email.created_at + delivery.SENDING_LEASE * 3)
     assert requeue_stalled_emails() == 0
     email.refresh_from_db()
     assert email.status == Email.Status.FAILED and "stopped" in email.last_error

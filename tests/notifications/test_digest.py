@@ -16,7 +16,7 @@ from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications import outbox, services
+from notifications import routing, services
 from notifications.models import Category, DigestWindow, Email, Notification
 from notifications.tasks import flush_digests
 from tests.concurrency import wait_for_a_lock_waiter
@@ -209,7 +209,7 @@ def test_a_failure_held_as_the_window_ends_is_in_the_digest_flushed_meanwhile(
     shop: Any, enable: Any, time_machine: Any, settings: Any
 ) -> None:
     """The flush waits for the held row's commit (the window row is locked, see
-    outbox.schedule_digest) instead of sending without it and leaving it pending for good.
+    routing.schedule_digest) instead of sending without it and leaving it pending for good.
 
     Guards against schedule_digest skipping its write when the digest is already due: then
     nothing locks the window, the flush never waits (wait_for_a_lock_waiter fails) and SKU-C
@@ -232,7 +232,7 @@ def test_a_failure_held_as_the_window_ends_is_in_the_digest_flushed_meanwhile(
         assert held.wait(timeout=10)
         time_machine.move_to(window_ends + timedelta(minutes=1))
         window_id = DigestWindow.objects.get().pk
-        flushing = in_thread(lambda: outbox.flush_digest(window_id=window_id), errors)
+        flushing = in_thread(lambda: routing.flush_digest(window_id=window_id), errors)
         with connection.cursor() as cursor:
             wait_for_a_lock_waiter(cursor, waiter="flush_digest")
     finally:
