@@ -118,6 +118,23 @@ def _fresh_cache() -> Iterator[None]:
 
 
 @pytest.fixture
+def real_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Start a real `celery worker` (tests/worker.py: start_worker's options); each one started
+    is stopped before pytest-django flushes (and later drops) the database."""
+    from tests.worker import Worker, start_worker
+
+    started: list[Worker] = []
+
+    def start(**options: Any) -> Worker:
+        started.append(start_worker(tmp_path / f"worker-{len(started)}.log", **options))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
 def enqueue_for_real() -> Iterator[None]:
     """Tests run tasks eagerly; a real-worker test needs the app to publish to the broker."""
     from salestio.celery import app as celery_app

@@ -2,36 +2,21 @@
 from. A reconnect landing while a slow check is in flight wins over the check's stale verdict."""
 
 import logging
-import threading
 import time
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connections
 
 from accounts import health
 from accounts.models import Account
 from notifications.models import Banner, Email, Notification
 from tests.accounts.conftest import approve, callback, consent_url_from
+from tests.concurrency import in_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CHECK_PATH = "/v3/application/users/me"  # Etsy's getMe: the check's one cheap call
 STALL = 4.0  # seconds Etsy sits on the check's call; the reconnect must land inside them
-
-
-def check_in_thread(account: Account, errors: list[BaseException]) -> threading.Thread:
-    def run() -> None:
-        try:
-            health.check_account(account=account)
-        except BaseException as exc:  # the test asserts on it
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
 
 
 def wait_until_etsy_holds_the_call(sims: Any) -> None:
@@ -54,7 +39,7 @@ def test_a_reconnect_during_a_slow_check_keeps_the_new_tokens_and_raises_nothing
     errors: list[BaseException] = []
     caplog.set_level(logging.WARNING, logger="accounts.transitions")
 
-    checking = check_in_thread(as_read, errors)
+    checking = in_thread(lambda: health.check_account(account=as_read), errors)
     wait_until_etsy_holds_the_call(sims)
     client = shop_client(shop)
     response = client.post(f"/accounts/{account.pk}/edit", {"name": account.name, "site": ""})

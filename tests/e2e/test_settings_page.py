@@ -59,7 +59,7 @@ def test_use_default_shop_email_hides_the_field_and_the_owner_gets_the_mail(
     assert [message.to for message in mail.outbox] == [["owner@shop-a.myshopify.com"]]
 
 
-def test_an_invalid_address_shows_the_error_and_saves_nothing(
+def test_an_invalid_address_is_shown_at_its_field_and_nothing_is_saved(
     demo_login: Any, app_url: str, shop: Any
 ) -> None:
     page = open_settings(demo_login, app_url, shop)

@@ -1,15 +1,14 @@
 """notify(): the row comes first, a key is one incident while it is open, and a notification
 that is not emailed says why."""
 
-import threading
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection
 
 from notifications import services
 from notifications.models import Category, Email, Notification
+from tests.concurrency import run_at_once
 from tests.network import closed_port
 from tests.notifications.conftest import notify_listing
 
@@ -50,22 +49,7 @@ def test_ten_concurrent_notifies_of_one_key_make_one_row_and_one_email(
     shop: Any, enable: Any
 ) -> None:
     enable(shop)
-    start, results, errors = threading.Barrier(10), [], []
-
-    def worker() -> None:
-        try:
-            start.wait()
-            results.append(notify_listing(shop).pk)
-        except Exception as exc:  # surfaced below: a thread's exception is otherwise lost
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_at_once(lambda: notify_listing(shop).pk, threads=10)
 
     assert errors == []
     assert len(set(results)) == 1 and len(results) == 10
