@@ -11,6 +11,7 @@ from django.core import mail
 from accounts import health
 from accounts.models import Account
 from notifications.models import Banner, Email, Notification
+from salestio.models import Shop
 from tests.accounts.conftest import approve, callback, consent_url_from
 from tests.concurrency import in_thread
 
@@ -28,7 +29,7 @@ def wait_until_etsy_holds_the_call(sims: Any) -> None:
 
 
 def test_a_reconnect_during_a_slow_check_keeps_the_new_tokens_and_raises_nothing(
-    connect: Any, shop: Any, sims: Any, shop_client: Any, caplog: pytest.LogCaptureFixture
+    connect: Any, shop: Shop, sims: Any, shop_client: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     account = connect(shop, "etsy")
     old_token = account.access_token
@@ -61,7 +62,7 @@ def test_a_reconnect_during_a_slow_check_keeps_the_new_tokens_and_raises_nothing
 
 
 def test_a_check_outcome_for_an_account_changed_since_is_dropped(
-    connect: Any, shop: Any, caplog: pytest.LogCaptureFixture
+    connect: Any, shop: Shop, caplog: pytest.LogCaptureFixture
 ) -> None:
     account = connect(shop, "amazon")
     as_read = Account.objects.select_related("shop").get(pk=account.pk)

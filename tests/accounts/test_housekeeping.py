@@ -14,11 +14,12 @@ from django.utils import timezone
 from accounts import login, tasks
 from accounts.models import Account, OAuthState
 from salestio.celery import app as celery_app
+from salestio.models import Shop
 from tests.settings_surface import ROOT, environment_surface
 
 
 @pytest.mark.django_db
-def test_purge_drops_expired_logins_and_accounts_never_connected(connect: Any, shop: Any) -> None:
+def test_purge_drops_expired_logins_and_accounts_never_connected(connect: Any, shop: Shop) -> None:
     day_ago = timezone.now() - timedelta(days=1, minutes=1)
     abandoned = login.create_account(shop=shop, marketplace="etsy", name="left")
     login.begin_login(account=abandoned)

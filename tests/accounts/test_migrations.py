@@ -10,6 +10,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from salestio.models import Shop
+
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 BEFORE = [("accounts", "0001_initial")]
 AFTER = [("accounts", "0002_login_binding_pause_reasons")]
@@ -33,7 +35,7 @@ def test_existing_pauses_get_their_reason_and_stuck_accounts_resume(old_apps: An
     gone = shop_model.objects.create(domain="gone.myshopify.com", uninstalled_at=timezone.now())
     paused_at = timezone.now() - timedelta(days=3)
 
-    def account(shop: Any, status: str) -> int:
+    def account(shop: Shop, status: str) -> int:
         return int(
             account_model.objects.create(
                 shop=shop,

@@ -13,6 +13,7 @@ import pytest
 from accounts.models import Account
 from accounts.tasks import check_accounts
 from demo.wiring import sandbox_environment
+from salestio.models import Shop
 from tests.worker import Worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -28,7 +29,7 @@ def worker(real_worker: Callable[..., Worker], sandbox: Any) -> Worker:
 
 
 def test_a_batch_cut_by_the_soft_time_limit_hands_the_rest_back(
-    connect: Any, shop: Any, sims: Any, worker: Worker, enqueue_for_real: None
+    connect: Any, shop: Shop, sims: Any, worker: Worker, enqueue_for_real: None
 ) -> None:
     ids = [connect(shop, "etsy", user=f"5000{n}", name=f"Shop {n}").pk for n in range(1, 6)]
     sims.etsy.latency["/v3/application/users/me"] = CHECK_SECONDS

@@ -4,9 +4,11 @@ Save account → the marketplace's consent page (sandbox) → back, connected, b
 import re
 from typing import Any
 
+from salestio.models import Shop
+
 
 def test_confirm_connection_restores_an_expired_amazon_account(
-    demo_login: Any, app_url: str, sandbox: Any, shop: Any
+    demo_login: Any, app_url: str, sandbox: Any, shop: Shop
 ) -> None:
     from accounts.models import Account
     from demo.accounts import seed

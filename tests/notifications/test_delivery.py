@@ -17,6 +17,7 @@ from django.utils import timezone
 from notifications import delivery, services
 from notifications.models import Category, DeliveryAttempt, Email, Notification
 from notifications.tasks import requeue_stalled_emails, send_email
+from salestio.models import Shop
 from tests.notifications.conftest import CONTEXTS, Inbox
 
 ORDER = Category.ORDER_IMPORT_FAILED
@@ -76,14 +77,14 @@ def postmark(settings: Any) -> Iterator[type[FakePostmark]]:
     server.server_close()
 
 
-def notify_order(shop: Any, capture: Any) -> Email:
+def notify_order(shop: Shop, capture: Any) -> Email:
     with capture(execute=True):
         services.notify(shop=shop, category=ORDER, key="order:1", context=CONTEXTS[ORDER])
     return Email.objects.get()
 
 
 def test_esp_failing_three_times_then_recovering_delivers_exactly_once(
-    shop: Any, enable: Any, postmark: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, postmark: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     postmark.replies = [(500, {"ErrorCode": 0, "Message": "Internal error"})] * 2 + [
@@ -102,7 +103,7 @@ def test_esp_failing_three_times_then_recovering_delivers_exactly_once(
 
 
 def test_a_permanent_esp_error_is_recorded_and_shown_in_the_history(
-    shop: Any,
+    shop: Shop,
     enable: Any,
     postmark: Any,
     django_capture_on_commit_callbacks: Any,
@@ -120,7 +121,7 @@ def test_a_permanent_esp_error_is_recorded_and_shown_in_the_history(
 
 
 def test_a_refused_recipient_is_not_retried(
-    shop: Any, enable: Any, postmark: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, postmark: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     # Postmark's wording for error 406, as anymail/backends/postmark.py parses it.
@@ -142,7 +143,7 @@ def test_a_refused_recipient_is_not_retried(
 
 
 def test_an_smtp_server_saying_try_later_is_retried(
-    shop: Any, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     smtp.refuse = ["451 4.3.0 Try again later"]
@@ -152,7 +153,7 @@ def test_an_smtp_server_saying_try_later_is_retried(
 
 
 def test_an_smtp_server_refusing_for_good_is_not_retried(
-    shop: Any, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     smtp.refuse = ["554 5.7.1 Message rejected"]
@@ -162,7 +163,7 @@ def test_an_smtp_server_refusing_for_good_is_not_retried(
 
 
 def test_giving_up_after_the_last_attempt(
-    shop: Any, enable: Any, postmark: Any, settings: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, postmark: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     settings.NOTIFICATION_SEND_MAX_ATTEMPTS = 3
@@ -173,7 +174,7 @@ def test_giving_up_after_the_last_attempt(
 
 
 def test_a_sent_email_is_never_sent_again(
-    shop: Any, enable: Any, postmark: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, postmark: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     email = notify_order(shop, django_capture_on_commit_callbacks)
@@ -190,7 +191,7 @@ def test_backoff_grows_and_stays_under_its_cap(settings: Any) -> None:
 
 
 def test_an_email_whose_task_was_lost_is_sent_by_the_sweep(
-    shop: Any, enable: Any, postmark: Any, time_machine: Any
+    shop: Shop, enable: Any, postmark: Any, time_machine: Any
 ) -> None:
     enable(shop)
     services.notify(shop=shop, category=ORDER, key="order:1", context=CONTEXTS[ORDER])
@@ -210,7 +211,7 @@ class BrokenBackend(BaseEmailBackend):
 
 
 def test_a_backend_bug_ends_as_a_failed_email_with_its_error(
-    shop: Any, enable: Any, settings: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     settings.EMAIL_BACKEND = f"{__name__}.BrokenBackend"
@@ -221,7 +222,7 @@ def test_a_backend_bug_ends_as_a_failed_email_with_its_error(
 
 
 def test_an_unexpected_error_before_the_hand_over_ends_as_a_failed_email_with_its_error(
-    shop: Any,
+    shop: Shop,
     enable: Any,
     smtp: Inbox,
     settings: Any,
@@ -251,7 +252,7 @@ class DyingBackend(BaseEmailBackend):
         raise SystemExit("worker killed")
 
 
-def die_while_sending(shop: Any, settings: Any) -> Email:
+def die_while_sending(shop: Shop, settings: Any) -> Email:
     services.notify(shop=shop, category=ORDER, key="order:1", context=CONTEXTS[ORDER])
     email = Email.objects.get()
     backend, settings.EMAIL_BACKEND = settings.EMAIL_BACKEND, f"{__name__}.DyingBackend"
@@ -264,7 +265,7 @@ def die_while_sending(shop: Any, settings: Any) -> Email:
 
 
 def test_an_email_whose_worker_died_mid_send_is_sent_again_once_its_lease_ends(
-    shop: Any, enable: Any, smtp: Inbox, settings: Any, time_machine: Any
+    shop: Shop, enable: Any, smtp: Inbox, settings: Any, time_machine: Any
 ) -> None:
     enable(shop)
     email = die_while_sending(shop, settings)
@@ -281,7 +282,7 @@ def test_an_email_whose_worker_died_mid_send_is_sent_again_once_its_lease_ends(
 
 
 def test_a_worker_dying_on_the_last_attempt_leaves_the_email_failed(
-    shop: Any, enable: Any, smtp: Inbox, settings: Any, time_machine: Any
+    shop: Shop, enable: Any, smtp: Inbox, settings: Any, time_machine: Any
 ) -> None:
     enable(shop)
     settings.NOTIFICATION_SEND_MAX_ATTEMPTS = 1

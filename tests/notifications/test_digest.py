@@ -28,7 +28,7 @@ from tests.notifications.mime import html_text
 LISTING = Category.LISTING_UPDATE_FAILED
 
 
-def fail_listings(shop: Any, skus: list[str]) -> None:
+def fail_listings(shop: Shop, skus: list[str]) -> None:
     for sku in skus:
         services.notify(
             shop=shop,
@@ -145,7 +145,7 @@ def test_after_a_quiet_window_the_next_failure_goes_out_at_once(
 
 
 def test_categories_and_shops_have_windows_of_their_own(
-    make_shop: Any, enable: Any, django_capture_on_commit_callbacks: Any
+    make_shop: Callable[..., Shop], enable: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     shop_a, shop_b = make_shop("shop-a.myshopify.com"), make_shop("shop-b.myshopify.com")
     enable(shop_a)
@@ -176,7 +176,7 @@ def test_a_category_switched_off_during_the_window_suppresses_its_digest(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_failure_held_as_the_window_ends_is_in_the_digest_flushed_meanwhile(
-    shop: Any, enable: Any, time_machine: Any, settings: Any
+    shop: Shop, enable: Any, time_machine: Any, settings: Any
 ) -> None:
     """The flush waits for the held row's commit (the window row is locked, see
     routing.schedule_digest) instead of sending without it and leaving it pending for good.
