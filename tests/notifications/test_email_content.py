@@ -118,8 +118,8 @@ def test_each_category_email_carries_what_the_seed_names(
 
 
 ACCOUNT = CONTEXTS[Category.ACCOUNT_EXPIRED]
-# The account's other alerts share its category (accounts.services: warn_if_failing,
-# warn_if_expiring); each email says what happened to the account, and that it did not expire.
+# The account's other alerts share its category (accounts.health: warn_if_failing,
+# _warn_expiring); each email says what happened to the account, and that it did not expire.
 ACCOUNT_ALERTS = {
     "failing": {
         **ACCOUNT,
