@@ -88,7 +88,7 @@ class Account(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Bumped by every status change (accounts.transitions), each conditional on the version it
     # was decided from: a check that read the account before a reconnect cannot undo it.
-    version = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=0, db_default=0)
 
     objects = AccountQuerySet.as_manager()
 
