@@ -74,14 +74,14 @@ def connect(*, account: Account, grant: Grant, site: str = "") -> bool:
     """A login succeeded: active with the grant's tokens, every pause and error cleared.
 
     `account` is the row locked by the login, so this applies unless the lock was skipped."""
-    now = timezone.now()
-    for name, value in grant_fields(account, grant).items():
+    now, tokens = timezone.now(), grant_fields(account, grant)
+    for name, value in tokens.items():
         setattr(account, name, value)  # next_check_time reads the new tokens' lifetimes
     account.warned_for = None
     return _apply(
         account,
         "connect",
-        **grant_fields(account, grant),
+        **tokens,
         status=Account.Status.ACTIVE,
         site=site or account.site,
         connected_at=now,

@@ -125,13 +125,13 @@ def _fresh_cache() -> Iterator[None]:
 
 @pytest.fixture
 def real_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..., Any]]:
-    """Start a real `celery worker` (tests/worker.py: start_worker's options); each one started
-    is stopped before pytest-django flushes (and later drops) the database."""
+    """Start a real `celery worker` (tests/worker.py: start_worker's pool and environment); each
+    one started is stopped before pytest-django flushes (and later drops) the database."""
     from tests.worker import Worker, start_worker
 
     started: list[Worker] = []
 
-    def start(**options: Any) -> Worker:
+    def start(**options: str) -> Worker:
         started.append(start_worker(tmp_path / f"worker-{len(started)}.log", **options))
         return started[-1]
 

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -56,24 +56,23 @@ class Worker:
         return self.process.returncode
 
 
-def start_worker(
-    log_path: Path, *, env: Mapping[str, str] | None = None, pool: str = "solo"
-) -> Worker:
-    """`env` adds to the test's environment; the prefork pool (concurrency 1) is the one that
-    enforces time limits, the solo pool starts faster."""
+def start_worker(log_path: Path, *, pool: str = "solo", **env: str) -> Worker:
+    """A worker on this test's database; `env` overrides its environment (another REDIS_URL,
+    time limits). The prefork pool (concurrency 1) is the one that enforces time limits; the
+    solo pool starts faster. The log is appended to, so a restarted worker keeps one file."""
     environment = {
         **os.environ,
         "DATABASE_URL": database_url_of_this_test(),
         "REDIS_URL": os.environ["TEST_REDIS_URL"],
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "LOG_LEVEL": "INFO",
-        **(env or {}),
+        **env,
     }
     command = [sys.executable, "-m", "celery", "-A", "salestio", "worker", "--pool", pool]
     command += ["--concurrency", "1", "--without-gossip", "--without-mingle"]
-    command += ["--without-heartbeat", "--hostname", f"test-{os.getpid()}@%h"]
+    command += ["--without-heartbeat", "--hostname", f"test-{os.getpid()}-{log_path.stem}@%h"]
     command += ["--loglevel", "INFO"]
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT
         )

@@ -25,7 +25,7 @@ CHECK_SECONDS = 0.8  # each account's check waits this long for Etsy
 def worker(real_worker: Callable[..., Worker], sandbox: Any) -> Worker:
     limits = {"CELERY_TASK_SOFT_TIME_LIMIT": str(SOFT_TIME_LIMIT), "CELERY_TASK_TIME_LIMIT": "30"}
     # The prefork pool is the one that enforces time limits (the solo pool does not).
-    return real_worker(env={**sandbox_environment(sandbox.url), **limits}, pool="prefork")
+    return real_worker(pool="prefork", **sandbox_environment(sandbox.url), **limits)
 
 
 def test_a_batch_cut_by_the_soft_time_limit_hands_the_rest_back(
