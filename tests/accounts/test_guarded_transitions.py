@@ -3,12 +3,13 @@ from. A reconnect landing while a slow check is in flight wins over the check's 
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core import mail
 
-from accounts import health
+from accounts import health, transitions
 from accounts.models import Account
 from notifications.models import Banner, Email, Notification
 from salestio.models import Shop
@@ -78,3 +79,17 @@ def test_a_check_outcome_for_an_account_changed_since_is_dropped(
     assert stored.refresh_token and stored.sync_paused_at is None
     assert not Banner.objects.filter(shop=shop).exists()
     assert "stale expiry dropped" in caplog.text  # the check did end in ConnectionExpired
+
+
+def test_a_check_that_read_the_account_before_an_uninstall_does_not_reschedule_it(
+    connect: Callable[..., Account], shop: Shop
+) -> None:
+    account = connect(shop, "ebay")
+    as_read = Account.objects.select_related("shop").get(pk=account.pk)
+    transitions.pause_shop_accounts(shop=shop)  # app/uninstalled lands mid-check
+
+    health.record_healthy(account=as_read)
+
+    stored = Account.objects.get(pk=account.pk)
+    assert stored.paused_reason == Account.PauseReason.UNINSTALLED
+    assert stored.next_check_at is None and stored.last_checked_at is None
