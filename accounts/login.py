@@ -197,7 +197,7 @@ def restore_connection(*, account_id: int, grant: Grant, site: str = "") -> Acco
 def record_login_failure(*, account: Account, error: str) -> None:
     """Shown on the edit page, where the embedded admin (no cookies) cannot flash it."""
     Account.objects.filter(pk=account.pk).update(
-        last_error=error[:2000], last_error_at=timezone.now()
+        last_error=error[: transitions.ERROR_LENGTH], last_error_at=timezone.now()
     )
 
 
