@@ -30,7 +30,7 @@ from sandbox.marketplace_oauth import (
 from sandbox.spec_validation import swagger_violation
 from sandbox.specs import AMAZON_LISTINGS, AMAZON_ORDERS
 
-# The sandbox's registered application; accounts.demo.sandbox_settings points the app at it.
+# The sandbox's registered application; demo.wiring.sandbox_settings points the app at it.
 APP_ID = "amzn1.sp.solution.sandbox"
 CLIENT_ID = "amzn1.application-oa2-client.sandbox"
 CLIENT_SECRET = "sandbox-lwa-secret"
