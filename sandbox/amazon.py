@@ -136,7 +136,7 @@ class AmazonSimulator(MarketplaceSimulator):
     def fault_response(self, fault: Fault) -> Response:
         if fault.path.startswith("/auth"):
             return _json(fault.body or {"error": "server_error"}, fault.status)
-        if fault.body:
+        if fault.body is not None:
             return _json(fault.body, fault.status)
         return sp_error(fault.status, "Injected failure.")
 

@@ -25,6 +25,7 @@ from accounts.marketplaces.base import (
     RemoteOrder,
     Shipment,
     TransientError,
+    UnreadableResponse,
     expires_in,
     from_iso,
     http_failure,
@@ -96,6 +97,10 @@ def _call(operation: Callable[[], T], *, probe: bool = False) -> T:
         raise TransientError(f"Amazon unreachable: {exc!r}") from exc
     except ValueError as exc:  # a token endpoint answering something other than JSON
         raise TransientError(f"Amazon answered an unreadable response: {exc}") from exc
+    except (TypeError, AttributeError, IndexError) as exc:
+        # sp_api's parse_response does ApiResponse(**body, headers=…) on whatever JSON came
+        # back: a body that is no object, an empty list, or one with a "headers" key ends here.
+        raise UnreadableResponse(f"Amazon answered data we cannot read: {exc!r}") from exc
 
 
 class AmazonAdapter(Adapter):

@@ -235,6 +235,24 @@ def test_amazon_order_with_an_unreadable_date_is_an_adapter_error(
         adapter_for(account).fetch_orders(SINCE)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"payload": {"Orders": []}, "headers": {}},  # additionalProperties are allowed
+        "not an object",
+        [1],  # sp_api unwraps a list to its first element
+    ],
+)
+def test_amazon_answers_the_client_library_cannot_wrap_are_adapter_errors(
+    connect: Any, shop: Any, sims: Any, body: Any
+) -> None:
+    account = connect(shop, "amazon")
+    sims.amazon.answer_next(body, path=ORDERS)
+
+    with pytest.raises(UnreadableResponse):
+        adapter_for(account).fetch_orders(SINCE)
+
+
 # --- Amazon confirmShipment -------------------------------------------------------------------
 
 
