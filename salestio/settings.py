@@ -331,3 +331,28 @@ CELERY_BEAT_SCHEDULE["notifications-requeue-stalled"] = {
     "task": "notifications.tasks.requeue_stalled_emails",
     "schedule": timedelta(minutes=5),
 }
+
+# --- Billing (billing app) ------------------------------------------------------------------
+# The nearly-reached banner and email come at this share of the plan's GMV limit.
+BILLING_NEAR_LIMIT_PERCENT = env_int("BILLING_NEAR_LIMIT_PERCENT", 80)
+# Shopify charges for real only when this is set; otherwise subscriptions are test charges.
+BILLING_PRODUCTION_CHARGES = env_bool("BILLING_PRODUCTION_CHARGES")
+# Exchange rates for orders in another currency than the plan's: an ECB-format XML document.
+BILLING_RATES_URL = env_str(
+    "BILLING_RATES_URL", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
+)
+BILLING_RATES_TIMEOUT = env_int("BILLING_RATES_TIMEOUT", 20)
+# Counter rows per sweep batch (each batch is one query and one task).
+BILLING_SWEEP_BATCH = env_int("BILLING_SWEEP_BATCH", 1000)
+CELERY_BEAT_SCHEDULE["billing-gmv-limit-sweep"] = {
+    "task": "billing.tasks.sweep_usage_limits",
+    "schedule": timedelta(minutes=10),
+}
+CELERY_BEAT_SCHEDULE["billing-period-rollover"] = {
+    "task": "billing.tasks.roll_over_usage_periods",
+    "schedule": timedelta(minutes=5),
+}
+CELERY_BEAT_SCHEDULE["billing-exchange-rates"] = {
+    "task": "billing.tasks.refresh_exchange_rates",
+    "schedule": crontab(minute=30, hour=16),  # the ECB publishes around 16:00 CET
+}
