@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from billing import usage
 from billing.graphql import ACTIVE_SUBSCRIPTIONS, SUBSCRIPTION_CANCEL, SUBSCRIPTION_CREATE
-from billing.models import FREE_PLAN, Plan, Subscription
+from billing.models import Plan, Subscription
 from billing.money import format_money
 from salestio.models import Shop
 from salestio.services import admin_client
@@ -91,7 +91,7 @@ def _refuse_unless_possible(shop: Shop, plan: Plan) -> None:
 
 def _subscription_row(shop: Shop) -> Subscription:
     """The shop's row; a shop that never subscribed starts on the free plan."""
-    free = Plan.objects.get(code=FREE_PLAN)
+    free = usage.free_plan()
     return Subscription.objects.get_or_create(shop=shop, defaults={"plan": free})[0]
 
 
@@ -102,7 +102,7 @@ def cancel_subscription(*, shop: Shop) -> None:
         admin_client(shop).mutate(
             SUBSCRIPTION_CANCEL, {"id": subscription.shopify_id}, "appSubscriptionCancel"
         )
-    activate(shop=shop, plan=Plan.objects.get(code=FREE_PLAN), shopify_id="", period_end=None)
+    activate(shop=shop, plan=usage.free_plan(), shopify_id="", period_end=None)
 
 
 def confirm_from_shopify(*, shop: Shop) -> Plan:
@@ -123,7 +123,7 @@ def confirm_from_shopify(*, shop: Shop) -> Plan:
             )
             return plan
     if not active:
-        activate(shop=shop, plan=Plan.objects.get(code=FREE_PLAN), shopify_id="", period_end=None)
+        activate(shop=shop, plan=usage.free_plan(), shopify_id="", period_end=None)
     return usage.current_plan(shop)
 
 
@@ -168,7 +168,7 @@ def _end(subscription: Subscription, status: Subscription.Status) -> None:
     """The paid plan ended (or froze): the free plan's limit applies, state recomputed."""
     with transaction.atomic():
         Subscription.objects.filter(pk=subscription.pk).update(status=status)
-        usage.apply_plan(shop=subscription.shop, plan=Plan.objects.get(code=FREE_PLAN))
+        usage.apply_plan(shop=subscription.shop, plan=usage.free_plan())
     log.info("subscription %s: %s, free plan's limit applies", subscription.shopify_id, status,
              extra={"shop": subscription.shop.domain})
 

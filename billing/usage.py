@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing import periods, rates
-from billing.models import Plan, Subscription, UsageLine, UsagePeriod, UsageState
+from billing.catalogue import plan_defaults
+from billing.models import FREE_PLAN, Plan, Subscription, UsageLine, UsagePeriod, UsageState
 from billing.signals import limit_lifted
 from notifications.models import BannerKind, Category, insert_unless_conflict
 from notifications.services import close_incident, notify, raise_banner, resolve_banner
@@ -81,7 +82,12 @@ def plan_of(subscription: Subscription | None) -> Plan:
     """The plan a subscription grants: frozen or ended ones fall back to the free plan."""
     if subscription is not None and subscription.status == Subscription.Status.ACTIVE:
         return subscription.plan
-    return Plan.objects.get(code="free")
+    return free_plan()
+
+
+def free_plan() -> Plan:
+    """Always there: recreated from the catalogue if someone deleted it."""
+    return Plan.objects.get_or_create(code=FREE_PLAN, defaults=plan_defaults(0))[0]
 
 
 def open_period(shop: Shop, *, now: datetime | None = None) -> UsagePeriod:

@@ -1,33 +1,12 @@
-"""The plans on offer. Prices and limits are data: change them in the database (or in a later
-migration), not in code."""
-
-from decimal import Decimal
+"""The plans on offer (billing/catalogue.py). Prices and limits are data from here on."""
 
 from django.db import migrations
 
-PLANS = [
-    # code, name, monthly price, GMV limit per period (None: no limit), position
-    ("free", "Free", "0", "1000", 0),
-    ("starter", "Starter", "19", "5000", 1),
-    ("growth", "Growth", "49", "25000", 2),
-    ("pro", "Pro", "99", "100000", 3),
-    ("unlimited", "Unlimited", "249", None, 4),
-]
+from billing.catalogue import PLANS, install_plans
 
 
 def add_plans(apps, schema_editor):
-    Plan = apps.get_model("billing", "Plan")
-    for code, name, price, limit, position in PLANS:
-        Plan.objects.update_or_create(
-            code=code,
-            defaults={
-                "name": name,
-                "monthly_price": Decimal(price),
-                "gmv_limit": Decimal(limit) if limit else None,
-                "currency": "EUR",
-                "position": position,
-            },
-        )
+    install_plans(apps.get_model("billing", "Plan"))
 
 
 def remove_plans(apps, schema_editor):

@@ -69,3 +69,13 @@ def lifted() -> Any:
     limit_lifted.connect(receiver, weak=False)
     yield received
     limit_lifted.disconnect(receiver)
+
+
+@pytest.fixture(autouse=True)
+def _plans(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush the tables, the data migration's plans included."""
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        from billing.catalogue import install_plans
+
+        request.getfixturevalue("transactional_db")
+        install_plans(Plan)
