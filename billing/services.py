@@ -21,6 +21,7 @@ from billing.models import Plan, Subscription
 from billing.money import format_money
 from salestio.models import Shop
 from salestio.services import admin_client
+from salestio.shopify_api import ShopifyError
 
 log = logging.getLogger(__name__)
 ENDED = {
@@ -123,7 +124,8 @@ def confirm_from_shopify(*, shop: Shop) -> Plan:
             )
             return plan
     if not active:
-        activate(shop=shop, plan=usage.free_plan(), shopify_id="", period_end=None)
+        # Nothing active: the row keeps its ended status, and the free plan's limit applies.
+        usage.apply_plan(shop=shop, plan=usage.free_plan())
     return usage.current_plan(shop)
 
 
@@ -165,12 +167,18 @@ def subscription_updated(*, shop: Shop, payload: dict[str, Any]) -> None:
 
 
 def _end(subscription: Subscription, status: Subscription.Status) -> None:
-    """The paid plan ended (or froze): the free plan's limit applies, state recomputed."""
-    with transaction.atomic():
-        Subscription.objects.filter(pk=subscription.pk).update(status=status)
-        usage.apply_plan(shop=subscription.shop, plan=usage.free_plan())
-    log.info("subscription %s: %s, free plan's limit applies", subscription.shopify_id, status,
-             extra={"shop": subscription.shop.domain})
+    """The paid subscription ended or froze. Shopify's list of active subscriptions decides
+    what applies now (a replacement may be active already, whatever order the webhooks
+    come in); when Shopify cannot be asked, the free plan's limit applies."""
+    shop = subscription.shop
+    Subscription.objects.filter(pk=subscription.pk).update(status=status)
+    log.info("subscription %s: %s", subscription.shopify_id, status, extra={"shop": shop.domain})
+    try:
+        confirm_from_shopify(shop=shop)
+    except ShopifyError as error:
+        log.warning("active subscriptions not confirmed (%s); free plan's limit applies", error,
+                    extra={"shop": shop.domain})
+        usage.apply_plan(shop=shop, plan=usage.free_plan())
 
 
 def _when(value: object) -> datetime | None:

@@ -77,10 +77,18 @@ def shopify_return(request: ShopRequest) -> HttpResponse:
     Shopify appends charge_id; without it nobody came back from an approval page."""
     if "charge_id" not in request.GET:
         return _render_plans(request)
+    asked_for = selectors.pending_plan(shop=request.shop)
     try:
         plan = services.confirm_from_shopify(shop=request.shop)
     except ShopifyError as error:
         messages.error(request, _("Shopify did not confirm the plan: %s") % error)
         return _render_plans(request, status=502)
-    messages.success(request, _("You are on the %s plan now.") % plan.name)
+    if asked_for is not None and asked_for.pk != plan.pk:
+        messages.error(
+            request,
+            _("%(asked)s was not approved in Shopify; you stay on %(plan)s.")
+            % {"asked": asked_for.name, "plan": plan.name},
+        )
+    else:
+        messages.success(request, _("You are on the %s plan now.") % plan.name)
     return _render_plans(request)
