@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from billing.money import format_money
 from salestio.models import Shop
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+# Money columns: Decimal with cents, up to a trillion (Django needs both on every field).
+DIGITS, CENTS = 14, 2
 FREE_PLAN = "free"
 
 
@@ -20,9 +21,9 @@ class Plan(models.Model):
 
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=64)
-    monthly_price = models.DecimalField(**MONEY)
+    monthly_price = models.DecimalField(max_digits=DIGITS, decimal_places=CENTS)
     # Null: no GMV limit.
-    gmv_limit = models.DecimalField(null=True, blank=True, **MONEY)
+    gmv_limit = models.DecimalField(null=True, blank=True, max_digits=DIGITS, decimal_places=CENTS)
     currency = models.CharField(max_length=3, default="EUR")
     position = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
@@ -30,7 +31,9 @@ class Plan(models.Model):
     class Meta:
         ordering = ["position", "pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(monthly_price__gte=0), name="plan_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(monthly_price__gte=0), name="plan_price_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(gmv_limit__isnull=True) | Q(gmv_limit__gt=0), name="plan_limit_positive"
             ),
@@ -56,7 +59,7 @@ class Subscription(models.Model):
     """The shop's plan as Shopify confirmed it. No row: the free plan."""
 
     class Status(models.TextChoices):
-        # AppSubscriptionStatus (shopify.dev/docs/api/admin-graphql/latest/enums/AppSubscriptionStatus)
+        # shopify.dev/docs/api/admin-graphql/latest/enums/AppSubscriptionStatus
         ACTIVE = "ACTIVE", _("Active")
         PENDING = "PENDING", _("Pending")
         DECLINED = "DECLINED", _("Declined")
@@ -94,9 +97,9 @@ class UsagePeriod(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     # The limit and its currency in force, copied from the plan (None: no limit).
-    gmv_limit = models.DecimalField(null=True, blank=True, **MONEY)
+    gmv_limit = models.DecimalField(null=True, blank=True, max_digits=DIGITS, decimal_places=CENTS)
     currency = models.CharField(max_length=3)
-    used = models.DecimalField(default=Decimal("0"), **MONEY)
+    used = models.DecimalField(default=Decimal("0"), max_digits=DIGITS, decimal_places=CENTS)
     state = models.CharField(max_length=16, choices=UsageState.choices, default=UsageState.OK)
     closed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -106,7 +109,9 @@ class UsagePeriod(models.Model):
             models.UniqueConstraint(
                 fields=["shop"], condition=Q(closed=False), name="one_open_usage_period"
             ),
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="period_not_empty"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="period_not_empty"
+            ),
         ]
         indexes = [
             # rollover_due_periods(): open periods whose end has passed.
@@ -124,8 +129,10 @@ class UsageLine(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="usage_lines")
     period = models.ForeignKey(UsagePeriod, on_delete=models.CASCADE, related_name="lines")
     key = models.CharField(max_length=200)
-    amount = models.DecimalField(**MONEY)  # in the period's currency
-    original_amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(
+        max_digits=DIGITS, decimal_places=CENTS
+    )  # in the period's currency
+    original_amount = models.DecimalField(max_digits=DIGITS, decimal_places=CENTS)
     original_currency = models.CharField(max_length=3)
     rate = models.DecimalField(max_digits=18, decimal_places=8)
     occurred_at = models.DateTimeField()

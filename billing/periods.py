@@ -28,7 +28,9 @@ def monthly_bounds(anchor: datetime, at: datetime) -> tuple[datetime, datetime]:
     return start, add_months(anchor, max(months, 0) + 1)
 
 
-def bounds_at(shop: Shop, subscription: Subscription | None, at: datetime) -> tuple[datetime, datetime]:
+def bounds_at(
+    shop: Shop, subscription: Subscription | None, at: datetime
+) -> tuple[datetime, datetime]:
     """A paid plan's period ends at Shopify's currentPeriodEnd; the free plan runs monthly
     from the install."""
     end = subscription.current_period_end if subscription else None

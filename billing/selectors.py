@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from billing.money import format_money
 from billing.models import Plan, Subscription, UsagePeriod, UsageState
+from billing.money import format_money
 from billing.usage import plan_of
 from salestio.models import Shop
 

@@ -120,7 +120,10 @@ def confirm_from_shopify(*, shop: Shop) -> Plan:
         plan = Plan.objects.filter(name=node["name"]).first()
         if plan is not None:
             activate(
-                shop=shop, plan=plan, shopify_id=node["id"], period_end=_when(node["currentPeriodEnd"])
+                shop=shop,
+                plan=plan,
+                shopify_id=node["id"],
+                period_end=_when(node["currentPeriodEnd"]),
             )
             return plan
     if not active:
@@ -151,19 +154,27 @@ def subscription_updated(*, shop: Shop, payload: dict[str, Any]) -> None:
     """app_subscriptions/update: approved, declined, cancelled, frozen, or changed on
     Shopify's side (shopify.dev/docs/api/webhooks?reference=graphql#list-of-topics)."""
     node = payload.get("app_subscription") or {}
-    gid, status, name = node.get("admin_graphql_api_id", ""), node.get("status", ""), node.get("name", "")
+    gid, status, name = (
+        node.get("admin_graphql_api_id", ""),
+        node.get("status", ""),
+        node.get("name", ""),
+    )
     subscription = _subscription_row(shop)
     if status == Subscription.Status.ACTIVE:
         plan = Plan.objects.filter(name=name).first()
         if plan is None:
-            log.warning("active subscription %r names no plan of ours", name, extra={"shop": shop.domain})
+            log.warning(
+                "active subscription %r names no plan of ours", name, extra={"shop": shop.domain}
+            )
             return
         keep_end = subscription.current_period_end if gid == subscription.shopify_id else None
         activate(shop=shop, plan=plan, shopify_id=gid, period_end=keep_end)
     elif status in ENDED and gid and gid == subscription.shopify_id:
         _end(subscription, Subscription.Status(status))
     elif status in ENDED and gid and gid == subscription.pending_shopify_id:
-        Subscription.objects.filter(pk=subscription.pk).update(pending_plan=None, pending_shopify_id="")
+        Subscription.objects.filter(pk=subscription.pk).update(
+            pending_plan=None, pending_shopify_id=""
+        )
 
 
 def _end(subscription: Subscription, status: Subscription.Status) -> None:
@@ -176,11 +187,13 @@ def _end(subscription: Subscription, status: Subscription.Status) -> None:
     try:
         confirm_from_shopify(shop=shop)
     except ShopifyError as error:
-        log.warning("active subscriptions not confirmed (%s); free plan's limit applies", error,
-                    extra={"shop": shop.domain})
+        log.warning(
+            "active subscriptions not confirmed (%s); free plan's limit applies",
+            error,
+            extra={"shop": shop.domain},
+        )
         usage.apply_plan(shop=shop, plan=usage.free_plan())
 
 
 def _when(value: object) -> datetime | None:
     return parse_datetime(str(value)) if value else None
-

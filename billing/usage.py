@@ -174,8 +174,14 @@ def check(*, period_id: int) -> UsageState | None:
 
 def _announce(period: UsagePeriod, old: UsageState, new: UsageState) -> None:
     shop = period.shop
-    log.info("GMV usage %s → %s (%s of %s)", old, new, period.used, period.gmv_limit,
-             extra={"shop": shop.domain})
+    log.info(
+        "GMV usage %s → %s (%s of %s)",
+        old,
+        new,
+        period.used,
+        period.gmv_limit,
+        extra={"shop": shop.domain},
+    )
     for state, kind in BANNERS.items():
         if state != new:
             resolve_banner(shop=shop, kind=kind)
@@ -208,9 +214,7 @@ def _email_context(period: UsagePeriod, state: str) -> dict[str, object]:
 
 
 def is_paused(shop: Shop) -> bool:
-    return UsagePeriod.objects.filter(
-        shop=shop, closed=False, state=UsageState.EXCEEDED
-    ).exists()
+    return UsagePeriod.objects.filter(shop=shop, closed=False, state=UsageState.EXCEEDED).exists()
 
 
 def apply_plan(*, shop: Shop, plan: Plan) -> UsagePeriod:

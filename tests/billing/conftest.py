@@ -32,7 +32,9 @@ def add_order(shop: Shop) -> Callable[..., None]:
     """Record an order (or a return, negative) for the shop through the public seam."""
     counter = iter(range(1, 1_000_000))
 
-    def add(amount: str, currency: str = "EUR", *, key: str = "", at: datetime | None = None) -> None:
+    def add(
+        amount: str, currency: str = "EUR", *, key: str = "", at: datetime | None = None
+    ) -> None:
         limits.record_order_usage(
             shop=shop,
             key=key or f"order:{next(counter)}",

@@ -133,7 +133,9 @@ def test_the_rate_of_the_orders_day_is_used_not_a_later_one(
     ExchangeRate.objects.create(
         base="EUR", quote="GBP", rate=Decimal("0.5"), as_of=(today.date().replace(day=1))
     )
-    ExchangeRate.objects.create(base="EUR", quote="GBP", rate=Decimal("0.8"), as_of=date(2999, 1, 1))
+    ExchangeRate.objects.create(
+        base="EUR", quote="GBP", rate=Decimal("0.8"), as_of=date(2999, 1, 1)
+    )
     add_order("50", "GBP", key="order:gb", at=today)
     assert UsageLine.objects.get(key="order:gb").amount == Decimal("100.00")
 

@@ -38,7 +38,10 @@ def test_the_dashboard_counter_shows_usage_percentage_bar_and_forecast(
 ) -> None:
     add_order("4250")
     page = text(shop_client(shop).get("/"))
-    assert "<strong data-usage-used>4,250.00 EUR</strong> / <span data-usage-limit>5,000.00 EUR" in page
+    assert (
+        "<strong data-usage-used>4,250.00 EUR</strong> / <span data-usage-limit>5,000.00 EUR"
+        in page
+    )
     assert "<span data-usage-percent>85.0 %</span>" in page
     assert '<progress class="usage-bar" max="100" value="85"' in page
     # All of it on the first day: at that pace the limit is reached today.

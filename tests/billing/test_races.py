@@ -57,7 +57,10 @@ def test_workers_crossing_together_raise_one_banner_and_one_notification(
     shop = make_shop()
     on_plan(shop, "starter")
     limits.record_order_usage(
-        shop=shop, key="order:base", amount=Decimal(start), currency="EUR",
+        shop=shop,
+        key="order:base",
+        amount=Decimal(start),
+        currency="EUR",
         occurred_at=timezone.now(),
     )
     _, errors = run_at_once(record_from_thread(shop, each), threads=WORKERS)

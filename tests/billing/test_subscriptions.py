@@ -26,9 +26,7 @@ def shopify(sandbox: Any) -> Any:
 
 
 @pytest.fixture
-def installed(
-    db: None, client: Any, shopify: Any, django_capture_on_commit_callbacks: Any
-) -> Shop:
+def installed(db: None, client: Any, shopify: Any, django_capture_on_commit_callbacks: Any) -> Shop:
     """Installed the Shopify-managed way, so its offline token is one the sandbox issued."""
     with django_capture_on_commit_callbacks(execute=True):
         assert client.get("/", {"id_token": session_token(SHOP), "shop": SHOP}).status_code == 200
@@ -62,7 +60,11 @@ def choose_and_decide(app: Any, code: str, decision: str = "approve") -> Any:
 
 
 def test_an_approved_upgrade_applies_at_once_and_ends_the_pause(
-    installed: Shop, app: Any, shopify: Any, lifted: list[Shop], django_capture_on_commit_callbacks: Any
+    installed: Shop,
+    app: Any,
+    shopify: Any,
+    lifted: list[Shop],
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     record(installed, "1200", "order:1")  # free plan: 1,000
     assert limits.exports_paused(installed)
