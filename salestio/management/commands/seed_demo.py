@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from accounts import demo as accounts_demo
+from demo import billing as billing_demo
 from notifications import demo as notifications_demo
 from salestio.models import Shop
 
@@ -56,3 +57,5 @@ class Command(BaseCommand):
         self.stdout.write("accounts: seeded")
         notifications_demo.seed(shop)
         self.stdout.write("notifications: seeded")
+        billing_demo.seed(shop, sandbox_url=options["sandbox_url"])
+        self.stdout.write("billing: seeded")
