@@ -25,7 +25,9 @@ def test_the_daily_rates_are_stored_with_their_day_and_source(ecb: Any, db: None
     assert tasks.refresh_exchange_rates() == 2
     stored = {r.quote: (r.rate, r.as_of) for r in ExchangeRate.objects.filter(base="EUR")}
     assert stored == {"USD": (Decimal("1.0812"), day), "GBP": (Decimal("0.8431"), day)}
-    assert ExchangeRate.objects.earliest("pk").source.endswith("/ecb/stats/eurofxref/eurofxref-daily.xml")
+    assert ExchangeRate.objects.earliest("pk").source.endswith(
+        "/ecb/stats/eurofxref/eurofxref-daily.xml"
+    )
     assert tasks.refresh_exchange_rates() == 0  # the same day again: updated, not added
 
 
