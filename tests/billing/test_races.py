@@ -111,3 +111,31 @@ def test_two_worker_processes_adding_usage_at_once_sum_exactly(
     assert UsageLine.objects.filter(shop=shop).count() == 2 * per_worker
     assert usage_of(shop).used == Decimal("1.01") * 2 * per_worker
     assert plan.gmv_limit and usage_of(shop).used < plan.gmv_limit
+
+
+def test_two_workers_rolling_over_the_same_period_open_one_and_lift_once(
+    transactional_db: None, make_shop: Callable[..., Shop], lifted: list[Shop]
+) -> None:
+    from datetime import timedelta
+
+    from billing import usage
+    from billing.models import UsagePeriod
+
+    shop = make_shop()
+    on_plan(shop, "starter")
+    limits.record_order_usage(
+        shop=shop,
+        key="order:1",
+        amount=Decimal("5000"),
+        currency="EUR",
+        occurred_at=timezone.now(),
+    )
+    ended = usage_of(shop)
+    after_end = ended.ends_at + timedelta(seconds=1)
+    results, errors = run_at_once(
+        lambda: usage.roll_over(period_id=ended.pk, now=after_end), threads=WORKERS
+    )
+    assert not errors, errors
+    assert sum(result is not None for result in results) == 1
+    assert UsagePeriod.objects.filter(shop=shop, closed=False).count() == 1
+    assert [s.pk for s in lifted] == [shop.pk]
