@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.database import throwaway_database
+
 SHOPS = int(os.environ.get("BENCH_GMV_SHOPS", "100000"))
 ORDERS = int(os.environ.get("BENCH_GMV_ORDERS", "5000000"))
 NEAR_EVERY = 50  # 2 % of the shops are at 95 % of the free plan's 1,000 EUR
@@ -21,22 +23,10 @@ ROUNDS = 5  # best of: the machine is shared, a single timing is noise
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salestio.settings")
-    os.environ.setdefault("DEBUG", "1")
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        raise SystemExit("bench_gmv needs PostgreSQL (DATABASE_URL=postgres://…)")
-    # Its own name: autoclobber must never drop the test_<name> a running pytest uses.
-    connection.settings_dict["TEST"]["NAME"] = f"bench_gmv_{connection.settings_dict['NAME']}"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database("bench_gmv") as connection:
+        if connection.vendor != "postgresql":
+            raise SystemExit("bench_gmv needs PostgreSQL (DATABASE_URL=postgres://…)")
         _run(connection)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def _run(connection: Any) -> None:
