@@ -80,7 +80,7 @@ def test_the_admins_locale_does_not_overwrite_the_merchants_choice(
     [
         ("/orders/", "Es wurden noch keine Bestellungen importiert."),
         ("/listings/", "Es werden noch keine Angebote synchronisiert."),
-        ("/billing/", "Pläne und die Abrechnung über Shopify sind in dieser Version nicht"),
+        ("/billing/", "Wählen Sie Ihren Plan"),
     ],
     ids=["orders", "listings", "billing"],
 )
