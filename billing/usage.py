@@ -28,8 +28,6 @@ from salestio.models import Shop
 
 log = logging.getLogger(__name__)
 
-# A crossing lost to another worker is read again this often before giving up to the sweep.
-TRANSITION_ATTEMPTS = 3
 BANNERS = {
     UsageState.NEAR: BannerKind.PLAN_LIMIT_NEAR,
     UsageState.EXCEEDED: BannerKind.PLAN_LIMIT_EXCEEDED,
@@ -152,14 +150,22 @@ def record(*, shop: Shop, key: str, amount: Decimal, currency: str, occurred_at:
 
 
 def check(*, period_id: int) -> UsageState | None:
-    """Move the period's state to match its usage; the winner of the move tells the merchant."""
-    for _attempt in range(TRANSITION_ATTEMPTS):
-        period = UsagePeriod.objects.select_related("shop").filter(pk=period_id).first()
-        if period is None or period.closed:
+    """Move the period's state to match its usage; the worker whose conditional UPDATE moves
+    it tells the merchant. The row lock orders concurrent checks, so banners are raised and
+    resolved in the order the states changed (never a stale 'nearly' over 'exceeded')."""
+    with transaction.atomic():
+        period = (
+            UsagePeriod.objects.select_for_update(of=("self",))
+            .select_related("shop")
+            .filter(pk=period_id, closed=False)
+            .first()
+        )
+        if period is None:
             return None
         target = state_for(period.used, period.gmv_limit)
         if target == period.state:
             return target
+        # The claim: only a row still in the state read, with usage in the target's range.
         moved = (
             UsagePeriod.objects.filter(pk=period_id, state=period.state, closed=False)
             .filter(holds(target))
@@ -167,9 +173,7 @@ def check(*, period_id: int) -> UsageState | None:
         )
         if moved:
             _announce(period, UsageState(period.state), target)
-            return target
-    log.info("usage period %s kept changing; the sweep checks it again", period_id)
-    return None
+    return target if moved else None
 
 
 def _announce(period: UsagePeriod, old: UsageState, new: UsageState) -> None:
