@@ -165,3 +165,20 @@ def test_a_new_shop_is_on_the_free_plan_with_its_limit(shop: Shop, add_order: Ad
     assert not limits.exports_paused(shop)
     add_order("0.01")
     assert limits.exports_paused(shop)
+
+
+def test_connection_checks_keep_running_for_a_shop_over_its_limit(
+    shop: Shop, starter: Plan, add_order: AddOrder
+) -> None:
+    from django.utils import timezone
+
+    from accounts.services import fan_out_due_accounts
+    from tests.factories import make
+
+    add_order("6000")
+    assert limits.exports_paused(shop)
+    account = make("accounts.Account", shop)
+    type(account).objects.filter(pk=account.pk).update(next_check_at=timezone.now())
+    batches: list[list[int]] = []
+    fan_out_due_accounts(now=timezone.now(), enqueue=batches.append)
+    assert batches == [[account.pk]]
