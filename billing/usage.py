@@ -88,9 +88,13 @@ def free_plan() -> Plan:
     return Plan.objects.get_or_create(code=FREE_PLAN, defaults=plan_defaults(0))[0]
 
 
-def open_period(shop: Shop, *, now: datetime | None = None) -> UsagePeriod:
+def open_period(
+    shop: Shop, *, now: datetime | None = None, not_before: datetime | None = None
+) -> UsagePeriod:
     """The shop's current counter row, created on first use (race-free: one open row per shop
-    is a partial unique constraint, and a lost insert reads the winner's row)."""
+    is a partial unique constraint, and a lost insert reads the winner's row). `not_before`:
+    the end of the period it follows, so periods never overlap when a paid plan's billing
+    cycle (currentPeriodEnd) takes over from the monthly one."""
     found = UsagePeriod.objects.filter(shop=shop, closed=False).first()
     if found is not None:
         return found
@@ -99,7 +103,7 @@ def open_period(shop: Shop, *, now: datetime | None = None) -> UsagePeriod:
     starts_at, ends_at = periods.bounds_at(shop, subscription, now or timezone.now())
     period = UsagePeriod(
         shop=shop,
-        starts_at=starts_at,
+        starts_at=max(starts_at, not_before) if not_before else starts_at,
         ends_at=ends_at,
         gmv_limit=plan.gmv_limit,
         currency=plan.currency,
@@ -257,7 +261,7 @@ def roll_over(*, period_id: int, now: datetime) -> UsagePeriod | None:
             return None
         ended = UsagePeriod.objects.select_related("shop").get(pk=period_id)
         shop = ended.shop
-        following = open_period(shop, now=now)
+        following = open_period(shop, now=now, not_before=ended.ends_at)
         for state, kind in BANNERS.items():
             resolve_banner(shop=shop, kind=kind)
             close_incident(shop=shop, category=Category.PLAN_LIMIT, key=_incident_key(ended, state))

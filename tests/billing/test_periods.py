@@ -133,3 +133,21 @@ def test_the_forecast_follows_the_periods_daily_pace(
     )
     reached = selectors.forecast(period, start + timedelta(days=day))
     assert (reached.isoformat() if reached else None) == expected
+
+
+def test_after_an_upgrade_the_next_period_follows_the_subscriptions_billing_cycle(
+    shop: Shop, add_order: AddOrder
+) -> None:
+    from billing.models import Subscription
+    from tests.billing.conftest import on_plan
+
+    add_order("10")
+    ended = usage_of(shop)
+    on_plan(shop, "growth")
+    cycle_end = ended.ends_at + timedelta(days=12)
+    Subscription.objects.filter(shop=shop).update(current_period_end=cycle_end)
+    with time_machine.travel(ended.ends_at + timedelta(minutes=5)):
+        tasks.roll_over_usage_periods()
+    following = usage_of(shop)
+    assert (following.starts_at, following.ends_at) == (ended.ends_at, cycle_end)
+    assert following.gmv_limit == Decimal("25000.00")
