@@ -19,7 +19,7 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import limits, selectors, services, usage
+from billing import limits, rates, selectors, services, usage
 from billing.models import Plan, UsagePeriod
 from salestio.models import Shop
 
@@ -30,9 +30,18 @@ DAYS_INTO_PERIOD = 20
 TIMEOUT = 10
 
 
+def sandbox_environment(sandbox_url: str) -> dict[str, str]:
+    """Billing's settings for the demo's processes: exchange rates from the sandbox's ECB."""
+    return {
+        "BILLING_RATES_URL": f"{sandbox_url.rstrip('/')}/ecb/stats/eurofxref/eurofxref-daily.xml"
+    }
+
+
 def seed(shop: Shop, **kwargs: Any) -> None:
     """kwargs: sandbox_url, where `python -m sandbox` answers (as seed_demo passes it)."""
     sandbox_url = str(kwargs["sandbox_url"]).rstrip("/")
+    with override_settings(**sandbox_environment(sandbox_url)):
+        rates.refresh_rates()  # orders in USD, GBP … convert from the first day
     with override_settings(SHOPIFY_SHOP_ORIGIN=f"{sandbox_url}/shopify/{{shop}}"):
         _install_through_sandbox(shop, sandbox_url)
         if selectors.current_plan(shop=shop).is_free:

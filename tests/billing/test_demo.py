@@ -8,7 +8,7 @@ import requests
 from django.test.utils import override_settings
 
 from billing import selectors, services
-from billing.models import Plan, UsageState
+from billing.models import ExchangeRate, Plan, UsageState
 from demo import billing as billing_demo
 from notifications.models import Banner, BannerKind
 from salestio.management.commands.seed_demo import seed_shop
@@ -29,6 +29,7 @@ def test_the_demo_shop_nearly_reaches_its_limit_and_a_bigger_plan_clears_it(
     assert summary.state == UsageState.NEAR and summary.reached_on is not None
     active = Banner.objects.filter(shop=shop, resolved_at=None)
     assert list(active.values_list("kind", flat=True)) == [BannerKind.PLAN_LIMIT_NEAR]
+    assert ExchangeRate.objects.filter(base="EUR", quote="USD").exists()
 
     with override_settings(SHOPIFY_SHOP_ORIGIN=f"{sandbox.url}/shopify/{{shop}}"):
         url = services.choose_plan(

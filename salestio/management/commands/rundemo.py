@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from accounts import demo as accounts_demo
+from demo import billing as billing_demo
 from salestio.management.commands.seed_demo import DEMO_SHOP, sandbox_url
 from salestio.middleware import demo_enabled
 
@@ -53,6 +54,7 @@ def demo_environment() -> dict[str, str]:
     }
     # The marketplace origins belong to the accounts app, which knows the sandbox's paths.
     env.update(accounts_demo.sandbox_environment(sandbox))
+    env.update(billing_demo.sandbox_environment(sandbox))
     return env
 
 
