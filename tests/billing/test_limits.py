@@ -172,13 +172,14 @@ def test_connection_checks_keep_running_for_a_shop_over_its_limit(
 ) -> None:
     from django.utils import timezone
 
+    from accounts.models import Account
     from accounts.services import fan_out_due_accounts
     from tests.factories import make
 
     add_order("6000")
     assert limits.exports_paused(shop)
     account = make("accounts.Account", shop)
-    type(account).objects.filter(pk=account.pk).update(next_check_at=timezone.now())
+    Account.objects.filter(pk=account.pk).update(next_check_at=timezone.now())
     batches: list[list[int]] = []
     fan_out_due_accounts(now=timezone.now(), enqueue=batches.append)
     assert batches == [[account.pk]]
