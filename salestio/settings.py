@@ -23,6 +23,9 @@ if not FERNET_KEYS and not DEBUG:
     raise ImproperlyConfigured("FERNET_KEYS must be set when DEBUG is off")
 
 INSTALLED_APPS = [
+    # The operator's admin at /staff/ (salestio/admin_site.py): plans and exchange rates.
+    "salestio.admin_apps.StaffAdminConfig",
+    "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -40,6 +43,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "salestio.middleware.RequestLogContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.common.CommonMiddleware",
     "salestio.middleware.ShopifySessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -57,6 +61,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "salestio.context_processors.shopify",
             ],
