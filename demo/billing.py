@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from billing import limits, rates, selectors, services, usage
 from billing.models import Plan, UsagePeriod
+from demo.wiring import sandbox_settings
 from salestio.models import Shop
 
 DEMO_PLAN = "starter"
@@ -30,17 +31,10 @@ DAYS_INTO_PERIOD = 20
 TIMEOUT = 10
 
 
-def sandbox_environment(sandbox_url: str) -> dict[str, str]:
-    """Billing's settings for the demo's processes: exchange rates from the sandbox's ECB."""
-    return {
-        "BILLING_RATES_URL": f"{sandbox_url.rstrip('/')}/ecb/stats/eurofxref/eurofxref-daily.xml"
-    }
-
-
 def seed(shop: Shop, **kwargs: Any) -> None:
     """kwargs: sandbox_url, where `python -m sandbox` answers (as seed_demo passes it)."""
     sandbox_url = str(kwargs["sandbox_url"]).rstrip("/")
-    with override_settings(**sandbox_environment(sandbox_url)):
+    with override_settings(BILLING_RATES_URL=sandbox_settings(sandbox_url)["BILLING_RATES_URL"]):
         rates.refresh_rates()  # orders in USD, GBP … convert from the first day
     with override_settings(SHOPIFY_SHOP_ORIGIN=f"{sandbox_url}/shopify/{{shop}}"):
         _install_through_sandbox(shop, sandbox_url)

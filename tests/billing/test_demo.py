@@ -11,7 +11,7 @@ from billing import selectors, services
 from billing.models import ExchangeRate, Plan, UsageState
 from demo import billing as billing_demo
 from notifications.models import Banner, BannerKind
-from salestio.management.commands.seed_demo import seed_shop
+from demo.seeding import seed_shop
 
 
 def test_the_demo_shop_nearly_reaches_its_limit_and_a_bigger_plan_clears_it(
