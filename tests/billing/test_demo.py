@@ -10,8 +10,8 @@ from django.test.utils import override_settings
 from billing import selectors, services
 from billing.models import ExchangeRate, Plan, UsageState
 from demo import billing as billing_demo
-from notifications.models import Banner, BannerKind
 from demo.seeding import seed_shop
+from notifications.models import Banner, BannerKind
 
 
 def test_the_demo_shop_nearly_reaches_its_limit_and_a_bigger_plan_clears_it(

@@ -173,7 +173,7 @@ def test_connection_checks_keep_running_for_a_shop_over_its_limit(
     from django.utils import timezone
 
     from accounts.models import Account
-    from accounts.services import fan_out_due_accounts
+    from accounts.sweep import fan_out_due_accounts
     from tests.factories import make
 
     add_order("6000")

@@ -17,7 +17,7 @@ from notifications.models import Banner, BannerKind, Category, Notification
 from salestio.models import Shop
 from tests.billing.conftest import on_plan, usage_of
 from tests.concurrency import run_at_once
-from tests.salestio.test_worker import database_url_of_this_test
+from tests.worker import database_url_of_this_test
 
 pytestmark = pytest.mark.postgres
 WORKERS = 4

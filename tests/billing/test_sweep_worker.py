@@ -11,14 +11,13 @@ from billing import tasks, usage
 from billing.models import UsagePeriod
 from notifications.models import Banner, BannerKind
 from salestio.models import Shop
-from tests.salestio.test_worker import Worker
-from tests.salestio.test_worker import worker as worker  # noqa: F401 (the fixture)
+from tests.worker import Worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 def test_the_sweep_fans_out_and_the_batches_move_the_states(
-    worker: Worker,  # noqa: F811
+    real_worker: Callable[..., Worker],
     enqueue_for_real: None,
     make_shop: Callable[..., Shop],
     settings: Any,
@@ -29,6 +28,7 @@ def test_the_sweep_fans_out_and_the_batches_move_the_states(
         UsagePeriod.objects.filter(pk=usage.open_period(shop).pk).update(used=Decimal(used))
     settings.BILLING_SWEEP_BATCH = 2  # the beat task runs in this process: 2 batches of 2
 
+    worker = real_worker()
     assert tasks.sweep_usage_limits() == 2
 
     states = UsagePeriod.objects.filter(shop__in=shops).order_by("shop__domain")
