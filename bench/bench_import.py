@@ -40,7 +40,7 @@ def _with_sandbox() -> None:
     from django.conf import settings
     from django.test.utils import override_settings
 
-    from accounts.demo import sandbox_settings
+    from demo.wiring import sandbox_settings
     from sandbox.server import SandboxConfig, SandboxServer
 
     config = SandboxConfig(
@@ -54,7 +54,7 @@ def _with_sandbox() -> None:
 
 
 def _run(server: Any) -> None:
-    from accounts.demo import connect_through_sandbox
+    from demo.accounts import connect_through_sandbox
     from orders import services
     from orders.models import Order, OrderStatus
     from salestio.models import Shop

@@ -79,6 +79,9 @@ class Order(models.Model):
     shopify_order_name = models.CharField(max_length=50, blank=True, default="")
     # Stored while the shop's plan limit pauses exports; exported when the limit lifts.
     held_for_limit = models.BooleanField(default=False)
+    # False while billing could not count the order yet (no exchange rate stored for its
+    # currency); every later run of the account tries again.
+    usage_recorded = models.BooleanField(default=False)
     export_attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

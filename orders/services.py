@@ -32,6 +32,7 @@ from accounts.marketplaces.amazon import AmazonAdapter
 from accounts.models import Account
 from accounts.services import call_marketplace
 from billing import limits
+from billing.rates import RateUnavailable
 from notifications.models import Category
 from notifications.services import Incident, close_incident, notify_many
 from orders import shopify
@@ -200,14 +201,33 @@ def store_order(*, account: Account, normalized: NormalizedOrder) -> Order:
         for line in normalized.lines
     )
     add_log(order, f"Fetched from {ADAPTERS[account.marketplace].display_name}.")
-    limits.record_order_usage(
-        shop=account.shop,
-        key=f"order:{order.pk}",
-        amount=normalized.total,
-        currency=normalized.currency,
-        occurred_at=normalized.ordered_at or timezone.now(),
-    )
+    record_usage(order=order)
     return order
+
+
+def record_usage(*, order: Order) -> None:
+    """Report the order's total to billing (idempotent on the key). Without an exchange rate
+    for its currency the order is still imported; the next run reports it."""
+    try:
+        with transaction.atomic():
+            limits.record_order_usage(
+                shop=order.shop,
+                key=f"order:{order.pk}",
+                amount=order.total,
+                currency=order.currency or order.shop.currency or "EUR",
+                occurred_at=order.ordered_at or order.created_at,
+            )
+    except RateUnavailable as exc:
+        log.warning("order %s not counted yet: %s", order.pk, exc)
+        return
+    Order.objects.filter(pk=order.pk).update(usage_recorded=True)
+
+
+def record_missing_usage(*, account: Account) -> None:
+    for order in Order.objects.filter(account=account, usage_recorded=False).exclude(
+        total=0, status=OrderStatus.FAILED
+    )[:500]:
+        record_usage(order=order)
 
 
 @transaction.atomic
@@ -233,6 +253,7 @@ def _store_unreadable(account: Account, remote: RemoteOrder, error: str) -> Orde
 
 
 def export_pending(*, account: Account, run: ImportRun) -> None:
+    record_missing_usage(account=account)
     pending = Order.objects.filter(
         account=account, status=OrderStatus.PENDING, held_for_limit=False
     ).values_list("pk", flat=True)

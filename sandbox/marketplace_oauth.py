@@ -4,7 +4,6 @@ tokens with real lifetimes, a consent page, injected faults, and test/demo contr
 import base64
 import hashlib
 import html
-import json
 import secrets
 import threading
 import time
@@ -12,11 +11,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+# The simulators import both from here, beside the OAuth pieces.
+from sandbox.responses import json_response as json_response
+from sandbox.responses import with_query as with_query
 from sandbox.server import SandboxConfig
 
 CODE_LIFETIME = 300  # authorization codes: 5 minutes at all three marketplaces
@@ -55,11 +56,13 @@ class Received:
     path: str
     query: dict[str, list[str]]
     json: Any
+    data: bytes = b""
 
     @classmethod
     def of(cls, request: Request) -> "Received":
         query = {key: request.args.getlist(key) for key in request.args}
-        return cls(request.method, request.path, query, request.get_json(silent=True))
+        body = request.get_json(silent=True)
+        return cls(request.method, request.path, query, body, request.get_data())
 
 
 @dataclass
@@ -163,19 +166,9 @@ def s256(verifier: str) -> str:
     )
 
 
-def json_response(
-    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers)
-
-
 def invalid_grant(description: str, headers: Mapping[str, str] | None = None) -> Response:
     """RFC 6749's answer to a bad, expired or spent code or refresh token, at all three."""
     return json_response({"error": "invalid_grant", "error_description": description}, 400, headers)
-
-
-def with_query(url: str, **params: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
 
 
 class MarketplaceSimulator(ABC):
@@ -253,6 +246,20 @@ class MarketplaceSimulator(ABC):
                 time.sleep(seconds)  # widens races in concurrency tests
         response = self._fault(request) or self._dispatch(request)
         return response(environ, start_response)
+
+    def spec_violation(self, request: Request) -> str | None:
+        """What the vendor's API file refuses in the request (sandbox.spec_validation)."""
+        return None
+
+    def invalid_request(self, message: str) -> Response:
+        """The vendor's 400 for a request its API file refuses."""
+        return json_response({"error": message}, 400)
+
+    def refusal(self, request: Request) -> Response | None:
+        """The 400 for a request off the vendor's spec; called once the caller is known, as
+        the vendors authenticate before they validate."""
+        violation = self.spec_violation(request)
+        return self.invalid_request(violation) if violation else None
 
     def _fault(self, request: Request) -> Response | None:
         fault = next((f for f in self.faults if request.path.startswith(f.path)), None)

@@ -6,12 +6,19 @@ that frames the app — with an App Bridge stand-in script.
     GET  /shopify/{shop}/admin/oauth/authorize
     POST /shopify/{shop}/admin/api/{version}/graphql.json
     GET  /shopify/{shop}/admin/charges/{api_key}/{id}/RecurringApplicationCharge/confirm_…
+    POST /shopify/_control/subscriptions          (JSON: shop, id, status): the merchant or
+                                                  Shopify cancels, freezes or reactivates one
     POST /shopify/_control/webhooks               (JSON: shop, topic, payload[, event_id])
     GET  /shopify/cdn/app-bridge.js
     GET  /store/{handle}/apps/{api_key}[/{path}]  the admin page, as admin.shopify.com has it
 
-Wire formats follow ../shared/API-FACTS.md (Shopify). The signatures are written here from
-Shopify's documentation, not imported from salestio, so the app and the sandbox check each other.
+Wire formats follow Shopify's docs:
+- token exchange: https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/token-exchange
+- session tokens: https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens
+- GraphQL rate limits: https://shopify.dev/docs/api/usage/rate-limits
+- webhooks: https://shopify.dev/docs/apps/build/webhooks/subscribe/https
+The signatures are written here from Shopify's documentation, not imported from salestio, so the
+app and the sandbox check each other.
 """
 
 import base64
@@ -45,14 +52,15 @@ from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
+from sandbox.responses import json_response as _json
+from sandbox.responses import with_query as _with_query
 from sandbox.server import SandboxConfig
+from sandbox.specs import SHOPIFY_ADMIN_SCHEMA
 
 log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).with_name("shopify_assets")
-PUBLISHED_SCHEMA = (
-    Path(__file__).resolve().parents[2] / "shared/specs/shopify/admin_schema_2025-01.json.gz"
-)
+PUBLISHED_SCHEMA = SHOPIFY_ADMIN_SCHEMA
 SHOP_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
 
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -423,18 +431,24 @@ class ShopState:
             raise NotFound("no such charge")
         return found
 
-    def decide(self, subscription: Subscription, *, approve: bool) -> None:
-        """The merchant approves (replacing the active plan) or declines a pending charge."""
+    def decide(self, subscription: Subscription, *, approve: bool) -> list[Subscription]:
+        """The merchant approves (replacing the active plan) or declines a pending charge;
+        returns every subscription whose status changed (each gets its webhook)."""
         with self.lock:
             if not approve:
                 subscription.status = "DECLINED"
-                return
-            for other in self.subscriptions:
-                if other.status == "ACTIVE":
-                    other.status = "CANCELLED"
+                return [subscription]
+            # Only one recurring subscription is active per app: approving replaces it.
+            replaced = [s for s in self.subscriptions if s.status == "ACTIVE"]
+            for other in replaced:
+                other.status = "CANCELLED"
             subscription.status = "ACTIVE"
             start = datetime.now(UTC) + timedelta(days=subscription.trial_days)
             subscription.current_period_end = start + BILLING_PERIOD[subscription.interval]
+            return [subscription, *replaced]
+
+    def by_gid(self, gid: str) -> Subscription | None:
+        return next((s for s in self.subscriptions if s.gid == gid), None)
 
 
 # --- Orders: variants by SKU, orderCreate, search --------------------------------------------
@@ -641,6 +655,7 @@ class ShopifySimulator:
                 "shop": self._shop_details,
                 "currentAppInstallation": self._installation,
                 "appSubscriptionCreate": self._create_subscription,
+                "appSubscriptionCancel": self._cancel_subscription,
                 "productVariants": self._product_variants,
                 "orders": self._orders,
                 "orderCreate": self._order_create,
@@ -674,6 +689,11 @@ class ShopifySimulator:
                 ),
                 Rule(
                     "/shopify/_control/webhooks", methods=["POST"], endpoint=self._control_webhook
+                ),
+                Rule(
+                    "/shopify/_control/subscriptions",
+                    methods=["POST"],
+                    endpoint=self._control_subscription,
                 ),
                 Rule("/shopify/cdn/<asset>", methods=["GET"], endpoint=self._asset),
                 Rule("/store/<handle>/apps/<api_key>", methods=["GET"], endpoint=self._admin_page),
@@ -995,9 +1015,40 @@ class ShopifySimulator:
                 status=subscription.status,
             )
         if subscription.status == "PENDING":
-            state.decide(subscription, approve=request.form.get("decision") == "approve")
-            self._announce_subscription(state, subscription)
+            changed = state.decide(subscription, approve=request.form.get("decision") == "approve")
+            for each in changed:
+                self._announce_subscription(state, each)
         return redirect(_with_query(subscription.return_url, charge_id=str(subscription.id)))
+
+    def _cancel_subscription(self, state: ShopState, arguments: dict[str, Any]) -> dict[str, Any]:
+        subscription = state.by_gid(str(arguments["id"]))
+        if subscription is None or subscription.status not in ("ACTIVE", "FROZEN"):
+            error = {"field": ["id"], "message": "Subscription not found or not active"}
+            return {"appSubscription": None, "userErrors": [error]}
+        with state.lock:
+            subscription.status = "CANCELLED"
+        self._announce_subscription(state, subscription)
+        return {"appSubscription": subscription.as_node(), "userErrors": []}
+
+    def set_subscription_status(self, domain: str, number: int, status: str) -> Subscription:
+        """Shopify's side changes a subscription (the merchant uninstalls a charge, the store
+        is frozen for unpaid bills, unfrozen): the status changes and the webhook goes out."""
+        state = self.shop(domain)
+        subscription = state.subscription(number)
+        with state.lock:
+            subscription.status = status
+        self._announce_subscription(state, subscription)
+        return subscription
+
+    def _control_subscription(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        shop, number, status = body.get("shop"), body.get("id"), body.get("status")
+        if not (isinstance(shop, str) and SHOP_RE.match(shop) and isinstance(number, int)):
+            return _json({"error": "shop and id (a number) are required"}, 400)
+        if status not in ("ACTIVE", "CANCELLED", "FROZEN", "EXPIRED"):
+            return _json({"error": "status must be ACTIVE, CANCELLED, FROZEN or EXPIRED"}, 400)
+        subscription = self.set_subscription_status(shop, number, status)
+        return _json(subscription.as_node())
 
     def _announce_subscription(self, state: ShopState, subscription: Subscription) -> None:
         try:
@@ -1075,10 +1126,6 @@ class ShopifySimulator:
         return response
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
-
-
 def _creates_order(operation: Operation) -> bool:
     definition = graphql.get_operation_ast(operation.document, operation.name)
     return definition is not None and any(
@@ -1123,7 +1170,3 @@ def _cost(operation: Operation, state: ShopState, actual: int | None) -> dict[st
 def _page(template: str, **values: object) -> Response:
     text = Template((ASSETS / template).read_text()).substitute(values)
     return Response(text, mimetype="text/html")
-
-
-def _with_query(url: str, **params: str) -> str:
-    return f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(params)}"

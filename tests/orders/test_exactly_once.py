@@ -1,56 +1,34 @@
 """Exactly once under real failures: a worker SIGKILLed between Shopify's answer and our commit,
 and two import runs of one account at once."""
 
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 
-from accounts.demo import sandbox_environment
 from accounts.models import Account
+from demo.wiring import sandbox_environment
 from orders import services, tasks
 from orders.models import Order, OrderStatus
 from tests.concurrency import run_at_once
-from tests.salestio.test_worker import Worker, database_url_of_this_test
+from tests.worker import Worker, start_worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def worker(transactional_db: None, sandbox: Any, tmp_path: Path) -> Iterator[Worker]:
-    env = {
-        **os.environ,
+    running = start_worker(
+        tmp_path / "worker.log",
         **sandbox_environment(sandbox.url),
-        "SHOPIFY_SHOP_ORIGIN": f"{sandbox.url}/shopify/{{shop}}",
-        "DATABASE_URL": database_url_of_this_test(),
-        "REDIS_URL": os.environ["TEST_REDIS_URL"],
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "LOG_LEVEL": "INFO",
-    }
-    command = [sys.executable, "-m", "celery", "-A", "salestio", "worker", "--pool", "solo"]
-    command += ["--queues", "sync", "--without-gossip", "--without-mingle"]
-    command += ["--without-heartbeat", "--hostname", f"orders-{os.getpid()}@%h"]
-    log_path = tmp_path / "worker.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    running = Worker(process, log_path)
+        SHOPIFY_SHOP_ORIGIN=f"{sandbox.url}/shopify/{{shop}}",
+    )
     yield running
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    if running.process.poll() is None:
+        running.process.kill()
+        running.process.wait()
 
 
 def test_a_worker_killed_after_shopify_created_the_order_leaves_one_order(
@@ -68,7 +46,7 @@ def test_a_worker_killed_after_shopify_created_the_order_leaves_one_order(
 
     tasks.import_account_orders.delay(account.pk)
     worker.wait_for(lambda: len(shopify.shop(live_shop.domain).orders) == 1)
-    os.killpg(worker.process.pid, signal.SIGKILL)  # Shopify has the order; we never heard
+    worker.process.send_signal(signal.SIGKILL)  # Shopify has the order; we never heard
     worker.process.wait()
     gate.set()
     order = Order.objects.get(account=account)

@@ -1,13 +1,17 @@
 """Tracking back to each marketplace on Shopify's fulfillments/create, over real HTTP."""
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
+from billing import limits, usage
 from notifications.models import Category, Email, NotificationSettings
 from orders import tasks
 from orders.models import Fulfillment, FulfillmentStatus, Order
+from tests.orders.conftest import plan
 from tests.shopify_webhooks import deliver
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -110,15 +114,22 @@ def test_a_refusal_is_recorded_and_mailed_once(
 
 
 def test_fulfillment_flows_while_exports_are_paused(
-    client: Any, connect: Any, live_shop: Any, sims: Any, shopify: Any, monkeypatch: Any
+    client: Any, connect: Any, live_shop: Any, sims: Any, shopify: Any
 ) -> None:
     account = connect(live_shop, "etsy")
     shopify.add_variant(live_shop.domain, "SKU-1")
     receipt = sims.etsy.add_receipt(sims.etsy.default_user, 5151)
     order = imported(account)
-    from billing import limits
-
-    monkeypatch.setattr(limits, "exports_paused", lambda shop: True)
+    # Down to the free plan (1,000 EUR) and over it: exports pause, tracking must not.
+    usage.apply_plan(shop=live_shop, plan=plan("free"))
+    limits.record_order_usage(
+        shop=live_shop,
+        key="other-sales",
+        amount=Decimal("5000"),
+        currency="EUR",
+        occurred_at=timezone.now(),
+    )
+    assert limits.exports_paused(live_shop)
 
     fulfil(client, shopify, live_shop, order, "DHL", "P1")
 

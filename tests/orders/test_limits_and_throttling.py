@@ -4,10 +4,11 @@ from typing import Any
 
 import pytest
 
-from billing import limits
+from billing import limits, usage
 from billing.signals import limit_lifted
 from orders import tasks
 from orders.models import Order, OrderStatus
+from tests.orders.conftest import plan
 from tests.orders.test_import import amazon_item
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -68,22 +69,24 @@ def test_a_403_on_one_orders_items_fails_that_order_only(
 
 
 def test_paused_exports_are_stored_and_go_out_once_when_the_limit_lifts(
-    connect: Any, live_shop: Any, sims: Any, shopify: Any, monkeypatch: Any
+    connect: Any, live_shop: Any, sims: Any, shopify: Any
 ) -> None:
+    usage.apply_plan(shop=live_shop, plan=plan("free"))  # 1,000 EUR a period
     account = connect(live_shop, "etsy")
     shopify.add_variant(live_shop.domain, "SKU-1")
-    for n in range(3):
+    big = sims.etsy.add_receipt(sims.etsy.default_user, 12000)
+    big["grandtotal"] = {"amount": 150000, "divisor": 100, "currency_code": "EUR"}
+    for n in range(1, 3):
         sims.etsy.add_receipt(sims.etsy.default_user, 12000 + n)
-    # billing fills exports_paused in; until then its placeholder is switched here.
-    monkeypatch.setattr(limits, "exports_paused", lambda shop: True)
 
     tasks.import_account_orders(account.pk)
 
+    assert limits.exports_paused(live_shop)
     assert Order.objects.filter(account=account, held_for_limit=True).count() == 3
     assert shopify.shop(live_shop.domain).orders == []
 
-    monkeypatch.setattr(limits, "exports_paused", lambda shop: False)
-    limit_lifted.send(sender=type(live_shop), shop=live_shop)
+    # The upgrade ends the pause; billing sends limit_lifted and the held orders go out.
+    usage.apply_plan(shop=live_shop, plan=plan("unlimited"))
     limit_lifted.send(sender=type(live_shop), shop=live_shop)  # a second signal adds nothing
     tasks.import_account_orders(account.pk)
 

@@ -21,7 +21,8 @@ from tests.conftest import session_token
 
 ROOT = Path(django_settings.BASE_DIR)
 CATALOGUE = ROOT / "locale" / "de" / "LC_MESSAGES" / "django.po"
-TRANSLATED_HERE = ["templates", "salestio", "listings", "billing"]
+# billing, accounts, notifications and orders keep their own catalogues (<app>/locale).
+TRANSLATED_HERE = ["templates", "salestio", "listings"]
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy"}
 TEMPLATE_MSGID = re.compile(r"gettext\((u'(?:[^'\\]|\\.)*')\)")
 GERMAN_NAV = ["Dashboard", "Konten", "Bestellungen", "Angebote", "Pläne", "Einstellungen"]
@@ -79,7 +80,7 @@ def test_the_admins_locale_does_not_overwrite_the_merchants_choice(
     ("path", "german"),
     [
         ("/listings/", "Es werden noch keine Angebote synchronisiert."),
-        ("/billing/", "Pläne und die Abrechnung über Shopify sind in dieser Version nicht"),
+        ("/billing/", "Wählen Sie Ihren Plan"),
     ],
     ids=["listings", "billing"],
 )
@@ -123,5 +124,5 @@ def test_every_string_of_these_pages_has_a_german_translation() -> None:
     translated = {entry.msgid for entry in catalogue.translated_entries()}
     assert not catalogue.fuzzy_entries()
     found = msgids_under([ROOT / folder for folder in TRANSLATED_HERE])
-    assert len(found) > 20  # the extraction itself works (nav, dashboard, pages)
+    assert len(found) > 15  # the extraction itself works (nav, dashboard, pages)
     assert sorted(found - translated) == []
