@@ -292,6 +292,11 @@ ACCOUNT_FAILING_NOTICE_AFTER = timedelta(hours=24)
 # Never-connected accounts (the merchant left the consent page) are deleted after this long.
 ACCOUNT_ABANDONED_AFTER = timedelta(days=1)
 OAUTH_STATE_MAX_AGE = env_int("OAUTH_STATE_MAX_AGE", 900)
+if DEMO_MODE:  # the sandbox marketplaces keep producing orders while the demo runs
+    CELERY_BEAT_SCHEDULE["demo-produce-orders"] = {
+        "task": "demo.tasks.produce_demo_orders",
+        "schedule": timedelta(minutes=3),
+    }
 CELERY_BEAT_SCHEDULE["orders-import"] = {
     "task": "orders.tasks.import_all_orders",
     "schedule": timedelta(minutes=5),

@@ -142,6 +142,29 @@ class EbaySimulator(MarketplaceSimulator):
             return json_response(fault.body, fault.status)
         return Response("Service Unavailable", status=fault.status, mimetype="text/plain")
 
+    def demo_order(self, user: str, sku: str) -> str:
+        order_id = f"12-{len(self.orders.get(user, [])) + 10001:05d}-DEMO"
+        order = self.add_order(user, order_id)
+        order["Total"] = {"@currencyID": "EUR", "#text": "24.99"}
+        order["ShippingAddress"] = {
+            "Name": "Max Muster",
+            "Street1": "Ringstr. 5",
+            "CityName": "Hamburg",
+            "PostalCode": "20095",
+            "Country": "DE",
+        }
+        order["TransactionArray"] = {
+            "Transaction": [
+                {
+                    "OrderLineItemID": f"{order_id}-1",
+                    "Item": {"SKU": sku, "Title": "Demo item"},
+                    "QuantityPurchased": "1",
+                    "TransactionPrice": {"@currencyID": "EUR", "#text": "24.99"},
+                }
+            ]
+        }
+        return order_id
+
     def add_order(self, user: str, order_id: str, *, status: str = "Completed") -> dict[str, Any]:
         order = {
             "OrderID": order_id,

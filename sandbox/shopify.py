@@ -690,6 +690,12 @@ class ShopifySimulator:
                 Rule(
                     "/shopify/_control/webhooks", methods=["POST"], endpoint=self._control_webhook
                 ),
+                Rule("/shopify/_control/shops", methods=["POST"], endpoint=self._control_shop),
+                Rule(
+                    "/shopify/_control/fulfillments",
+                    methods=["POST"],
+                    endpoint=self._control_fulfillment,
+                ),
                 Rule(
                     "/shopify/_control/subscriptions",
                     methods=["POST"],
@@ -1082,6 +1088,42 @@ class ShopifySimulator:
                 "status": delivery.status,
             }
         )
+
+    def _control_shop(self, request: Request) -> Response:
+        """The demo's store: accept its offline token, stock its variants, and (optionally)
+        make it a development store. JSON: shop, access_token, variants [{sku, quantity}]."""
+        body = request.get_json(silent=True) or {}
+        shop, token = body.get("shop"), body.get("access_token")
+        if not (isinstance(shop, str) and SHOP_RE.match(shop) and isinstance(token, str)):
+            return _json({"error": "shop and access_token are required"}, 400)
+        state = self.shop(shop)
+        with state.lock:
+            state.access_tokens[token] = None
+            state.development = bool(body.get("development"))
+        for variant in body.get("variants") or []:
+            if str(variant.get("sku", "")) not in state.variants:
+                self.add_variant(
+                    shop, str(variant["sku"]), quantity=int(variant.get("quantity", 10))
+                )
+        return _json({"variants": list(state.variants.values())})
+
+    def _control_fulfillment(self, request: Request) -> Response:
+        """The merchant fulfils an order: the fulfillments/create payload, and its webhook to
+        the app unless `send` is false. JSON: shop, order_id (gid), company, number[, send]."""
+        body = request.get_json(silent=True) or {}
+        shop, order_id = str(body.get("shop", "")), str(body.get("order_id", ""))
+        state = self.shop(shop) if SHOP_RE.match(shop) else None
+        if state is None or not any(o["id"] == order_id for o in state.orders):
+            return _json({"error": "unknown shop or order"}, 404)
+        payload = self.fulfill(
+            shop, order_id, company=str(body.get("company", "")), number=str(body.get("number", ""))
+        )
+        if body.get("send", True):
+            try:
+                self.send_webhook(shop, "fulfillments/create", payload)
+            except requests.RequestException as error:
+                return _json({"error": f"the app did not answer: {error}"}, 502)
+        return _json(payload)
 
     # -- The admin page and App Bridge stand-in --
 
