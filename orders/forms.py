@@ -10,9 +10,9 @@ from orders.models import OrderStatus
 from salestio.models import Shop
 
 
-class SkuMappingForm(forms.Form):
-    marketplace_sku = forms.CharField(label=_("Marketplace SKU"), max_length=200)
-    store_sku = forms.CharField(label=_("Store SKU"), max_length=200)
+class ShopAccountForm(forms.Form):
+    """A form with an optional choice among the shop's own accounts (empty: all of them)."""
+
     account = forms.ModelChoiceField(
         label=_("Account"),
         queryset=Account.objects.none(),
@@ -23,6 +23,12 @@ class SkuMappingForm(forms.Form):
     def __init__(self, *args: Any, shop: Shop, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = Account.objects.filter(shop=shop)  # type: ignore[attr-defined]
+
+
+class SkuMappingForm(ShopAccountForm):
+    marketplace_sku = forms.CharField(label=_("Marketplace SKU"), max_length=200)
+    store_sku = forms.CharField(label=_("Store SKU"), max_length=200)
+    field_order = ["marketplace_sku", "store_sku", "account"]
 
 
 class CsvUploadForm(forms.Form):
@@ -32,7 +38,7 @@ class CsvUploadForm(forms.Form):
     )
 
 
-class OrderFilterForm(forms.Form):
+class OrderFilterForm(ShopAccountForm):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All statuses")), *OrderStatus.choices]
@@ -42,13 +48,4 @@ class OrderFilterForm(forms.Form):
         required=False,
         choices=[("", _("All marketplaces")), *Marketplace.choices],
     )
-    account = forms.ModelChoiceField(
-        label=_("Account"),
-        queryset=Account.objects.none(),
-        required=False,
-        empty_label=_("All accounts"),
-    )
-
-    def __init__(self, *args: Any, shop: Shop, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = Account.objects.filter(shop=shop)  # type: ignore[attr-defined]
+    field_order = ["q", "status", "marketplace", "account"]

@@ -169,22 +169,27 @@ def _waiting_out_throttling(call: Callable[[], T]) -> T:
     return call()
 
 
+def _claim_row(account: Account, order_id: str, **fields: Any) -> tuple[Order, bool]:
+    """The one row of (account, marketplace order id): created now (True) or already there;
+    the unique constraint settles a race between two runs."""
+    defaults = {"shop_id": account.shop_id, "marketplace": account.marketplace, **fields}
+    return Order.objects.get_or_create(
+        account=account, marketplace_order_id=order_id, defaults=defaults
+    )
+
+
 @transaction.atomic
 def store_order(*, account: Account, normalized: NormalizedOrder) -> Order:
-    order, created = Order.objects.get_or_create(
-        account=account,
-        marketplace_order_id=normalized.order_id,
-        defaults={
-            "shop_id": account.shop_id,
-            "marketplace": account.marketplace,
-            "marketplace_status": normalized.status,
-            "currency": normalized.currency,
-            "total": normalized.total,
-            "buyer_name": normalized.buyer_name[:200],
-            "details": normalized.details(),
-            "ordered_at": normalized.ordered_at,
-            "marketplace_updated_at": normalized.updated_at,
-        },
+    order, created = _claim_row(
+        account,
+        normalized.order_id,
+        marketplace_status=normalized.status,
+        currency=normalized.currency,
+        total=normalized.total,
+        buyer_name=normalized.buyer_name[:200],
+        details=normalized.details(),
+        ordered_at=normalized.ordered_at,
+        marketplace_updated_at=normalized.updated_at,
     )
     if not created:
         return order
@@ -232,17 +237,13 @@ def record_missing_usage(*, account: Account) -> None:
 
 @transaction.atomic
 def _store_unreadable(account: Account, remote: RemoteOrder, error: str) -> Order:
-    order, created = Order.objects.get_or_create(
-        account=account,
-        marketplace_order_id=remote.order_id,
-        defaults={
-            "shop_id": account.shop_id,
-            "marketplace": account.marketplace,
-            "marketplace_status": remote.status,
-            "marketplace_updated_at": remote.updated_at,
-            "status": OrderStatus.FAILED,
-            "error": error,
-        },
+    order, created = _claim_row(
+        account,
+        remote.order_id,
+        marketplace_status=remote.status,
+        marketplace_updated_at=remote.updated_at,
+        status=OrderStatus.FAILED,
+        error=error,
     )
     if created:
         add_log(order, f"Could not read the order: {error}")
