@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from salestio import shopify_api
 from salestio.http import ShopRequest
+from salestio.l10n import activate_shop_zone
 from salestio.logging import current_shop_domain
 from salestio.models import Shop
 from salestio.services import shop_from_session
@@ -121,6 +122,7 @@ class ShopifySessionMiddleware:
         request.shop = shop
         current_shop_domain.set(shop.domain)
         translation.activate(shop.locale or settings.LANGUAGE_CODE)
+        activate_shop_zone(shop.iana_timezone)
         request.LANGUAGE_CODE = translation.get_language()
 
 

@@ -19,6 +19,7 @@ DEMO_DETAILS = {
     "name": "Demo Shop",
     "owner_email": "owner@demo-shop.example",
     "currency": "EUR",
+    "iana_timezone": "Europe/Berlin",
     # A dummy offline token without expiry: the demo never exchanges a session token for it.
     "access_token": "shpat_demo_offline_token",
     "access_token_expires_at": None,
