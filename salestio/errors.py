@@ -112,6 +112,21 @@ FALLBACK: dict[Kind, Promise] = {
 }
 
 
+# Notification categories (notifications.models.Category values) and the kind of their errors.
+CATEGORY_KINDS = {
+    "order_import_failed": Kind.ORDER,
+    "fulfillment_failed": Kind.FULFILLMENT,
+    "listing_update_failed": Kind.LISTING,
+}
+
+
+def kind_of(name: str) -> Kind:
+    """A Kind value or a notification category, as templates pass either."""
+    if name in CATEGORY_KINDS:
+        return CATEGORY_KINDS[name]
+    return Kind(name) if name in {kind.value for kind in Kind} else Kind.ACCOUNT
+
+
 def explain(raw: str, *, kind: Kind = Kind.ACCOUNT) -> Explained:
     """The merchant's sentence for a vendor message (in the active language) and the
     message itself as the detail. An empty message explains nothing."""

@@ -29,7 +29,7 @@ def shop_zone(name: str | None) -> ZoneInfo:
 
 
 def money(amount: object, currency: str) -> str:
-    """"5.120,00 €" in German, "€5,120.00" in English; the amount as given if not a number."""
+    """ "5.120,00 €" in German, "€5,120.00" in English; the amount as given if not a number."""
     try:
         value = Decimal(str(amount))
     except InvalidOperation:
@@ -72,7 +72,7 @@ def datetime_short(value: datetime | None) -> str:
 
 
 def relative(value: datetime | None, *, now: datetime | None = None) -> str:
-    """"just now" under a minute, else "5 minutes ago" / "vor 5 Minuten"."""
+    """ "just now" under a minute, else "5 minutes ago" / "vor 5 Minuten"."""
     if value is None:
         return ""
     seconds = max(0, int(((now or timezone.now()) - value).total_seconds()))

@@ -20,6 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from notifications import selectors as notification_selectors
 from notifications.banners import present
+from notifications.conditions import holding
+from notifications.links import object_path
 from salestio import services, shopify_api
 from salestio.celery import app as celery_app
 from salestio.http import ShopRequest
@@ -40,10 +42,14 @@ def dashboard(request: ShopRequest) -> HttpResponse:
         {
             "shop": shop,
             "banners": [
-                present(banner) for banner in notification_selectors.active_banners(shop=shop)
+                present(banner)
+                for banner in holding(notification_selectors.active_banners(shop=shop))
             ],
             "emails_on": notification_selectors.notification_settings(shop=shop).any_enabled,
-            "problems": notification_selectors.recent_problems(shop=shop),
+            "problems": [
+                (problem, object_path(problem))
+                for problem in notification_selectors.recent_problems(shop=shop)
+            ],
         },
     )
 

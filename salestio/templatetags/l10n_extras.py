@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from django import template
 
-from salestio import l10n
+from salestio import errors, l10n
 
 register = template.Library()
 
@@ -34,3 +34,9 @@ def datetime_filter(value: datetime | None) -> str:
 @register.filter
 def relative(value: datetime | None) -> str:
     return l10n.relative(value)
+
+
+@register.simple_tag
+def explain(raw: str, kind: str = "account") -> errors.Explained:
+    """`{% explain account.last_error as problem %}`: problem.sentence, problem.detail."""
+    return errors.explain(raw or "", kind=errors.kind_of(kind))
