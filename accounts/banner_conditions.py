@@ -36,9 +36,14 @@ def expiring_holds(banners: Sequence[Banner]) -> set[int]:
 
 
 def failing_holds(banners: Sequence[Banner]) -> set[int]:
-    """Cannot be reached: its checks are still failing."""
+    """Cannot be reached: its run of failed checks has not ended (a healthy check, an expiry
+    or a reconnect clears failing_since); how long it ran was decided when it was raised."""
     accounts = _accounts(banners)
-    return {b.pk for b in banners if (a := accounts.get(b.subject)) and a.is_failing()}
+    return {
+        b.pk
+        for b in banners
+        if (a := accounts.get(b.subject)) and a.status in a.CONNECTED and a.failing_since
+    }
 
 
 def register() -> None:

@@ -57,8 +57,7 @@ RULES: list[tuple[re.Pattern[str], Promise]] = [
     (
         re.compile(r"unreachable|timed? ?out|\b50[234]\b|unreadable|connection", re.I),
         _(
-            "The marketplace could not be reached. Nothing to do: Salestio tries again by "
-            "itself; if this persists for a day, you get an email."
+            "The marketplace could not be reached. Salestio keeps trying by itself."
         ),
     ),
     (

@@ -138,21 +138,21 @@ ALERT_WORDING = {
         ),
     ),
     ("failing", "de"): (
-        "Ihr Amazon-Konto 'My Amazon account' ist seit dem 2. Mai 2026 nicht erreichbar",
+        "Ihr Amazon-Konto 'My Amazon account' ist seit dem 02.05.2026 nicht erreichbar",
         (
             "Salestio kann eines Ihrer Marktplatzkonten nicht erreichen",
-            "Seit dem 2. Mai 2026 nicht erreichbar.",
+            "Seit dem 02.05.2026 nicht erreichbar.",
             "Letzter Fehler: GetUser: 503 Service Unavailable",
             "Verbindung bestätigen",
         ),
     ),
     ("expiring", "en"): (
-        "Your Amazon account 'My Amazon account' expires on Dec. 24, 2026",
-        ("expires soon", "Expires on Dec. 24, 2026.", "Reconnect the account"),
+        "Your Amazon account 'My Amazon account' expires on Dec 24, 2026",
+        ("expires soon", "Expires on Dec 24, 2026.", "Reconnect the account"),
     ),
     ("expiring", "de"): (
-        "Ihr Amazon-Konto 'My Amazon account' läuft am 24. Dezember 2026 ab",
-        ("läuft bald ab", "Läuft am 24. Dezember 2026 ab.", "Konto erneut verbinden"),
+        "Ihr Amazon-Konto 'My Amazon account' läuft am 24.12.2026 ab",
+        ("läuft bald ab", "Läuft am 24.12.2026 ab.", "Konto erneut verbinden"),
     ),
 }
 # (in the subject, in the body) of an expired account's email; the footer names the category.
@@ -217,7 +217,7 @@ def test_a_digest_of_account_alerts_says_what_happened_to_each_account(
     assert digest.subject == "2 marketplace accounts need your attention"
     assert "2 marketplace accounts in Salestio need your attention." in text
     assert "'Old shop' (Amazon) Expired: product and order sync for this account is paused." in text
-    assert "'EU shop' (Amazon) Expires on Dec. 24, 2026." in text
+    assert "'EU shop' (Amazon) Expires on Dec 24, 2026." in text
 
 
 @pytest.mark.parametrize("category", list(CONTENT))
