@@ -1,14 +1,14 @@
 """`make demo`: one banner of each kind and one email per category, sent through the real
 outbox (the demo's EMAIL_BACKEND is the console, so each also prints there).
 
-Other apps' demo seeds raise some of these for real (accounts.demo expires an account); this
-seed only fills in the kinds and categories still missing, so nothing shows twice when it runs
-after them. Idempotent: a second run finds everything present."""
-
-from datetime import timedelta
+Banners are state (notifications.conditions): the account banners come only from the real
+accounts (accounts.demo expires one and lets the ordinary check warn about another), never
+from here, so re-seeding after a reconnect shows no banner for an active account. The plan
+banners are raised here until billing's demo raises them through its limit check. This seed
+fills in the emails of the categories still missing. Idempotent: a second run finds
+everything present."""
 
 from django.urls import reverse
-from django.utils import timezone
 
 from notifications import selectors, services
 from notifications.models import SETTINGS_CATEGORIES, BannerKind, Category, Notification
@@ -18,7 +18,7 @@ DEMO_ACCOUNT = {"account_name": "My Amazon account", "marketplace": "Amazon"}
 
 
 def seed(shop: Shop) -> None:
-    _switch_every_category_on(shop)
+    switch_every_category_on(shop)
     shown = set(selectors.active_banners(shop=shop).values_list("kind", flat=True))
     for kind, subject, banner_context in _demo_banners():
         if kind not in shown:
@@ -34,26 +34,15 @@ def seed(shop: Shop) -> None:
 
 
 def _demo_banners() -> list[tuple[BannerKind, str, dict[str, str]]]:
-    accounts, plans = reverse("accounts:list"), reverse("billing:plans")
-    expires_on = (timezone.now() + timedelta(days=9)).date().isoformat()
+    plans = reverse("billing:plans")
     return [
-        (BannerKind.ACCOUNT_EXPIRED, "demo:amazon", {**DEMO_ACCOUNT, "action_url": accounts}),
-        (
-            BannerKind.ACCOUNT_EXPIRING,
-            "demo:ebay",
-            {
-                "account_name": "My eBay account",
-                "marketplace": "eBay",
-                "action_url": accounts,
-                "expires_on": expires_on,
-            },
-        ),
         (BannerKind.PLAN_LIMIT_NEAR, "", {"action_url": plans}),
         (BannerKind.PLAN_LIMIT_EXCEEDED, "", {"action_url": plans}),
     ]
 
 
-def _switch_every_category_on(shop: Shop) -> None:
+def switch_every_category_on(shop: Shop) -> None:
+    """Before any other app's seed, so their incidents are emailed, not "switched off"."""
     prefs = selectors.notification_settings(shop=shop)
     services.update_notification_settings(
         shop=shop,

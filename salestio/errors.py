@@ -56,9 +56,7 @@ RULES: list[tuple[re.Pattern[str], Promise]] = [
     ),
     (
         re.compile(r"unreachable|timed? ?out|\b50[234]\b|unreadable|connection", re.I),
-        _(
-            "The marketplace could not be reached. Salestio keeps trying by itself."
-        ),
+        _("The marketplace could not be reached. Salestio keeps trying by itself."),
     ),
     (
         re.compile(r"\bSKU\b.*\b(not|no)\b|no Shopify variant|variant .*not found", re.I),

@@ -14,7 +14,10 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.contrib import messages
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -61,6 +64,12 @@ def set_locale(request: ShopRequest) -> HttpResponse:
     if language not in dict(settings.LANGUAGES):
         return HttpResponseBadRequest("unsupported language")
     services.set_shop_locale(shop=request.shop, locale=language)
+    with translation.override(language):  # confirmed in the language just chosen
+        messages.success(
+            request,
+            _("Language changed to %(language)s.")
+            % {"language": translation.get_language_info(language)["name_local"]},
+        )
     return HttpResponseRedirect(reverse("dashboard"))
 
 

@@ -51,8 +51,9 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: Any) -> None:
         shop = seed_shop()
         self.stdout.write(f"demo shop: {shop.domain}")
-        # Accounts first: its expired account raises the real banner and email, and the
-        # notifications seeder only adds the kinds and categories still missing.
+        # Emails on first, then accounts: its expired account raises the real banner and
+        # email, and the notifications seeder only adds the categories still missing.
+        notifications_demo.switch_every_category_on(shop)
         accounts_demo.seed(shop, options["sandbox_url"])
         self.stdout.write("accounts: seeded")
         notifications_demo.seed(shop)
