@@ -1,4 +1,5 @@
-"""`make demo`'s part of the notifications: one banner of each kind and one email per category."""
+"""`make demo`'s part of the notifications: the plan banners (until billing raises them for
+real) and one email per category; the account banners come only from real accounts."""
 
 from typing import Any
 
@@ -8,19 +9,14 @@ from notifications import demo, selectors, services
 from notifications.models import SETTINGS_CATEGORIES, BannerKind, Email
 
 
-def test_demo_seed_shows_every_banner_and_one_sent_email_per_category(
+def test_demo_seed_raises_no_account_banner_and_sends_one_email_per_category(
     shop: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         demo.seed(shop)
         demo.seed(shop)  # seed_demo may run again: nothing doubles
     kinds = set(selectors.active_banners(shop=shop).values_list("kind", flat=True))
-    assert kinds == {
-        "account_expired",
-        "account_expiring",
-        "plan_limit_near",
-        "plan_limit_exceeded",
-    }
+    assert kinds == {"plan_limit_near", "plan_limit_exceeded"}
     sent = Email.objects.filter(status=Email.Status.SENT)
     assert sorted(sent.values_list("category", flat=True)) == sorted(SETTINGS_CATEGORIES)
     assert len(mail.outbox) == len(SETTINGS_CATEGORIES)
@@ -37,4 +33,4 @@ def test_demo_seed_adds_only_what_other_apps_seeds_did_not_show(
         demo.seed(shop)
     expired = selectors.active_banners(shop=shop).filter(kind=BannerKind.ACCOUNT_EXPIRED)
     assert list(expired.values_list("subject", flat=True)) == ["account:1"]
-    assert selectors.active_banners(shop=shop).count() == 4
+    assert selectors.active_banners(shop=shop).count() == 3
