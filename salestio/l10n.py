@@ -66,13 +66,14 @@ def datetime_short(value: datetime | None) -> str:
         return ""
     local, locale = _local(value), babel_locale()
     # CLDR's own glue ("{1}, {0}") around a medium date and a short time (no seconds).
-    return get_datetime_format("medium", locale=locale).format(
+    glue = str(get_datetime_format("medium", locale=locale))  # a str pattern for "medium"
+    return glue.format(
         format_time(local, "short", locale=locale), format_date(local, "medium", locale=locale)
     )
 
 
 def relative(value: datetime | None, *, now: datetime | None = None) -> str:
-    """ "just now" under a minute, else "5 minutes ago" / "vor 5 Minuten"."""
+    """Under a minute "just now", else "5 minutes ago" / "vor 5 Minuten" (and hours, days)."""
     if value is None:
         return ""
     seconds = max(0, int(((now or timezone.now()) - value).total_seconds()))

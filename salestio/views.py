@@ -4,6 +4,7 @@ import secrets
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.core import signing
 from django.db import connection
 from django.http import (
@@ -14,11 +15,10 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
-from django.contrib import messages
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from notifications import selectors as notification_selectors

@@ -38,7 +38,8 @@ PAGE_CHECKS = """() => {
   for (const banner of document.querySelectorAll("s-banner")) {
     const inRegion = banner.closest("[role=status], [role=alert]");
     const want = banner.getAttribute("tone") === "critical" ? "alert" : "status";
-    if (!inRegion && banner.getAttribute("role") !== want) found.push(`banner without role ${want}`);
+    const role = banner.getAttribute("role");
+    if (!inRegion && role !== want) found.push(`banner without role ${want}`);
   }
   if (document.querySelectorAll("h1").length !== 1) found.push("not exactly one h1");
   return found;

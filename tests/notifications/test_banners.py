@@ -28,7 +28,7 @@ ACCOUNT_STATES = {
 }
 
 
-def account_subject(shop: Any, kind: str) -> str:
+def account_subject(shop: Any, kind: BannerKind) -> str:
     """A real account in the state the kind's condition asks for (notifications.conditions):
     the dashboard shows an account banner only while its account is in that state."""
     if kind not in ACCOUNT_STATES:
