@@ -70,10 +70,16 @@
     if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") return;
     if (form.dataset.submitting) { event.preventDefault(); return; }  // no double post
     markBusy(form, event.submitter);
-    // Top-level forms (marketplace logins) leave the frame as ordinary posts.
-    if (!embedded || form.target === "_top") return;
+    // Inside the admin every form goes by fetch, the marketplace logins too: their answer is
+    // a page that moves the top window on (a plain top-level post would carry no token).
+    if (!embedded) return;
     event.preventDefault();
     postEmbedded(form, event.submitter);
+  });
+
+  // Back to a page from the browser's cache: its forms are not being sent any more.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) document.querySelectorAll("form[aria-busy]").forEach(clearBusy);
   });
 
   if (!embedded) return;
