@@ -45,14 +45,20 @@ def app_documents(page: Any) -> list[str]:
     return loads
 
 
+def settings_loads(page: Any, app: Any, link: Any) -> list[str]:
+    """The app's document loads caused by clicking `link`, which leads to Settings."""
+    loads = app_documents(page)
+    link.click()
+    expect(app.locator("h1.page-title")).to_have_text("Settings")
+    page.wait_for_load_state("load")
+    return loads
+
+
 def test_the_admins_menu_loads_the_page_once_with_a_session_token(
     page: Any, shopify_admin: Any
 ) -> None:
     app = _open(page, shopify_admin(SHOP))
-    loads = app_documents(page)
-    page.locator("#app-nav-menu a", has_text="Settings").click()
-    expect(app.locator("h1.page-title")).to_have_text("Settings")
-    page.wait_for_load_state("load")
+    loads = settings_loads(page, app, page.locator("#app-nav-menu a", has_text="Settings"))
     assert len(loads) == 1 and "/settings/?id_token=" in loads[0], loads
 
 
@@ -60,10 +66,8 @@ def test_a_link_inside_the_frame_loads_one_document_not_a_bounce(
     page: Any, shopify_admin: Any
 ) -> None:
     app = _open(page, shopify_admin(SHOP))
-    loads = app_documents(page)
-    app.locator("a", has_text="Choose the emails you want in Settings").click()
-    expect(app.locator("h1.page-title")).to_have_text("Settings")
-    page.wait_for_load_state("load")
+    link = app.locator("a", has_text="Choose the emails you want in Settings")
+    loads = settings_loads(page, app, link)
     assert len(loads) == 1 and "/settings/?id_token=" in loads[0], loads
     assert not any("/auth/patch-id-token" in url for url in loads)
 

@@ -54,17 +54,17 @@ def visible_text(page: str) -> str:
 
 
 @pytest.fixture
-def german_demo(sandbox: Any, db: None, shop_client: Any) -> tuple[Any, Any]:
+def german_demo(sandbox: Any, db: None, shop_client: Any, settings: Any) -> tuple[Any, Any]:
     compile_messages.main()
+    settings.LOCALE_PATHS = list(settings.LOCALE_PATHS)  # reload the compiled catalogues
     shop = demo_shop(sandbox.url, locale="de")
     return shop, shop_client(shop)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
 def test_a_german_page_has_no_english_and_german_numbers_and_dates(
-    german_demo: tuple[Any, Any], page: Any, settings: Any
+    german_demo: tuple[Any, Any], page: Any
 ) -> None:
-    settings.LOCALE_PATHS = list(settings.LOCALE_PATHS)  # reload the compiled catalogues
     shop, client = german_demo
     response = client.get(page.path(shop))
     assert response.status_code == 200
@@ -77,19 +77,15 @@ def test_a_german_page_has_no_english_and_german_numbers_and_dates(
 
 
 def test_the_german_dashboard_shows_money_and_relative_times_in_german(
-    german_demo: tuple[Any, Any], settings: Any
+    german_demo: tuple[Any, Any],
 ) -> None:
-    settings.LOCALE_PATHS = list(settings.LOCALE_PATHS)
-    shop, client = german_demo
-    text = visible_text(client.get("/").content.decode())
+    text = visible_text(german_demo[1].get("/").content.decode())
     assert "4.850,00 € von 5.000,00 €" in text  # the demo's plan-limit incident
     assert "gerade eben" in text and "vor 0 Minuten" not in text
 
 
 def test_the_german_history_shows_dates_in_the_german_format(
-    german_demo: tuple[Any, Any], settings: Any
+    german_demo: tuple[Any, Any],
 ) -> None:
-    settings.LOCALE_PATHS = list(settings.LOCALE_PATHS)
-    shop, client = german_demo
-    text = visible_text(client.get("/notifications/").content.decode())
+    text = visible_text(german_demo[1].get("/notifications/").content.decode())
     assert re.search(r"\b\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}\b", text), text
