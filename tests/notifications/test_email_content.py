@@ -47,11 +47,11 @@ WORDING = {
     Category.PLAN_LIMIT: {
         "en": (
             "Order import was stopped: the subscription limit was exceeded",
-            "GMV this billing period: 5120.00 EUR of 5000.00 EUR",
+            "GMV this billing period: €5,120.00 of €5,000.00",
         ),
         "de": (
             "Der Bestellimport wurde gestoppt: Das Abonnementlimit wurde überschritten",
-            "GMV in diesem Abrechnungszeitraum: 5120.00 EUR von 5000.00 EUR",
+            "GMV in diesem Abrechnungszeitraum: 5.120,00 € von 5.000,00 €",
         ),
     },
 }
@@ -70,7 +70,7 @@ CONTENT = {
         "/listings/?q=MUG-BLUE-M",
     ),
     Category.ACCOUNT_EXPIRED: (("My Amazon account", "Amazon"), "/accounts/7/edit/"),
-    Category.PLAN_LIMIT: (("5120.00", "5000.00"), "/billing/"),
+    Category.PLAN_LIMIT: ((), "/billing/"),  # the amounts, formatted per language: WORDING
 }
 
 
