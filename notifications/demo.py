@@ -64,7 +64,6 @@ def _demo_incidents(shop: Shop) -> list[tuple[Category, str, dict[str, object]]]
                 "order_id": "302-1234567-7654321",
                 "marketplace": "Amazon",
                 "error": "No Shopify variant has the SKU 'MUG-RED-L'.",
-                "action_url": reverse("orders:list"),
             },
         ),
         (
