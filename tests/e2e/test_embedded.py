@@ -109,3 +109,16 @@ def test_an_admin_on_an_origin_the_app_does_not_allow_cannot_frame_it(
     frame = page.frame(name="app-iframe")
     assert frame.url.startswith("chrome-error://")
     assert frame.locator("h1.page-title").count() == 0
+
+
+def test_a_filter_form_inside_the_frame_loads_one_document(page: Any, shopify_admin: Any) -> None:
+    page.goto(shopify_admin(SHOP, "notifications/"))
+    app = page.frame_locator("#app-iframe")
+    expect(app.locator("h1.page-title")).to_have_text("Email history")
+    loads = app_documents(page)
+    app.locator("#history-category").select_option("plan_limit")
+    with page.expect_request(lambda r: "category=plan_limit" in r.url):
+        app.get_by_role("button", name="Filter").click()
+    expect(app.locator("h1.page-title")).to_have_text("Email history")
+    page.wait_for_load_state("load")
+    assert len(loads) == 1 and "category=plan_limit" in loads[0] and "id_token=" in loads[0]

@@ -65,9 +65,25 @@
     }
   }
 
+  function openWithToken(url) {
+    window.shopify.idToken().then(function (token) {
+      url.searchParams.set("id_token", token);
+      window.location.assign(url.href);
+    });
+  }
+
   document.addEventListener("submit", function (event) {
     const form = event.target;
-    if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") return;
+    if (!(form instanceof HTMLFormElement)) return;
+    if (form.method.toLowerCase() !== "post") {
+      // A filter form inside the admin: one load with a token, like a link.
+      if (!embedded) return;
+      event.preventDefault();
+      const url = new URL(form.getAttribute("action") || window.location.pathname, window.location.href);
+      url.search = new URLSearchParams(new FormData(form)).toString();
+      openWithToken(url);
+      return;
+    }
     if (form.dataset.submitting) { event.preventDefault(); return; }  // no double post
     markBusy(form, event.submitter);
     // Inside the admin every form goes by fetch, the marketplace logins too: their answer is
@@ -92,9 +108,6 @@
     if (url.origin !== window.location.origin || link.hasAttribute("download")) return;
     if (url.pathname === window.location.pathname && url.search === window.location.search && url.hash) return;
     event.preventDefault();
-    window.shopify.idToken().then(function (token) {
-      url.searchParams.set("id_token", token);
-      window.location.assign(url.href);
-    });
+    openWithToken(url);
   });
 })();
