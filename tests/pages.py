@@ -62,7 +62,7 @@ def demo_shop(sandbox_url: str, *, locale: str = "en") -> Shop:
     """The demo shop with its data, seeded as `make demo` seeds it (seed_demo)."""
     from django.core.management import call_command
 
-    from salestio.management.commands.seed_demo import DEMO_SHOP
+    from demo.seeding import DEMO_SHOP
 
     call_command("seed_demo", sandbox_url=sandbox_url, stdout=_Discard())
     shop = Shop.objects.get(domain=DEMO_SHOP)

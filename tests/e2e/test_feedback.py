@@ -6,7 +6,7 @@ from typing import Any
 from django.core import mail
 from playwright.sync_api import expect
 
-from notifications import outbox
+from notifications import delivery
 from notifications.models import Category, Email, Notification
 
 PRESS_SAVE = """() => {
@@ -49,7 +49,7 @@ def test_the_test_email_notice_turns_to_sent_without_a_reload(
     expect(notice).to_have_attribute("data-test-status", "queued")
     page.evaluate("window.notReloaded = true")
 
-    outbox.deliver(email_id=email.pk)
+    delivery.deliver(email_id=email.pk)
 
     expect(notice).to_have_attribute("data-test-status", "sent")
     expect(notice).to_contain_text("Sent")

@@ -2,11 +2,13 @@
 outbox (the demo's EMAIL_BACKEND is the console, so each also prints there).
 
 Banners are state (notifications.conditions): the account banners come only from the real
-accounts (accounts.demo expires one and lets the ordinary check warn about another), never
+accounts (demo.accounts expires one and lets the ordinary check warn about another), never
 from here, so re-seeding after a reconnect shows no banner for an active account. The plan
 banners are raised here until billing's demo raises them through its limit check. This seed
 fills in the emails of the categories still missing. Idempotent: a second run finds
 everything present."""
+
+from typing import Any
 
 from django.urls import reverse
 
@@ -17,7 +19,7 @@ from salestio.models import Shop
 DEMO_ACCOUNT = {"account_name": "My Amazon account", "marketplace": "Amazon"}
 
 
-def seed(shop: Shop) -> None:
+def seed(shop: Shop, **_: Any) -> None:
     switch_every_category_on(shop)
     shown = set(selectors.active_banners(shop=shop).values_list("kind", flat=True))
     for kind, subject, banner_context in _demo_banners():
@@ -41,7 +43,7 @@ def _demo_banners() -> list[tuple[BannerKind, str, dict[str, str]]]:
     ]
 
 
-def switch_every_category_on(shop: Shop) -> None:
+def switch_every_category_on(shop: Shop, **_: Any) -> None:
     """Before any other app's seed, so their incidents are emailed, not "switched off"."""
     prefs = selectors.notification_settings(shop=shop)
     services.update_notification_settings(
