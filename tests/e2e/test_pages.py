@@ -69,13 +69,22 @@ def embedded(page: Any, admin_url: Callable[..., str], domain: str) -> Callable[
     return open_page
 
 
-def every_page(open_page: Callable[[str], Any], shop: Any) -> dict[str, list[str]]:
-    """The failures per page: axe's blocking violations and a too wide document."""
+def navigation(frame: Any) -> str:
+    """Which navigation the page draws: "admin" (ui-nav-menu only), "in-page" or "both"."""
+    menu, nav = frame.locator("ui-nav-menu").count(), frame.locator("nav.app-nav").count()
+    return {(1, 0): "admin", (0, 1): "in-page"}.get((menu, nav), f"menu={menu} nav={nav}")
+
+
+def every_page(open_page: Callable[[str], Any], shop: Any, *, nav: str) -> dict[str, list[str]]:
+    """The failures per page: axe's blocking violations, broken references, a too wide
+    document, the wrong navigation."""
     failures: dict[str, list[str]] = {}
     for page_spec in PAGES:
         path = page_spec.path(shop)
         frame = open_page(path)
         found = violations(frame) + frame.evaluate(PAGE_CHECKS)
+        if (drawn := navigation(frame)) != nav:
+            found.append(f"navigation {drawn}, expected {nav}")
         if (width := too_wide(frame)) is not None:
             found.append(f"scrollWidth {width} > 360")
         if found:
@@ -90,7 +99,7 @@ def test_every_standalone_page_is_accessible_and_fits_360px(
     shop = demo_shop(sandbox.url, locale=language)
     page = demo_login(shop)
     page.set_viewport_size(SMALL_SCREEN)
-    assert every_page(standalone(page, app_url), shop) == {}
+    assert every_page(standalone(page, app_url), shop, nav="in-page") == {}
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
@@ -100,5 +109,5 @@ def test_every_embedded_page_is_accessible_and_fits_360px(
     shop = demo_shop(sandbox.url, locale=language)
     # The app's frame gets the width of a phone: the admin's own chrome is not ours to test.
     page.set_viewport_size({"width": 360 + 14 * 16, "height": SMALL_SCREEN["height"]})
-    failures = every_page(embedded(page, shopify_admin, shop.domain), shop)
+    failures = every_page(embedded(page, shopify_admin, shop.domain), shop, nav="admin")
     assert failures == {}
