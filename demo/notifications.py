@@ -1,19 +1,19 @@
-"""`make demo`: one banner of each kind and one email per category, sent through the real
-outbox (the demo's EMAIL_BACKEND is the console, so each also prints there).
+"""`make demo`: one email per category, sent through the real outbox (the demo's
+EMAIL_BACKEND is the console, so each also prints there).
 
-Banners are state (notifications.conditions): the account banners come only from the real
-accounts (demo.accounts expires one and lets the ordinary check warn about another), never
-from here, so re-seeding after a reconnect shows no banner for an active account. The plan
-banners are raised here until billing's demo raises them through its limit check. This seed
-fills in the emails of the categories still missing. Idempotent: a second run finds
-everything present."""
+Banners are state (notifications.conditions): none is raised here. The account banners come
+from the real accounts (demo.accounts expires one and lets the ordinary check warn about
+another), the plan banner from demo.billing's real usage, so re-seeding after a reconnect
+shows no banner for an active account. This seed switches every email category on (first,
+see demo.seeding) and fills in the emails of the categories still missing. Idempotent: a
+second run finds everything present."""
 
 from typing import Any
 
 from django.urls import reverse
 
 from notifications import selectors, services
-from notifications.models import SETTINGS_CATEGORIES, BannerKind, Category, Notification
+from notifications.models import SETTINGS_CATEGORIES, Category, Notification
 from salestio.models import Shop
 
 DEMO_ACCOUNT = {"account_name": "My Amazon account", "marketplace": "Amazon"}
@@ -21,10 +21,6 @@ DEMO_ACCOUNT = {"account_name": "My Amazon account", "marketplace": "Amazon"}
 
 def seed(shop: Shop, **_: Any) -> None:
     switch_every_category_on(shop)
-    shown = set(selectors.active_banners(shop=shop).values_list("kind", flat=True))
-    for kind, subject, banner_context in _demo_banners():
-        if kind not in shown:
-            services.raise_banner(shop=shop, kind=kind, subject=subject, context=banner_context)
     emailed = set(
         Notification.objects.filter(shop=shop, email__isnull=False).values_list(
             "category", flat=True
@@ -33,14 +29,6 @@ def seed(shop: Shop, **_: Any) -> None:
     for category, key, context in _demo_incidents(shop):
         if category not in emailed:
             services.notify(shop=shop, category=category, key=key, context=context)
-
-
-def _demo_banners() -> list[tuple[BannerKind, str, dict[str, str]]]:
-    plans = reverse("billing:plans")
-    return [
-        (BannerKind.PLAN_LIMIT_NEAR, "", {"action_url": plans}),
-        (BannerKind.PLAN_LIMIT_EXCEEDED, "", {"action_url": plans}),
-    ]
 
 
 def switch_every_category_on(shop: Shop, **_: Any) -> None:
@@ -93,17 +81,6 @@ def _demo_incidents(shop: Shop) -> list[tuple[Category, str, dict[str, object]]]
                 **DEMO_ACCOUNT,
                 "reason": "Amazon asks sellers to re-authorize every 365 days.",
                 "action_url": reverse("accounts:list"),
-            },
-        ),
-        (
-            Category.PLAN_LIMIT,
-            "demo:plan:near",
-            {
-                "usage": "4850.00",
-                "limit": "5000.00",
-                "currency": shop.currency or "EUR",
-                "exceeded": False,
-                "action_url": reverse("billing:plans"),
             },
         ),
     ]

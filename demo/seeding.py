@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
-from demo import accounts, notifications
+from demo import accounts, billing, notifications
 from salestio.models import Shop
 
 Seeder = Callable[..., Any]
@@ -20,6 +20,9 @@ SEEDERS: list[tuple[str, Seeder]] = [
     ("email settings", notifications.switch_every_category_on),
     ("accounts", accounts.seed),
     ("notifications", notifications.seed),
+    # Last: its real crossing at 85 % raises the plan banner and sends the plan-limit email
+    # with the categories notifications switched on.
+    ("billing", billing.seed),
 ]
 
 DEMO_SHOP = "demo-shop.myshopify.com"

@@ -21,6 +21,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from billing import selectors as billing_selectors
 from notifications import selectors as notification_selectors
 from notifications.banners import present
 from notifications.conditions import holding
@@ -53,6 +54,7 @@ def dashboard(request: ShopRequest) -> HttpResponse:
                 (problem, object_path(problem))
                 for problem in notification_selectors.recent_problems(shop=shop)
             ],
+            "usage": billing_selectors.usage_summary(shop=shop),
         },
     )
 
