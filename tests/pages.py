@@ -58,13 +58,20 @@ PAGES: list[Page] = [Page(name, lambda shop: {}) for name, _label in NAVIGATION]
 ]
 
 
-def demo_shop(sandbox_url: str, *, locale: str = "en") -> Shop:
-    """The demo shop with its data, seeded as `make demo` seeds it (seed_demo)."""
+def demo_shop(sandbox: Any, *, locale: str = "en") -> Shop:
+    """The demo shop with its data, seeded as `make demo` seeds it (seed_demo) against the
+    running `sandbox` fixture."""
+    from django.conf import settings
     from django.core.management import call_command
 
+    from billing.catalogue import install_plans
+    from billing.models import Plan
     from demo.seeding import DEMO_SHOP
 
-    call_command("seed_demo", sandbox_url=sandbox_url, stdout=_Discard())
+    install_plans(Plan)  # transactional tests flush the data migration's plans
+    # Shopify's grant goes back to the app the test serves (the sandbox checks redirect_uri).
+    sandbox.sandbox.config.app_url = settings.SHOPIFY_APP_URL
+    call_command("seed_demo", sandbox_url=sandbox.url, stdout=_Discard())
     shop = Shop.objects.get(domain=DEMO_SHOP)
     shop.locale = locale
     shop.save(update_fields=["locale"])

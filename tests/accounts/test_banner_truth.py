@@ -57,14 +57,14 @@ def test_the_sweep_keeps_the_banner_of_an_account_that_is_still_expired(
 def test_reseeding_the_demo_after_a_reconnect_shows_no_expired_banner(
     sandbox: Any, shop_client: Any
 ) -> None:
-    shop = demo_shop(sandbox.url)
+    shop = demo_shop(sandbox)
     amazon = Account.objects.get(shop=shop, status=Account.Status.EXPIRED)
     client = shop_client(shop)
     callback(client, approve(save_account(client, amazon), amazon.external_id))
     amazon.refresh_from_db()
     assert amazon.status == Account.Status.ACTIVE
 
-    demo_shop(sandbox.url)  # `make demo` again
+    demo_shop(sandbox)  # `make demo` again
 
     active = Banner.objects.filter(shop=shop, resolved_at=None)
     assert not active.filter(kind=BannerKind.ACCOUNT_EXPIRED).exists()

@@ -118,7 +118,7 @@ def test_a_filter_form_inside_the_frame_loads_one_document(page: Any, shopify_ad
     loads = app_documents(page)
     app.locator("#history-category").select_option("plan_limit")
     with page.expect_request(lambda r: "category=plan_limit" in r.url):
-        app.get_by_role("button", name="Filter").click()
+        app.get_by_role("button", name="Apply filter").click()
     expect(app.locator("h1.page-title")).to_have_text("Email history")
     page.wait_for_load_state("load")
     assert len(loads) == 1 and "category=plan_limit" in loads[0] and "id_token=" in loads[0]

@@ -96,7 +96,7 @@ def every_page(open_page: Callable[[str], Any], shop: Any, *, nav: str) -> dict[
 def test_every_standalone_page_is_accessible_and_fits_360px(
     browser: Any, sandbox: Any, demo_login: Any, app_url: str, language: str
 ) -> None:
-    shop = demo_shop(sandbox.url, locale=language)
+    shop = demo_shop(sandbox, locale=language)
     page = demo_login(shop)
     page.set_viewport_size(SMALL_SCREEN)
     assert every_page(standalone(page, app_url), shop, nav="in-page") == {}
@@ -106,7 +106,7 @@ def test_every_standalone_page_is_accessible_and_fits_360px(
 def test_every_embedded_page_is_accessible_and_fits_360px(
     page: Any, sandbox: Any, shopify_admin: Any, language: str
 ) -> None:
-    shop = demo_shop(sandbox.url, locale=language)
+    shop = demo_shop(sandbox, locale=language)
     # The app's frame gets the width of a phone: the admin's own chrome is not ours to test.
     page.set_viewport_size({"width": 360 + 14 * 16, "height": SMALL_SCREEN["height"]})
     failures = every_page(embedded(page, shopify_admin, shop.domain), shop, nav="admin")
