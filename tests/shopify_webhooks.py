@@ -2,7 +2,8 @@
 
 The payloads in tests/payloads/shopify/ are Shopify's documented examples for each topic (shop
 domains set to the test shop). The signature is the real algorithm: X-Shopify-Hmac-Sha256 is the
-base64 HMAC-SHA256 of the raw body with the app's client secret (API-FACTS.md, Webhooks).
+base64 HMAC-SHA256 of the raw body with the app's client secret
+(https://shopify.dev/docs/apps/build/webhooks/subscribe/https).
 """
 
 import base64
