@@ -4,13 +4,13 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from salestio import shopify_api
-from salestio.http import ShopRequest
+from salestio.http import MAX_ID, ShopRequest
 from salestio.logging import current_shop_domain
 from salestio.models import Shop
 from salestio.services import shop_from_session
@@ -41,6 +41,24 @@ class RequestLogContextMiddleware:
             return self.get_response(request)
         finally:
             current_shop_domain.reset(token)
+
+
+class PathIdRangeMiddleware:
+    """An `<int:…>` path id beyond the database's bigint is no row of ours: 404 for every app's
+    URLs, instead of the driver's overflow (a 500) deep in the view."""
+
+    def __init__(self, get_response: GetResponse):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: View, args: tuple[object, ...], kwargs: dict[str, object]
+    ) -> None:
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, int) and not 0 <= value <= MAX_ID:
+                raise Http404("no such id")
 
 
 def _unauthorized() -> HttpResponse:

@@ -40,6 +40,7 @@ MIDDLEWARE = [
     "salestio.middleware.RequestLogContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "salestio.middleware.PathIdRangeMiddleware",
     "salestio.middleware.ShopifySessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -65,9 +66,23 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=60,
+        # A connection the server closed (restart, failover, pg_terminate_backend) is noticed
+        # at the next request or task and replaced, instead of failing it.
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves one merchant's concurrent requests and the worker: WAL lets
+    # readers run beside the writer; IMMEDIATE takes the write lock at BEGIN, so a transaction
+    # never fails upgrading a read lock ("database is locked"), it waits up to the timeout.
+    # (docs.djangoproject.com/en/5.2/ref/databases/#sqlite-transaction-behavior)
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT_S", 20),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en"
@@ -147,6 +162,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "salestio.tasks.refresh_expiring_shop_tokens",
         "schedule": timedelta(minutes=5),
     },
+    # The outbox sweeps (salestio.outbox): work whose publish failed while the broker was down.
+    "requeue-unprocessed-webhooks": {
+        "task": "salestio.tasks.requeue_unprocessed_webhooks",
+        "schedule": timedelta(minutes=1),
+    },
+    "publish-outbox": {
+        "task": "salestio.tasks.publish_outbox",
+        "schedule": timedelta(minutes=1),
+    },
     "purge-old-webhook-events": {
         "task": "salestio.tasks.purge_old_webhook_events",
         "schedule": crontab(minute=17, hour=3),
@@ -180,6 +204,7 @@ LOGGING = {
     "filters": {"shop": {"()": "salestio.logging.ShopContextFilter"}},
     "formatters": {
         "line": {
+            "()": "salestio.logging.RedactingFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s shop=%(shop)s %(message)s",
         }
     },
@@ -194,6 +219,8 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # runserver's request lines (the demo's web server), through the redacting handler.
+        "django.server": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
         # At DEBUG these print request headers, marketplace tokens included.
         "ebaysdk": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
@@ -290,7 +317,14 @@ if (
 
 # --- Notifications (notifications app) ------------------------------------------------------
 # The ESP is EMAIL_BACKEND above, e.g. anymail.backends.postmark.EmailBackend with
-# POSTMARK_SERVER_TOKEN; Django's SMTP backend works too. Tracking: /anymail/<esp>/tracking/.
+# POSTMARK_SERVER_TOKEN; Django's SMTP backend works too. Tracking: /anymail/<esp>/tracking/,
+# mounted for that one ESP only (another ESP's view would fail on its missing settings).
+ANYMAIL_TRACKING_ESP = env_str(
+    "ANYMAIL_TRACKING_ESP",
+    EMAIL_BACKEND.removeprefix("anymail.backends.").removesuffix(".EmailBackend")
+    if EMAIL_BACKEND.startswith("anymail.backends.")
+    else "",
+)
 # Per shop and category the first notification is emailed at once; what follows within this
 # window waits for one digest at its end.
 NOTIFICATION_DIGEST_WINDOW = timedelta(minutes=env_int("NOTIFICATION_DIGEST_WINDOW_MIN", 60))
