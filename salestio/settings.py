@@ -6,6 +6,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 from salestio.env import env_bool, env_int, env_list, env_origins, env_required, env_str
 
@@ -64,15 +65,20 @@ TEMPLATES = [
     },
 ]
 
+# Behind pgbouncer in transaction mode a server connection is shared between transactions:
+# no persistent client connections and no server-side cursors (they outlive a transaction).
+# https://docs.djangoproject.com/en/5.2/ref/databases/#transaction-pooling-server-side-cursors
+PGBOUNCER = env_bool("PGBOUNCER")
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=60,
+        conn_max_age=0 if PGBOUNCER else 60,
         # A connection the server closed (restart, failover, pg_terminate_backend) is noticed
         # at the next request or task and replaced, instead of failing it.
         conn_health_checks=True,
     )
 }
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = PGBOUNCER
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves one merchant's concurrent requests and the worker: WAL lets
     # readers run beside the writer; IMMEDIATE takes the write lock at BEGIN, so a transaction
@@ -156,6 +162,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 150)
 CELERY_TASK_IGNORE_RESULT = True
+# Queues by latency class, so a burst of sync work never delays an "account expired" email:
+# notify (emails, banners), checks (connection checks, sweeps, webhooks, billing), sync
+# (order import, fulfillment, listing pushes, discovery). A worker started without -Q listens
+# on all three (the demo's); docker-compose runs one worker service per queue.
+# Each queue has its own direct exchange and key: a bare Queue(name) would be bound to the
+# default exchange's key and receive every other queue's messages too.
+CELERY_TASK_QUEUES = tuple(
+    Queue(q, Exchange(q), routing_key=q) for q in ("notify", "checks", "sync")
+)
+CELERY_TASK_DEFAULT_QUEUE = "checks"
+CELERY_TASK_ROUTES = {
+    "notifications.*": {"queue": "notify"},
+    "orders.*": {"queue": "sync"},
+    "listings.*": {"queue": "sync"},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "refresh-expiring-shop-tokens": {

@@ -20,7 +20,8 @@ from tests.settings_surface import ROOT, environment_surface
 COMPOSE = shutil.which("docker-compose")
 # Filled into .env for the test: every `NAME=` line .env.example leaves empty.
 FILLED = "filled-by-test"
-APP_SERVICES = ["web", "worker", "beat"]
+WORKERS = {"worker-notify": "notify", "worker-checks": "checks", "worker-sync": "sync"}
+APP_SERVICES = ["web", *WORKERS, "beat"]
 
 pytestmark = pytest.mark.skipif(
     COMPOSE is None and os.environ.get("REQUIRE_SERVICES") != "1",
@@ -67,7 +68,7 @@ def test_compose_refuses_to_start_without_the_secrets(tmp_path: Path) -> None:
 
 
 def test_every_service_is_there_with_a_healthcheck(services: dict[str, Any]) -> None:
-    for name in ["web", "worker", "beat", "postgres", "redis", "mailpit"]:
+    for name in ["web", *WORKERS, "beat", "postgres", "redis", "mailpit"]:
         assert name in services, name
         assert services[name]["healthcheck"]["test"], name
     assert services["mailpit"]["image"].startswith("axllent/mailpit")
@@ -78,8 +79,11 @@ def test_web_runs_gunicorn_and_is_checked_on_healthz(services: dict[str, Any]) -
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
 
 
-def test_worker_and_beat_run_celery(services: dict[str, Any]) -> None:
-    assert services["worker"]["command"][:4] == ["celery", "-A", "salestio", "worker"]
+def test_one_worker_service_per_queue_and_beat_run_celery(services: dict[str, Any]) -> None:
+    for name, queue in WORKERS.items():
+        command = services[name]["command"]
+        assert command[:4] == ["celery", "-A", "salestio", "worker"], name
+        assert command[command.index("-Q") + 1] == queue, name
     assert services["beat"]["command"][:4] == ["celery", "-A", "salestio", "beat"]
 
 
