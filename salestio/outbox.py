@@ -8,11 +8,13 @@ their row, so a publish that did get through before the sweep's never runs the w
 """
 
 import logging
+import time
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from celery import Task
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -21,12 +23,21 @@ from salestio.models import OutboxTask
 
 log = logging.getLogger(__name__)
 
-# A row unpublished this long is the sweep's: its after-commit publish failed or never ran.
-LEASE = timedelta(minutes=2)
 SWEEP_BATCH = 500
 # What a publish raises when the broker is unreachable: kombu wraps the transport's connection
 # errors (redis' ConnectionError, socket errors) in OperationalError.
 BROKER_DOWN = (OperationalError, OSError)
+# After a failed publish this process leaves the broker alone for a while: redis-py retries a
+# refused connection for ~6 s (three backoffs), which every request would otherwise pay while
+# Redis is down. The sweep publishes what is held back meanwhile.
+BROKER_PAUSE_S = 30.0
+_broker_paused_until = 0.0
+
+
+def lease() -> timedelta:
+    """A row unpublished this long is the sweep's: its after-commit publish failed or never
+    ran (settings.OUTBOX_LEASE_S)."""
+    return timedelta(seconds=settings.OUTBOX_LEASE_S)
 
 
 def publish(task: Task, *args: Any) -> bool:
@@ -34,9 +45,14 @@ def publish(task: Task, *args: Any) -> bool:
 
     retry=False: a request thread must not wait out kombu's reconnect loop; the sweep retries.
     """
+    global _broker_paused_until
+    if time.monotonic() < _broker_paused_until:
+        log.warning("broker down, %s%r left to the outbox sweep", task.name, args)
+        return False
     try:
         task.apply_async(args=args, retry=False)
     except BROKER_DOWN as exc:
+        _broker_paused_until = time.monotonic() + BROKER_PAUSE_S
         log.warning("broker unreachable, %s%r left to the outbox sweep: %s", task.name, args, exc)
         return False
     return True
@@ -50,7 +66,7 @@ def publish_on_commit(task: Task, *args: Any) -> None:
 def enqueue(task: Task, *args: Any) -> None:
     """A job that must run once the caller's transaction commits, whatever the broker does."""
     row = OutboxTask.objects.create(
-        task_name=task.name, args=list(args), publish_after=timezone.now() + LEASE
+        task_name=task.name, args=list(args), publish_after=timezone.now() + lease()
     )
     transaction.on_commit(partial(_publish_row, task, row.pk, args))
 
@@ -69,7 +85,9 @@ def publish_stalled(*, tasks: dict[str, Task]) -> int:
             .order_by("publish_after")
             .select_for_update(skip_locked=True)[:SWEEP_BATCH]
         )
-        OutboxTask.objects.filter(pk__in=[row.pk for row in rows]).update(publish_after=now + LEASE)
+        OutboxTask.objects.filter(pk__in=[row.pk for row in rows]).update(
+            publish_after=now + lease()
+        )
     published = [row.pk for row in rows if publish(tasks[row.task_name], *row.args)]
     OutboxTask.objects.filter(pk__in=published).delete()
     return len(published)

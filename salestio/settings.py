@@ -178,6 +178,9 @@ CELERY_TASK_ROUTES = {
     "listings.*": {"queue": "sync"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Work committed but not yet taken by the broker (salestio.outbox) is published again by the
+# beat sweeps once this long has passed: a webhook event, an email, a job.
+OUTBOX_LEASE_S = env_int("OUTBOX_LEASE_S", 120)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "refresh-expiring-shop-tokens": {
         "task": "salestio.tasks.refresh_expiring_shop_tokens",

@@ -110,7 +110,7 @@ def _record(event: WebhookEvent) -> bool:
 
     try:
         with transaction.atomic():
-            event.requeue_after = timezone.now() + outbox.LEASE
+            event.requeue_after = timezone.now() + outbox.lease()
             event.save()
             outbox.publish_on_commit(process_webhook, event.pk)
     except IntegrityError:
@@ -132,7 +132,7 @@ def requeue_unprocessed(*, limit: int) -> list[int]:
             .select_for_update(skip_locked=True)
         )
         ids = list(due.values_list("pk", flat=True)[:limit])
-        WebhookEvent.objects.filter(pk__in=ids).update(requeue_after=now + outbox.LEASE)
+        WebhookEvent.objects.filter(pk__in=ids).update(requeue_after=now + outbox.lease())
     return ids
 
 

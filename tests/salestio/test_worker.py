@@ -65,14 +65,15 @@ class Worker:
         return self.process.returncode
 
 
-@pytest.fixture
-def worker(transactional_db: None, tmp_path: Path) -> Iterator[Worker]:
-    env = {
+def start_worker(log_path: Path, **env: str) -> Worker:
+    """A real `celery worker` on this test's database; `env` overrides (another REDIS_URL)."""
+    full_env = {
         **os.environ,
         "DATABASE_URL": database_url_of_this_test(),
         "REDIS_URL": os.environ["TEST_REDIS_URL"],
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "LOG_LEVEL": "INFO",
+        **env,
     }
     command = [
         sys.executable,
@@ -87,16 +88,20 @@ def worker(transactional_db: None, tmp_path: Path) -> Iterator[Worker]:
         "--without-mingle",
         "--without-heartbeat",
         "--hostname",
-        f"test-{os.getpid()}@%h",
+        f"test-{os.getpid()}-{log_path.stem}@%h",
         "--loglevel",
         "INFO",
     ]
-    log_path = tmp_path / "worker.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
-            command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+            command, cwd=settings.BASE_DIR, env=full_env, stdout=log, stderr=subprocess.STDOUT
         )
-    running = Worker(process, log_path)
+    return Worker(process, log_path)
+
+
+@pytest.fixture
+def worker(transactional_db: None, tmp_path: Path) -> Iterator[Worker]:
+    running = start_worker(tmp_path / "worker.log")
     yield running
     running.stop()  # before pytest-django flushes (and later drops) the database
 

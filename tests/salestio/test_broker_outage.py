@@ -1,0 +1,96 @@
+"""Redis is down while Shopify delivers: every webhook still gets its 200 once its event row is
+committed, and once Redis is back the outbox sweep hands each event to a real worker, which
+processes each exactly once (issue 8: the event was committed, the enqueue failed, and the
+RECEIVED row was never picked up again)."""
+
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+
+from salestio.models import Shop, WebhookEvent
+from tests.live_app import live_app
+from tests.redis_server import RedisServer
+from tests.salestio.test_worker import Worker, database_url_of_this_test, start_worker
+from tests.shopify_webhooks import WEBHOOK_PATH, recorded, shopify_timestamp, sign
+
+pytestmark = pytest.mark.postgres
+DELIVERIES = 100
+PROCESSED_LINE = re.compile(r"webhook shop/update (outage-\d+) processed")
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def _deliver(app_url: str, event_id: str) -> int:
+    body = recorded("shop/update")
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": "shop/update",
+        "X-Shopify-Hmac-Sha256": sign(body),
+        "X-Shopify-Shop-Domain": "shop-a.myshopify.com",
+        "X-Shopify-Event-Id": event_id,
+        "X-Shopify-Triggered-At": shopify_timestamp(datetime.now(UTC)),
+    }
+    return requests.post(f"{app_url}{WEBHOOK_PATH}", data=body, headers=headers, timeout=30)\
+        .status_code  # fmt: skip
+
+
+def _run_sweep(env: dict[str, str]) -> None:
+    """What beat does every minute: publish the sweep task (the worker runs it)."""
+    command = [sys.executable, "-m", "celery", "-A", "salestio", "call",
+               "salestio.tasks.requeue_unprocessed_webhooks"]  # fmt: skip
+    subprocess.run(command, cwd=settings.BASE_DIR, env={**os.environ, **env}, check=True,
+                   capture_output=True)  # fmt: skip
+
+
+def _count(status: str) -> Callable[[], bool]:
+    return lambda: WebhookEvent.objects.filter(status=status).count() == DELIVERIES
+
+
+def test_webhooks_delivered_while_redis_is_down_are_each_processed_once_it_is_back(
+    transactional_db: None,
+    tmp_path: Path,
+    broker: RedisServer,
+    make_shop: Callable[..., Shop],
+) -> None:
+    make_shop()
+    env = {
+        "DATABASE_URL": database_url_of_this_test(),
+        "REDIS_URL": broker.url,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "OUTBOX_LEASE_S": "1",
+    }
+    with live_app(tmp_path, env) as app:
+        broker.stop()
+        statuses = [_deliver(app.url, f"outage-{n}") for n in range(DELIVERIES)]
+        web_log = app.output()
+    assert statuses == [200] * DELIVERIES, web_log
+    assert web_log.count("left to the outbox sweep") == DELIVERIES
+    assert _count(WebhookEvent.Status.RECEIVED)()
+
+    broker.start()
+    worker: Worker = start_worker(tmp_path / "worker.log", **env)
+    try:
+        _run_sweep(env)
+        worker.wait_for(_count(WebhookEvent.Status.PROCESSED))
+        _run_sweep(env)  # a later sweep finds nothing left to publish
+        worker.wait_for(lambda: worker.output().count("requeue_unprocessed_webhooks") >= 4)
+    finally:
+        assert worker.stop() == 0
+    processed = Counter(PROCESSED_LINE.findall(worker.output()))
+    assert len(processed) == DELIVERIES
+    assert set(processed.values()) == {1}
