@@ -49,6 +49,19 @@ class Fault:
     path: str = ""
 
 
+@dataclass(frozen=True)
+class Received:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    json: Any
+
+    @classmethod
+    def of(cls, request: Request) -> "Received":
+        query = {key: request.args.getlist(key) for key in request.args}
+        return cls(request.method, request.path, query, request.get_json(silent=True))
+
+
 @dataclass
 class OAuthBook:
     """Codes and tokens of one authorization server. Times are wall-clock (time-machine aware)."""
@@ -188,6 +201,8 @@ class MarketplaceSimulator(ABC):
         self.faults: list[Fault] = []
         self.latency: dict[str, float] = {}
         self.denied: dict[str, Any] = {}
+        # Every request as received (method, path, query, JSON body): what the app really sent.
+        self.received: list[Received] = []
         self.auto_approve = self.config.extra.get("auto_approve") == "1"
         self.login_as = self.default_user
 
@@ -200,6 +215,13 @@ class MarketplaceSimulator(ABC):
     ) -> None:
         """The next `times` requests whose path starts with `path` fail (or stall `delay` s)."""
         self.faults += [Fault(status, body, delay, path) for _ in range(times)]
+
+    def answer_next(self, body: Any, *, path: str, status: int = 200, times: int = 1) -> None:
+        """The next `times` requests under `path` get `body` (e.g. a vendor spec's example)."""
+        self.fail_next(status, body, times=times, path=path)
+
+    def received_at(self, path: str, method: str = "") -> list["Received"]:
+        return [r for r in self.received if r.path.startswith(path) and method in ("", r.method)]
 
     def deny(self, user: str, detail: Any = True) -> None:
         """API calls of the user are refused even with fresh tokens (e.g. role removed).
@@ -224,6 +246,8 @@ class MarketplaceSimulator(ABC):
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
+        if not request.path.startswith("/_sandbox"):
+            self.received.append(Received.of(request))
         for path, seconds in self.latency.items():
             if request.path.startswith(path):
                 time.sleep(seconds)  # widens races in concurrency tests

@@ -18,6 +18,7 @@ from accounts.marketplaces.base import (
     ShipmentLine,
     Throttled,
     TransientError,
+    UnreadableResponse,
 )
 from accounts.marketplaces.ebay import EbayAdapter
 from accounts.marketplaces.etsy import EtsyAdapter
@@ -50,5 +51,6 @@ __all__ = [
     "ShipmentLine",
     "Throttled",
     "TransientError",
+    "UnreadableResponse",
     "adapter_for",
 ]
