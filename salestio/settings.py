@@ -178,6 +178,9 @@ CELERY_TASK_ROUTES = {
     "listings.*": {"queue": "sync"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the database connection around every task unless this is set;
+# reusing it saves a connect per task, and salestio.celery checks it before each one.
+CELERY_DB_REUSE_MAX = 0 if PGBOUNCER else 1000
 # Work committed but not yet taken by the broker (salestio.outbox) is published again by the
 # beat sweeps once this long has passed: a webhook event, an email, a job.
 OUTBOX_LEASE_S = env_int("OUTBOX_LEASE_S", 120)
