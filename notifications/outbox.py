@@ -34,7 +34,7 @@ from salestio.outbox import publish
 log = logging.getLogger(__name__)
 
 # A claim's lease: a worker holding one longer died mid-send (the task time limit is 150 s).
-SENDING_LEASE = timedelta(minutes=10)
+SENDING_LEASE = timedelta(seconds=settings.NOTIFICATION_SENDING_LEASE_S)
 # An unsent email whose task has not run for this long is enqueued again.
 STALLED_AFTER = timedelta(minutes=10)
 ERROR_MAX_CHARS = 4000

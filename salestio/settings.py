@@ -362,6 +362,9 @@ NOTIFICATION_DIGEST_ITEMS_SHOWN = env_int("NOTIFICATION_DIGEST_ITEMS_SHOWN", 10)
 NOTIFICATION_SEND_MAX_ATTEMPTS = env_int("NOTIFICATION_SEND_MAX_ATTEMPTS", 8)
 NOTIFICATION_RETRY_BACKOFF_S = env_int("NOTIFICATION_RETRY_BACKOFF_S", 2)
 NOTIFICATION_RETRY_BACKOFF_MAX_S = env_int("NOTIFICATION_RETRY_BACKOFF_MAX_S", 600)
+# A send's claim is a lease: a worker holding one longer died mid-send (the task time limit is
+# 150 s), and the stalled sweep retries the email.
+NOTIFICATION_SENDING_LEASE_S = env_int("NOTIFICATION_SENDING_LEASE_S", 600)
 CELERY_BEAT_SCHEDULE["notifications-flush-digests"] = {
     "task": "notifications.tasks.flush_digests",
     "schedule": timedelta(minutes=1),
