@@ -144,7 +144,11 @@ REDIS_URL = env_str("REDIS_URL")
 CELERY_DATA_DIR = Path(env_str("CELERY_DATA_DIR", str(BASE_DIR / ".demo" / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    # A task a dead worker held (acks_late) is handed out again after this many seconds; keep
+    # it above the longest task and the longest retry countdown (600 s).
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 3600)
+    }
 else:
     # Embedded broker for the demo: kombu's filesystem transport, no server needed.
     CELERY_BROKER_URL = "filesystem://"
