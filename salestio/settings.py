@@ -7,6 +7,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from salestio.env import env_bool, env_int, env_list, env_origins, env_required, env_str
 
@@ -133,7 +135,17 @@ MESSAGE_STORAGE = "salestio.messages.ShopMessageStorage"
 # Flash messages of embedded pages and other short-lived state; Redis in production.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL")}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("REDIS_URL"),
+            # While Redis is down a page must not wait out redis-py's reconnect backoff (~6 s)
+            # for a flash message: one quick try, then the page goes on without it.
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 2,
+                "retry": Retry(NoBackoff(), 0),
+            },
+        }
         if env_str("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
