@@ -2,11 +2,10 @@
 stand-in over real HTTP): after a restart the email goes out exactly once, and the attempt the
 dead worker held is closed with that reason, not left "sending"."""
 
-import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from notifications import services
 from notifications.models import Category, DeliveryAttempt, Email
 from notifications.tasks import requeue_stalled_emails
 from tests.notifications.conftest import CONTEXTS
+from tests.notifications.test_delivery import FakePostmark
 from tests.salestio.test_worker import Worker, start_worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -23,53 +23,46 @@ ORDER = Category.ORDER_IMPORT_FAILED
 LEASE_S = 2
 
 
-class SlowPostmark(BaseHTTPRequestHandler):
-    """POST /email: the first request hangs (the worker is killed while it waits) and is never
-    accepted; later ones are accepted, each counted."""
+class SlowPostmark(FakePostmark):
+    """Postmark's API whose first request hangs (the worker is killed while it waits) and is
+    never accepted; later ones are answered 200 and recorded in `requests`."""
 
     first_request = threading.Event()
     release = threading.Event()
-    accepted: list[str] = []
+    url = ""
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if not self.first_request.is_set():
             self.first_request.set()
             self.release.wait(timeout=60)
             return  # the sender is gone: nothing was accepted
-        self.accepted.append(body["To"])
-        data = json.dumps(
-            {"To": body["To"], "SubmittedAt": "2026-11-30T10:00:00Z",
-             "MessageID": f"msg-{len(self.accepted)}", "ErrorCode": 0, "Message": "OK"}
-        ).encode()  # fmt: skip
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        super().do_POST()
 
 
 @pytest.fixture
-def postmark() -> Iterator[str]:
-    SlowPostmark.first_request.clear()
-    SlowPostmark.release.clear()
-    SlowPostmark.accepted = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowPostmark)
+def postmark() -> Iterator[type[SlowPostmark]]:
+    # A class of its own per test: the state lives in class attributes the server shares.
+    handler: type[SlowPostmark] = type(
+        "Handler",
+        (SlowPostmark,),
+        {"replies": [], "requests": [], "first_request": threading.Event(),
+         "release": threading.Event()},
+    )  # fmt: skip
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    SlowPostmark.release.set()
+    handler.url = f"http://127.0.0.1:{server.server_port}/"
+    yield handler
+    handler.release.set()
     server.shutdown()
+    server.server_close()
 
 
-def _worker(tmp_path: Path, name: str, postmark: str) -> Worker:
+def _worker(tmp_path: Path, name: str, postmark: type[SlowPostmark]) -> Worker:
     return start_worker(
         tmp_path / f"{name}.log",
         EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
         POSTMARK_SERVER_TOKEN="server-token",
-        POSTMARK_API_URL=postmark,
+        POSTMARK_API_URL=postmark.url,
         NOTIFICATION_SENDING_LEASE_S=str(LEASE_S),
     )
 
@@ -77,7 +70,7 @@ def _worker(tmp_path: Path, name: str, postmark: str) -> Worker:
 def test_an_email_whose_worker_was_killed_mid_send_goes_out_once_after_a_restart(
     transactional_db: None,
     tmp_path: Path,
-    postmark: str,
+    postmark: type[SlowPostmark],
     enqueue_for_real: None,
     shop: Any,
     enable: Any,
@@ -86,7 +79,7 @@ def test_an_email_whose_worker_was_killed_mid_send_goes_out_once_after_a_restart
     first = _worker(tmp_path, "first", postmark)
     try:
         services.notify(shop=shop, category=ORDER, key="order:1", context=CONTEXTS[ORDER])
-        assert SlowPostmark.first_request.wait(timeout=30), first.output()
+        assert postmark.first_request.wait(timeout=30), first.output()
         first.process.kill()  # SIGKILL: no warm shutdown, no chance to record anything
         first.process.wait()
     finally:
@@ -101,7 +94,7 @@ def test_an_email_whose_worker_was_killed_mid_send_goes_out_once_after_a_restart
         second.wait_for(lambda: Email.objects.filter(status=Email.Status.SENT).exists())
     finally:
         assert second.stop() == 0
-    assert SlowPostmark.accepted == [shop.owner_email]
+    assert [request["body"]["To"] for request in postmark.requests] == [shop.owner_email]
     attempts = list(DeliveryAttempt.objects.order_by("number").values_list("outcome", "error"))
     assert [outcome for outcome, _ in attempts] == [
         DeliveryAttempt.Outcome.RETRY,

@@ -21,9 +21,15 @@ OVERFLOW = "9" * 30  # beyond PostgreSQL's bigint and SQLite's 64-bit integer
 urlpatterns = [path("anymail/", include((tracking_patterns("sendgrid"), "anymail")))]
 
 
-def basic_auth() -> dict[str, str]:
+def post_tracking(client: Any, esp: str, body: str) -> Any:
+    """A tracking event with the right basic-auth secret."""
     token = base64.b64encode(settings.ANYMAIL["WEBHOOK_SECRET"].encode()).decode()
-    return {"Authorization": f"Basic {token}"}
+    return client.post(
+        f"/anymail/{esp}/tracking/",
+        data=body,
+        content_type="application/json",
+        headers={"Authorization": f"Basic {token}"},
+    )
 
 
 @pytest.mark.parametrize("esp", ["postal", "amazon_ses", "sendgrid", "mailgun"])
@@ -36,12 +42,7 @@ def test_the_tracking_url_of_an_esp_not_configured_is_not_mounted(client: Any, e
 def test_a_malformed_postmark_payload_with_the_right_secret_answers_400(
     client: Any, body: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    response = client.post(
-        "/anymail/postmark/tracking/",
-        data=body,
-        content_type="application/json",
-        headers=basic_auth(),
-    )
+    response = post_tracking(client, "postmark", body)
     assert response.status_code == 400
     assert "malformed postmark_tracking_webhook tracking payload" in caplog.text
 
@@ -49,12 +50,7 @@ def test_a_malformed_postmark_payload_with_the_right_secret_answers_400(
 @pytest.mark.urls(__name__)
 def test_a_sendgrid_event_with_a_timestamp_that_is_no_number_answers_400(client: Any) -> None:
     body = '[{"event": "delivered", "email": "a@example.com", "timestamp": "notanumber"}]'
-    response = client.post(
-        "/anymail/sendgrid/tracking/",
-        data=body,
-        content_type="application/json",
-        headers=basic_auth(),
-    )
+    response = post_tracking(client, "sendgrid", body)
     assert response.status_code == 400
 
 
