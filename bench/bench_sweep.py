@@ -37,7 +37,7 @@ def _run(connection: Any) -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from accounts import services
+    from accounts import sweep
 
     _populate(connection)
     now = timezone.now()
@@ -45,7 +45,7 @@ def _run(connection: Any) -> None:
     batches: list[list[int]] = []
     with CaptureQueriesContext(connection) as queries:
         _, sweep_seconds = _timed(
-            lambda: services.fan_out_due_accounts(now=now, enqueue=batches.append)
+            lambda: sweep.fan_out_due_accounts(now=now, enqueue=batches.append)
         )
     claimed = sum(len(b) for b in batches)
     assert claimed == len(due), (claimed, len(due))

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "listings",
     "billing",
 ]
+if DEMO_MODE:  # seeding, rundemo and the sandbox wiring; never in the production image
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -24,7 +24,7 @@ from sandbox.marketplace_oauth import (
     with_query,
 )
 
-# The sandbox's registered application; accounts.demo.sandbox_settings points the app at it.
+# The sandbox's registered application; demo.wiring.sandbox_settings points the app at it.
 APP_ID = "amzn1.sp.solution.sandbox"
 CLIENT_ID = "amzn1.application-oa2-client.sandbox"
 CLIENT_SECRET = "sandbox-lwa-secret"

@@ -4,7 +4,6 @@ tokens with real lifetimes, a consent page, injected faults, and test/demo contr
 import base64
 import hashlib
 import html
-import json
 import secrets
 import threading
 import time
@@ -12,11 +11,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+# The simulators import both from here, beside the OAuth pieces.
+from sandbox.responses import json_response as json_response
+from sandbox.responses import with_query as with_query
 from sandbox.server import SandboxConfig
 
 CODE_LIFETIME = 300  # authorization codes: 5 minutes at all three marketplaces
@@ -163,19 +164,9 @@ def s256(verifier: str) -> str:
     )
 
 
-def json_response(
-    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers)
-
-
 def invalid_grant(description: str, headers: Mapping[str, str] | None = None) -> Response:
     """RFC 6749's answer to a bad, expired or spent code or refresh token, at all three."""
     return json_response({"error": "invalid_grant", "error_description": description}, 400, headers)
-
-
-def with_query(url: str, **params: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
 
 
 class MarketplaceSimulator(ABC):

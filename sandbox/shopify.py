@@ -45,6 +45,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
+from sandbox.responses import json_response as _json
+from sandbox.responses import with_query as _with_query
 from sandbox.server import SandboxConfig
 
 log = logging.getLogger(__name__)
@@ -896,10 +898,6 @@ class ShopifySimulator:
         return response
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
-
-
 def _injected_failure(state: ShopState) -> Response | None:
     status = state.next_failure()
     message = {402: "Unavailable Shop", 400: "Bad Request"}.get(status or 0, "Service unavailable")
@@ -923,7 +921,3 @@ def _cost(operation: Operation, state: ShopState, actual: int | None) -> dict[st
 def _page(template: str, **values: object) -> Response:
     text = Template((ASSETS / template).read_text()).substitute(values)
     return Response(text, mimetype="text/html")
-
-
-def _with_query(url: str, **params: str) -> str:
-    return f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(params)}"

@@ -75,7 +75,7 @@ class EtsyAdapter(Adapter):
 
     def refresh_credentials(self) -> Grant:
         # The answer carries a new refresh token and the old one is spent: the caller must
-        # store both in the same transaction (accounts.services.refresh_account_credentials).
+        # store both in the same transaction (accounts.credentials.refresh_account_credentials).
         return self._grant(
             {
                 "grant_type": "refresh_token",

@@ -20,6 +20,7 @@ from accounts.marketplaces import (
     adapter_for,
 )
 from accounts.marketplaces.amazon import MAX_ORDER_PAGES
+from salestio.models import Shop
 from tests.accounts.specs import assert_request_matches_spec, sandbox_example
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,7 @@ def listings_spec(specs_dir: Path) -> Path:
 
 
 def test_etsy_put_carries_what_the_get_gave_and_matches_the_request_schema(
-    connect: Any, shop: Any, sims: Any, specs_dir: Path
+    connect: Any, shop: Shop, sims: Any, specs_dir: Path
 ) -> None:
     account = connect(shop, "etsy")
     color = {
@@ -78,7 +79,7 @@ def listing_priced_with_divisor_zero(sims: Any, sku: str) -> None:
 
 
 def test_etsy_price_with_divisor_zero_is_an_adapter_error_and_nothing_is_written(
-    connect: Any, shop: Any, sims: Any
+    connect: Any, shop: Shop, sims: Any
 ) -> None:
     account = connect(shop, "etsy")
     listing_priced_with_divisor_zero(sims, "OTHER")
@@ -89,7 +90,7 @@ def test_etsy_price_with_divisor_zero_is_an_adapter_error_and_nothing_is_written
 
 
 def test_etsy_divisor_zero_does_not_matter_when_we_set_the_price(
-    connect: Any, shop: Any, sims: Any
+    connect: Any, shop: Shop, sims: Any
 ) -> None:
     account = connect(shop, "etsy")
     listing_priced_with_divisor_zero(sims, "SKU-1")
@@ -103,7 +104,7 @@ def test_etsy_divisor_zero_does_not_matter_when_we_set_the_price(
 
 @pytest.mark.parametrize("listing_id", ["", "0", "abc", "12/../7"])
 def test_etsy_refuses_a_listing_id_that_is_no_listing_id_before_any_call(
-    connect: Any, shop: Any, sims: Any, listing_id: str
+    connect: Any, shop: Shop, sims: Any, listing_id: str
 ) -> None:
     account = connect(shop, "etsy")
     with pytest.raises(PermanentError):
@@ -115,7 +116,7 @@ def test_etsy_refuses_a_listing_id_that_is_no_listing_id_before_any_call(
 
 
 def test_etsy_min_last_modified_stays_at_or_above_the_spec_minimum(
-    connect: Any, shop: Any, sims: Any
+    connect: Any, shop: Shop, sims: Any
 ) -> None:
     account = connect(shop, "etsy")
     sims.etsy.add_receipt(sims.etsy.default_user, 3001)
@@ -128,7 +129,7 @@ def test_etsy_min_last_modified_stays_at_or_above_the_spec_minimum(
 
 
 def test_etsy_receipt_with_a_timestamp_beyond_datetime_is_an_adapter_error(
-    connect: Any, shop: Any, sims: Any
+    connect: Any, shop: Shop, sims: Any
 ) -> None:
     account = connect(shop, "etsy")
     receipt = sims.etsy.add_receipt(sims.etsy.default_user, 3001)
@@ -142,7 +143,7 @@ def test_etsy_receipt_with_a_timestamp_beyond_datetime_is_an_adapter_error(
 
 
 def test_amazon_update_listing_raises_when_amazon_answers_invalid(
-    connect: Any, shop: Any, sims: Any, specs_dir: Path
+    connect: Any, shop: Shop, sims: Any, specs_dir: Path
 ) -> None:
     account = connect(shop, "amazon")
     invalid = sandbox_example(listings_spec(specs_dir), LISTING, "patch", 200, 2)
@@ -154,7 +155,7 @@ def test_amazon_update_listing_raises_when_amazon_answers_invalid(
 
 
 def test_amazon_update_listing_accepts_an_accepted_submission_with_a_warning(
-    connect: Any, shop: Any, sims: Any
+    connect: Any, shop: Shop, sims: Any
 ) -> None:
     account = connect(shop, "amazon")
     accepted = {
@@ -171,7 +172,7 @@ def test_amazon_update_listing_accepts_an_accepted_submission_with_a_warning(
 # --- Amazon getOrders -------------------------------------------------------------------------
 
 
-def test_amazon_fetch_orders_follows_every_page(connect: Any, shop: Any, sims: Any) -> None:
+def test_amazon_fetch_orders_follows_every_page(connect: Any, shop: Shop, sims: Any) -> None:
     account = connect(shop, "amazon")
     for n in range(205):
         sims.amazon.add_order(account.external_id, f"028-0000000-{n:07d}")
@@ -183,7 +184,7 @@ def test_amazon_fetch_orders_follows_every_page(connect: Any, shop: Any, sims: A
 
 
 def test_amazon_fetch_orders_ends_on_the_specs_own_next_token_example(
-    connect: Any, shop: Any, sims: Any, specs_dir: Path
+    connect: Any, shop: Shop, sims: Any, specs_dir: Path
 ) -> None:
     """A mock answering the spec's example gives the same NextToken for ever."""
     account = connect(shop, "amazon")
@@ -197,7 +198,7 @@ def test_amazon_fetch_orders_ends_on_the_specs_own_next_token_example(
 
 
 def test_amazon_fetch_orders_is_bounded_even_with_fresh_tokens(
-    connect: Any, shop: Any, sims: Any
+    connect: Any, shop: Shop, sims: Any
 ) -> None:
     account = connect(shop, "amazon")
     for page in range(MAX_ORDER_PAGES + 1):
@@ -210,7 +211,7 @@ def test_amazon_fetch_orders_is_bounded_even_with_fresh_tokens(
 
 
 def test_amazon_order_with_an_unreadable_date_is_an_adapter_error(
-    connect: Any, shop: Any, sims: Any
+    connect: Any, shop: Shop, sims: Any
 ) -> None:
     account = connect(shop, "amazon")
     order = sims.amazon.add_order(account.external_id, "028-0000001-0000001")
@@ -224,7 +225,7 @@ def test_amazon_order_with_an_unreadable_date_is_an_adapter_error(
 
 
 def test_amazon_ship_date_without_a_time_zone_is_sent_as_a_date_time(
-    connect: Any, shop: Any, sims: Any
+    connect: Any, shop: Shop, sims: Any
 ) -> None:
     account = connect(shop, "amazon")
     naive = datetime(2026, 3, 1, 14, 30)
@@ -238,7 +239,7 @@ def test_amazon_ship_date_without_a_time_zone_is_sent_as_a_date_time(
 
 
 def test_amazon_package_reference_is_unique_per_package_of_an_order(
-    connect: Any, shop: Any, sims: Any
+    connect: Any, shop: Shop, sims: Any
 ) -> None:
     account = connect(shop, "amazon")
     adapter = adapter_for(account)

@@ -4,27 +4,26 @@ has passed, here shortened) and the account is checked; none stays leased by the
 until the lease runs out."""
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from accounts.demo import sandbox_environment
 from accounts.models import Account
 from accounts.tasks import sweep_accounts
-from tests.salestio.test_worker import Worker, start_worker
+from demo.wiring import sandbox_environment
+from tests.worker import Worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 USERS_ME = "/v3/application/users/me"
 VISIBILITY_S = 2
 
 
-def _worker(tmp_path: Path, name: str, sandbox: Any) -> Worker:
-    return start_worker(
-        tmp_path / f"{name}.log",
+def _worker(real_worker: Callable[..., Worker], sandbox: Any) -> Worker:
+    return real_worker(
         **sandbox_environment(sandbox.url),
         CELERY_VISIBILITY_TIMEOUT_S=str(VISIBILITY_S),
     )
@@ -38,8 +37,7 @@ def _wait(condition: Any, worker: Worker, seconds: float = 60) -> None:
 
 
 def test_a_check_cut_by_a_killed_worker_is_done_after_a_restart(
-    transactional_db: None,
-    tmp_path: Path,
+    real_worker: Callable[..., Worker],
     connect: Any,
     shop: Any,
     sims: SimpleNamespace,
@@ -50,7 +48,7 @@ def test_a_check_cut_by_a_killed_worker_is_done_after_a_restart(
     Account.objects.filter(pk=account.pk).update(next_check_at=timezone.now())
     sims.etsy.latency[USERS_ME] = 60
     checks_before = sum(r.path == USERS_ME for r in sims.etsy.received)
-    first = _worker(tmp_path, "first", sandbox)
+    first = _worker(real_worker, sandbox)
     try:
         sweep_accounts.delay()
         _wait(lambda: sum(r.path == USERS_ME for r in sims.etsy.received) > checks_before, first)
@@ -67,7 +65,7 @@ def test_a_check_cut_by_a_killed_worker_is_done_after_a_restart(
     # the dead one's message is past its visibility timeout, so that first scan finds it.
     time.sleep(VISIBILITY_S + 1)
 
-    second = _worker(tmp_path, "second", sandbox)
+    second = _worker(real_worker, sandbox)
     try:
         checked = Account.objects.filter(pk=account.pk, last_checked_at__gt=killed_at)
         _wait(checked.exists, second)

@@ -4,12 +4,14 @@ from typing import Any
 
 from django.core import mail
 
-from notifications import demo, selectors, services
+from demo import notifications as demo
+from notifications import selectors, services
 from notifications.models import SETTINGS_CATEGORIES, BannerKind, Email
+from salestio.models import Shop
 
 
 def test_demo_seed_shows_every_banner_and_one_sent_email_per_category(
-    shop: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         demo.seed(shop)
@@ -27,7 +29,7 @@ def test_demo_seed_shows_every_banner_and_one_sent_email_per_category(
 
 
 def test_demo_seed_adds_only_what_other_apps_seeds_did_not_show(
-    shop: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, django_capture_on_commit_callbacks: Any
 ) -> None:
     real = {"account_name": "My Amazon account", "marketplace": "Amazon", "action_url": "/a/1/"}
     services.raise_banner(

@@ -4,9 +4,8 @@ dead worker held is closed with that reason, not left "sending"."""
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from notifications.models import Category, DeliveryAttempt, Email
 from notifications.tasks import requeue_stalled_emails
 from tests.notifications.conftest import CONTEXTS
 from tests.notifications.test_delivery import FakePostmark
-from tests.salestio.test_worker import Worker, start_worker
+from tests.worker import Worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 ORDER = Category.ORDER_IMPORT_FAILED
@@ -57,9 +56,8 @@ def postmark() -> Iterator[type[SlowPostmark]]:
     server.server_close()
 
 
-def _worker(tmp_path: Path, name: str, postmark: type[SlowPostmark]) -> Worker:
-    return start_worker(
-        tmp_path / f"{name}.log",
+def _worker(real_worker: Callable[..., Worker], postmark: type[SlowPostmark]) -> Worker:
+    return real_worker(
         EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
         POSTMARK_SERVER_TOKEN="server-token",
         POSTMARK_API_URL=postmark.url,
@@ -68,15 +66,14 @@ def _worker(tmp_path: Path, name: str, postmark: type[SlowPostmark]) -> Worker:
 
 
 def test_an_email_whose_worker_was_killed_mid_send_goes_out_once_after_a_restart(
-    transactional_db: None,
-    tmp_path: Path,
+    real_worker: Callable[..., Worker],
     postmark: type[SlowPostmark],
     enqueue_for_real: None,
     shop: Any,
     enable: Any,
 ) -> None:
     enable(shop)
-    first = _worker(tmp_path, "first", postmark)
+    first = _worker(real_worker, postmark)
     try:
         services.notify(shop=shop, category=ORDER, key="order:1", context=CONTEXTS[ORDER])
         assert postmark.first_request.wait(timeout=30), first.output()
@@ -87,7 +84,7 @@ def test_an_email_whose_worker_was_killed_mid_send_goes_out_once_after_a_restart
     email = Email.objects.get()
     assert email.status == Email.Status.SENDING
 
-    second = _worker(tmp_path, "second", postmark)
+    second = _worker(real_worker, postmark)
     try:
         time.sleep(LEASE_S + 0.5)  # the dead worker's lease runs out
         requeue_stalled_emails.delay()  # what beat runs every few minutes

@@ -21,8 +21,8 @@ from notifications.models import Email
 from salestio.models import OutboxTask, Shop, WebhookEvent
 from tests.live_app import live_app
 from tests.redis_server import RedisServer
-from tests.salestio.test_worker import Worker, database_url_of_this_test, start_worker
 from tests.shopify_webhooks import WEBHOOK_PATH, recorded, shopify_timestamp, sign
+from tests.worker import Worker, database_url_of_this_test
 
 pytestmark = pytest.mark.postgres
 DELIVERIES = 100
@@ -71,6 +71,7 @@ def test_webhooks_delivered_while_redis_is_down_are_each_processed_once_it_is_ba
     transactional_db: None,
     tmp_path: Path,
     broker: RedisServer,
+    real_worker: Callable[..., Worker],
     make_shop: Callable[..., Shop],
 ) -> None:
     make_shop()
@@ -89,7 +90,7 @@ def test_webhooks_delivered_while_redis_is_down_are_each_processed_once_it_is_ba
     assert _count(WebhookEvent.Status.RECEIVED)()
 
     broker.start()
-    worker: Worker = start_worker(tmp_path / "worker.log", **env)
+    worker: Worker = real_worker(**env)
     try:
         _run_sweep(env)
         worker.wait_for(_count(WebhookEvent.Status.PROCESSED))
@@ -107,6 +108,7 @@ def test_an_install_and_a_test_email_while_redis_is_down_are_done_once_it_is_bac
     tmp_path: Path,
     broker: RedisServer,
     sandbox: Any,
+    real_worker: Callable[..., Worker],
     make_shop: Callable[..., Shop],
 ) -> None:
     """The first load's shop-details job (an OutboxTask) and the email (its own row) were
@@ -138,7 +140,7 @@ def test_an_install_and_a_test_email_while_redis_is_down_are_done_once_it_is_bac
     assert Email.objects.get(shop=shop).status == Email.Status.QUEUED
 
     broker.start()
-    worker = start_worker(tmp_path / "worker.log", **env)
+    worker = real_worker(**env)
     try:
         _call(env, "salestio.tasks.publish_outbox")
         _call(env, "notifications.tasks.requeue_stalled_emails")

@@ -16,7 +16,7 @@ from salestio.models import Shop
 from salestio.shopify_api import TOKEN_EXCHANGE_GRANT
 from tests.concurrency import run_at_once
 from tests.live_app import LiveApp, live_app, migrate
-from tests.salestio.test_worker import database_url_of_this_test
+from tests.worker import database_url_of_this_test
 
 SHOP = "brand-new-shop.myshopify.com"
 FIRST_LOADS = 20

@@ -6,7 +6,7 @@ from typing import Any
 from django.apps import apps
 from django.core.management import call_command
 
-from salestio.management.commands.seed_demo import DEMO_SHOP
+from demo.seeding import DEMO_SHOP
 from salestio.models import Shop
 from tests.factories import model_label
 

@@ -1,25 +1,17 @@
 """A running worker survives what production throws at it: PostgreSQL dropping its connection
 (a restart, a failover, pg_terminate_backend) costs no task, and no worker restart."""
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.db import connection
 
 from salestio.models import Shop, WebhookEvent
-from tests.salestio.test_worker import Worker, start_worker
 from tests.shopify_webhooks import deliver
+from tests.worker import Worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-
-@pytest.fixture
-def running_worker(transactional_db: None, tmp_path: Path) -> Iterator[Worker]:
-    worker = start_worker(tmp_path / "worker.log")
-    yield worker
-    worker.stop()
 
 
 def _processed(event_id: str) -> Callable[[], bool]:
@@ -38,12 +30,13 @@ def _terminate_other_backends() -> int:
 
 
 def test_the_next_task_after_the_database_dropped_the_workers_connection_succeeds(
-    running_worker: Worker,
+    real_worker: Callable[..., Worker],
     enqueue_for_real: None,
     client: Any,
     make_shop: Callable[..., Shop],
 ) -> None:
     make_shop()
+    running_worker = real_worker()
     assert deliver(client, "shop/update", event_id="before").status_code == 200
     running_worker.wait_for(_processed("before"))
 

@@ -1,11 +1,12 @@
 """`make demo`: one banner of each kind and one email per category, sent through the real
 outbox (the demo's EMAIL_BACKEND is the console, so each also prints there).
 
-Other apps' demo seeds raise some of these for real (accounts.demo expires an account); this
+Other apps' demo seeds raise some of these for real (demo.accounts expires an account); this
 seed only fills in the kinds and categories still missing, so nothing shows twice when it runs
 after them. Idempotent: a second run finds everything present."""
 
 from datetime import timedelta
+from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +18,7 @@ from salestio.models import Shop
 DEMO_ACCOUNT = {"account_name": "My Amazon account", "marketplace": "Amazon"}
 
 
-def seed(shop: Shop) -> None:
+def seed(shop: Shop, **_: Any) -> None:
     _switch_every_category_on(shop)
     shown = set(selectors.active_banners(shop=shop).values_list("kind", flat=True))
     for kind, subject, banner_context in _demo_banners():
