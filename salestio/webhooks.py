@@ -45,6 +45,7 @@ INSTALL_SENSITIVE = {"app/uninstalled", "shop/redact"}
 # Compliance payloads carry customer contact data: the handler needs it, the stored row
 # afterwards keeps only the ids.
 CUSTOMER_TOPICS = {"customers/data_request", "customers/redact"}
+EVENT_ID_MAX = WebhookEvent._meta.get_field("event_id").max_length or 255
 
 
 @public  # authenticated by its HMAC, not by a session token
@@ -62,8 +63,8 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
         payload = json.loads(body or b"{}")
     except ValueError:
         return HttpResponse("body is not JSON", status=400)
-    if not event_id or not isinstance(payload, dict):
-        return HttpResponse("missing event id or not a JSON object", status=400)
+    if not 0 < len(event_id) <= EVENT_ID_MAX or not isinstance(payload, dict):
+        return HttpResponse("missing or overlong event id, or not a JSON object", status=400)
     if topic not in HANDLERS:
         # A topic subscribed in the Partner Dashboard but not handled here: a 4xx would only
         # make Shopify retry it for hours, and the subscription can be removed meanwhile.

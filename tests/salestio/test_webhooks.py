@@ -77,6 +77,11 @@ def test_unknown_topic_is_acknowledged_and_logged_but_not_stored(
     assert "webhook topic 'products/create' not handled" in caplog.text
 
 
+def test_an_overlong_event_id_answers_400(send: Send, shop: Shop) -> None:
+    assert send("shop/update", event_id="e" * 256).status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
 @pytest.mark.parametrize("value", ["2024-13-45T10:00:00Z", "2024-02-30T25:61:00Z", "yesterday"])
 def test_a_malformed_triggered_at_counts_as_absent(send: Send, shop: Shop, value: str) -> None:
     body = recorded("shop/update")
