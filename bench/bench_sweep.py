@@ -10,26 +10,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.database import throwaway_database
+
 ACCOUNTS = int(os.environ.get("BENCH_SWEEP_ACCOUNTS", "300000"))
 DUE_EVERY = 100  # 1% due
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salestio.settings")
-    os.environ.setdefault("DEBUG", "1")
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    if connection.vendor != "sqlite":  # SQLite's test database is in memory already
-        # Its own name: autoclobber must never drop the test_<name> a running pytest uses.
-        connection.settings_dict["TEST"]["NAME"] = f"bench_sweep_{connection.settings_dict['NAME']}"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database("bench_sweep") as connection:
         _run(connection)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def _run(connection: Any) -> None:

@@ -1,7 +1,8 @@
 """`make demo`: one banner of each kind and one email per category, sent through the real
 outbox (the demo's EMAIL_BACKEND is the console, so each also prints there).
 
-Other apps' demo seeds raise some of these for real (demo.accounts expires an account); this
+Other apps' demo seeds raise some of these for real (demo.accounts expires an account; the
+plan banner and email come from demo.billing's real usage); this
 seed only fills in the kinds and categories still missing, so nothing shows twice when it runs
 after them. Idempotent: a second run finds everything present."""
 
@@ -35,7 +36,7 @@ def seed(shop: Shop, **_: Any) -> None:
 
 
 def _demo_banners() -> list[tuple[BannerKind, str, dict[str, str]]]:
-    accounts, plans = reverse("accounts:list"), reverse("billing:plans")
+    accounts = reverse("accounts:list")
     expires_on = (timezone.now() + timedelta(days=9)).date().isoformat()
     return [
         (BannerKind.ACCOUNT_EXPIRED, "demo:amazon", {**DEMO_ACCOUNT, "action_url": accounts}),
@@ -49,8 +50,6 @@ def _demo_banners() -> list[tuple[BannerKind, str, dict[str, str]]]:
                 "expires_on": expires_on,
             },
         ),
-        (BannerKind.PLAN_LIMIT_NEAR, "", {"action_url": plans}),
-        (BannerKind.PLAN_LIMIT_EXCEEDED, "", {"action_url": plans}),
     ]
 
 
@@ -104,17 +103,6 @@ def _demo_incidents(shop: Shop) -> list[tuple[Category, str, dict[str, object]]]
                 **DEMO_ACCOUNT,
                 "reason": "Amazon asks sellers to re-authorize every 365 days.",
                 "action_url": reverse("accounts:list"),
-            },
-        ),
-        (
-            Category.PLAN_LIMIT,
-            "demo:plan:near",
-            {
-                "usage": "4850.00",
-                "limit": "5000.00",
-                "currency": shop.currency or "EUR",
-                "exceeded": False,
-                "action_url": reverse("billing:plans"),
             },
         ),
     ]

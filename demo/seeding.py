@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import transaction
 
-from demo import accounts, notifications
+from demo import accounts, billing, notifications
 from salestio.models import Shop
 
 Seeder = Callable[..., Any]
@@ -18,6 +18,9 @@ Seeder = Callable[..., Any]
 SEEDERS: list[tuple[str, Seeder]] = [
     ("accounts", accounts.seed),
     ("notifications", notifications.seed),
+    # Last: its real crossing at 85 % raises the plan banner and sends the plan-limit email
+    # with the categories notifications switched on.
+    ("billing", billing.seed),
 ]
 
 DEMO_SHOP = "demo-shop.myshopify.com"

@@ -13,7 +13,8 @@ PER_REGION_ENV = {
 
 
 def sandbox_settings(sandbox_url: str) -> dict[str, Any]:
-    """Every marketplace setting pointed at the sandbox served at `sandbox_url`."""
+    """Every marketplace setting (and billing's exchange-rate source) pointed at the sandbox
+    served at `sandbox_url`."""
     url = sandbox_url.rstrip("/")
     return {
         "AMAZON_APP_ID": amazon.APP_ID,
@@ -36,6 +37,7 @@ def sandbox_settings(sandbox_url: str) -> dict[str, Any]:
         "ETSY_API_ORIGIN": f"{url}/etsy",
         "ETSY_CONNECT_URL": f"{url}/etsy/oauth/connect",
         "ETSY_TOKEN_URL": f"{url}/etsy/v3/public/oauth/token",
+        "BILLING_RATES_URL": f"{url}/ecb/stats/eurofxref/eurofxref-daily.xml",
     }
 
 

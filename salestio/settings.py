@@ -25,6 +25,9 @@ if not FERNET_KEYS and not DEBUG:
     raise ImproperlyConfigured("FERNET_KEYS must be set when DEBUG is off")
 
 INSTALLED_APPS = [
+    # The operator's admin at /staff/ (salestio/admin_site.py): plans and exchange rates.
+    "salestio.admin_apps.StaffAdminConfig",
+    "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -44,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "salestio.middleware.RequestLogContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.common.CommonMiddleware",
     "salestio.middleware.PathIdRangeMiddleware",
     "salestio.middleware.ShopifySessionMiddleware",
@@ -62,6 +66,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "salestio.context_processors.shopify",
             ],
@@ -390,4 +395,29 @@ CELERY_BEAT_SCHEDULE["notifications-flush-digests"] = {
 CELERY_BEAT_SCHEDULE["notifications-requeue-stalled"] = {
     "task": "notifications.tasks.requeue_stalled_emails",
     "schedule": timedelta(minutes=5),
+}
+
+# --- Billing (billing app) ------------------------------------------------------------------
+# The nearly-reached banner and email come at this share of the plan's GMV limit.
+BILLING_NEAR_LIMIT_PERCENT = env_int("BILLING_NEAR_LIMIT_PERCENT", 80)
+# Shopify charges for real only when this is set; otherwise subscriptions are test charges.
+BILLING_PRODUCTION_CHARGES = env_bool("BILLING_PRODUCTION_CHARGES")
+# Exchange rates for orders in another currency than the plan's: an ECB-format XML document.
+BILLING_RATES_URL = env_str(
+    "BILLING_RATES_URL", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
+)
+BILLING_RATES_TIMEOUT = env_int("BILLING_RATES_TIMEOUT", 20)
+# Counter rows per sweep batch (each batch is one query and one task).
+BILLING_SWEEP_BATCH = env_int("BILLING_SWEEP_BATCH", 1000)
+CELERY_BEAT_SCHEDULE["billing-gmv-limit-sweep"] = {
+    "task": "billing.tasks.sweep_usage_limits",
+    "schedule": timedelta(minutes=10),
+}
+CELERY_BEAT_SCHEDULE["billing-period-rollover"] = {
+    "task": "billing.tasks.roll_over_usage_periods",
+    "schedule": timedelta(minutes=5),
+}
+CELERY_BEAT_SCHEDULE["billing-exchange-rates"] = {
+    "task": "billing.tasks.refresh_exchange_rates",
+    "schedule": crontab(minute=30, hour=16),  # the ECB publishes around 16:00 CET
 }

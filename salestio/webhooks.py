@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from billing import services as billing_services
 from salestio import outbox, services
 from salestio.logging import shop_log_context
 from salestio.middleware import public
@@ -36,6 +37,9 @@ HANDLERS: dict[str, Handler] = {
     ),
     "customers/redact": lambda shop, payload: services.redact_customer(shop=shop, payload=payload),
     "shop/redact": lambda shop, _payload: services.redact_shop(shop=shop),
+    "app_subscriptions/update": lambda shop, payload: billing_services.subscription_updated(
+        shop=shop, payload=payload
+    ),
 }
 
 
