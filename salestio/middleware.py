@@ -1,10 +1,16 @@
 """Embedded-app request handling: who the shop is, log context, and the framing policy."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -43,14 +49,18 @@ class RequestLogContextMiddleware:
             current_shop_domain.reset(token)
 
 
-class PathIdRangeMiddleware:
-    """An `<int:…>` path id beyond the database's bigint is no row of ours: 404 for every app's
-    URLs, instead of the driver's overflow (a 500) deep in the view."""
+class InputGuardMiddleware:
+    """Input no view of ours can mean, refused before any view sees it: a NUL character in the
+    query string (PostgreSQL refuses it in text: a 500 from whichever filter got it first) is
+    a 400; an `<int:…>` path id beyond the database's bigint is no row of ours, a 404 (the
+    driver would overflow)."""
 
     def __init__(self, get_response: GetResponse):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any("\x00" in key or "\x00" in value for key, value in _query_items(request)):
+            return HttpResponseBadRequest("NUL character in the query string")
         return self.get_response(request)
 
     def process_view(
@@ -59,6 +69,12 @@ class PathIdRangeMiddleware:
         for value in (*args, *kwargs.values()):
             if isinstance(value, int) and not 0 <= value <= MAX_ID:
                 raise Http404("no such id")
+
+
+def _query_items(request: HttpRequest) -> Iterator[tuple[str, str]]:
+    for key, values in request.GET.lists():
+        for value in values:
+            yield key, value
 
 
 def _unauthorized() -> HttpResponse:

@@ -67,7 +67,7 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
         payload = json.loads(body or b"{}")
     except ValueError:
         return HttpResponse("body is not JSON", status=400)
-    if not 0 < len(event_id) <= EVENT_ID_MAX or not isinstance(payload, dict):
+    if not _is_event_id(event_id) or not isinstance(payload, dict):
         return HttpResponse("missing or overlong event id, or not a JSON object", status=400)
     if topic not in HANDLERS:
         # A topic subscribed in the Partner Dashboard but not handled here: a 4xx would only
@@ -84,6 +84,12 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
     if _record(event):
         log.info("webhook %s %s accepted", topic, event_id)
     return HttpResponse(status=200)
+
+
+def _is_event_id(value: str) -> bool:
+    """Shopify's ids are short printable strings; one that does not fit its column, or holds a
+    NUL (which PostgreSQL refuses in text), is not from Shopify."""
+    return 0 < len(value) <= EVENT_ID_MAX and value.isprintable()
 
 
 def parse_triggered_at(value: str) -> datetime | None:

@@ -63,6 +63,8 @@ def test_a_sendgrid_event_with_a_timestamp_that_is_no_number_answers_400(client:
         ("/notifications/?email=0", 400),
         ("/settings/?test=²", 400),
         (f"/settings/?test={OVERFLOW}", 400),
+        ("/notifications/?category=%00", 400),
+        ("/orders/?q=a%00b", 400),
         (f"/notifications/{OVERFLOW}/", 404),
         (f"/unsubscribe/{OVERFLOW}/account_expired/abc/", 404),
     ],

@@ -77,8 +77,11 @@ def test_unknown_topic_is_acknowledged_and_logged_but_not_stored(
     assert "webhook topic 'products/create' not handled" in caplog.text
 
 
-def test_an_overlong_event_id_answers_400(send: Send, shop: Shop) -> None:
-    assert send("shop/update", event_id="e" * 256).status_code == 400
+@pytest.mark.parametrize("event_id", ["e" * 256, "evt\x00-1"], ids=["overlong", "nul"])
+def test_an_event_id_shopify_would_not_send_answers_400(
+    send: Send, shop: Shop, event_id: str
+) -> None:
+    assert send("shop/update", event_id=event_id).status_code == 400
     assert not WebhookEvent.objects.exists()
 
 
