@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('salestio', '0002_webhook_triggered_at'),
+        ('salestio', '0003_outbox'),
     ]
 
     operations = [
