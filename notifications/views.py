@@ -2,8 +2,9 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -14,7 +15,7 @@ from notifications import selectors, services
 from notifications.forms import NotificationSettingsForm
 from notifications.links import unsubscribe_signature_valid
 from notifications.models import SETTINGS_CATEGORIES, Category, Notification
-from salestio.http import ShopRequest
+from salestio.http import ShopRequest, query_id
 from salestio.middleware import public
 from salestio.models import Shop
 
@@ -30,13 +31,11 @@ def settings_page(request: ShopRequest) -> HttpResponse:
         # A flash message, not a flag in the URL: reloading the page must not say it again.
         messages.success(request, _("Settings saved."))
         return redirect("notifications:settings")
-    test_id = request.GET.get("test", "")
+    test_id = query_id(request, "test")
     context = {
         "form": form,
         "owner_email": shop.owner_email,
-        "test": selectors.notification_of(shop=shop, pk=int(test_id))
-        if test_id.isdigit()
-        else None,
+        "test": selectors.notification_of(shop=shop, pk=test_id) if test_id else None,
     }
     return render(request, "notifications/settings.html", context)
 
@@ -48,20 +47,28 @@ def send_test_email(request: ShopRequest) -> HttpResponse:
 
 
 @require_GET
+def test_email_status(request: ShopRequest, pk: int) -> JsonResponse:
+    """The settings page's test-email notice as it stands now, for settings.js to swap in
+    until the email is sent or failed; only the shop's own test emails."""
+    test = selectors.notification_of(shop=request.shop, pk=pk)
+    if test is None or test.category != Category.TEST:
+        raise Http404
+    html = render_to_string("notifications/_test_result.html", {"test": test}, request=request)
+    status = test.email.status if test.email else "suppressed"
+    return JsonResponse({"status": status, "html": html})
+
+
+@require_GET
 def history(request: ShopRequest) -> HttpResponse:
     category = request.GET.get("category", "")
-    email_id = request.GET.get("email", "")
-    rows = selectors.history(
-        shop=request.shop,
-        category=category,
-        email_id=int(email_id) if email_id.isdigit() else None,
-    )
+    email_id = query_id(request, "email")
+    rows = selectors.history(shop=request.shop, category=category, email_id=email_id)
     page = Paginator(rows, selectors.HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "categories": Category.choices,
         "category": category,
-        "email_id": email_id,
+        "email_id": email_id or "",
     }
     return render(request, "notifications/history.html", context)
 
