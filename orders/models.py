@@ -102,6 +102,10 @@ class Order(models.Model):
         return f"{self.marketplace} {self.marketplace_order_id}"
 
     @property
+    def missing_skus_text(self) -> str:
+        return ", ".join(self.missing_skus)
+
+    @property
     def source_identifier(self) -> str:
         """What Shopify stores as sourceIdentifier: unique per account and order."""
         return f"{self.marketplace}:{self.account_id}:{self.marketplace_order_id}"
