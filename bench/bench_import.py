@@ -54,6 +54,8 @@ def _with_sandbox() -> None:
 
 
 def _run(server: Any) -> None:
+    from billing import usage
+    from billing.models import Plan
     from demo.accounts import connect_through_sandbox
     from orders import services
     from orders.models import Order, OrderStatus
@@ -64,6 +66,8 @@ def _run(server: Any) -> None:
     domain = "bench-import.myshopify.com"
     token = shopify.shop(domain).issue("authorization_code", expiring=False)["access_token"]
     shop = Shop.objects.create(domain=domain, access_token=token, currency="EUR")
+    # No GMV limit: this measures export speed, not the plan pause.
+    usage.apply_plan(shop=shop, plan=Plan.objects.get(code="unlimited"))
     account = connect_through_sandbox(shop, "etsy", "Bench Etsy", "", etsy.default_user)
     shopify.add_variant(domain, "SKU-1", quantity=ORDERS)
     for n in range(ORDERS):
