@@ -283,6 +283,9 @@ ACCOUNT_CHECK_INTERVAL = timedelta(hours=env_int("ACCOUNT_CHECK_INTERVAL_HOURS",
 ACCOUNT_TOKEN_REFRESH_MARGIN = timedelta(minutes=env_int("ACCOUNT_TOKEN_REFRESH_MARGIN_MIN", 10))
 # Small batches: each account costs up to four sequential HTTP calls.
 ACCOUNT_SWEEP_BATCH = env_int("ACCOUNT_SWEEP_BATCH", 25)
+# One sweep run leases at most this many due accounts (one UPDATE ... RETURNING); the rest stay
+# due for the next beat, so a backlog never holds one huge id list in memory.
+ACCOUNT_SWEEP_MAX_CLAIM = env_int("ACCOUNT_SWEEP_MAX_CLAIM", 100_000)
 # A check batch starts no account after this long and hands the rest back to the queue, so the
 # soft time limit seldom lands mid-refresh (where Etsy's rotated refresh token, not yet
 # committed, would be lost). Worst case per account: two refreshes and two calls.
