@@ -7,8 +7,11 @@ concurrent notify() calls, duplicate tasks and overlapping beat runs never compo
 """
 
 import logging
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
+from functools import partial, reduce
+from operator import or_
 
 from django.conf import settings
 from django.db import transaction
@@ -33,20 +36,46 @@ log = logging.getLogger(__name__)
 def route(notification: Notification) -> None:
     """A new notification: suppress it, email it now, or hold it for the digest (the instance
     is updated to match its row)."""
-    shop, category, now = notification.shop, notification.category, timezone.now()
-    facts = selectors.routing(shop=shop, category=category, now=now)
-    if reason := facts.suppression_reason(category):
-        suppress(Notification.objects.filter(pk=notification.pk), reason)
-        notification.status, notification.suppressed_reason = Notification.Status.SUPPRESSED, reason
-    elif category == Category.TEST or claim_window(
-        shop=shop, category=category, busy=facts.window_busy, now=now
-    ):
-        # The merchant pressed "Send test email" and waits for it: never held for a digest.
-        notification.email = _compose(facts.prefs, category)
-        if notification.email is not None:
-            notification.status = Notification.Status.QUEUED
-    else:
-        schedule_digest(shop=shop, category=category)
+    route_many([notification])
+
+
+def route_many(notifications: Sequence[Notification]) -> None:
+    """One routing pass over new notifications (notify_many): one read for every shop and
+    category, one write per suppression reason, one for every digest held. Per shop and
+    category, as if notify() had been called for each in turn: the first one claims the window
+    and is emailed at once, the others wait for the digest (the email made for the first one
+    leaves them out)."""
+    now = timezone.now()
+    groups: dict[tuple[int, str], list[Notification]] = defaultdict(list)
+    for notification in notifications:
+        groups[notification.shop_id, notification.category].append(notification)
+    pairs = [(group[0].shop, category) for (_, category), group in groups.items()]
+    facts = selectors.routing_many(pairs=pairs, now=now)
+    suppressed: dict[str, list[Notification]] = defaultdict(list)
+    held: list[tuple[Shop, str]] = []
+    for key, group in groups.items():
+        shop, category, routed = group[0].shop, key[1], facts[key]
+        if reason := routed.suppression_reason(category):
+            suppressed[reason].extend(group)
+            continue
+        first, rest = group[0], group[1:]
+        if category == Category.TEST or claim_window(
+            shop=shop, category=category, busy=routed.window_busy, now=now
+        ):
+            # The merchant pressed "Send test email" and waits for it: never held for a digest.
+            first.email = _compose(routed.prefs, category, holding=[n.pk for n in rest])
+            if first.email is not None:
+                first.status = Notification.Status.QUEUED
+            if rest:
+                held.append((shop, category))
+        else:
+            held.append((shop, category))
+    for reason, rows in suppressed.items():
+        suppress(Notification.objects.filter(pk__in=[n.pk for n in rows]), reason)
+        for notification in rows:
+            notification.status = Notification.Status.SUPPRESSED
+            notification.suppressed_reason = reason
+    schedule_digests(held)
 
 
 def suppress(rows: QuerySet[Notification], reason: str) -> int:
@@ -109,11 +138,19 @@ def claim_window(*, shop: Shop, category: str, busy: bool | None, now: datetime)
 
 
 def schedule_digest(*, shop: Shop, category: str) -> None:
-    """Hold for the window's digest. The row is written, and so locked, even when the digest
-    is already scheduled: a flush_digest claiming the window as it ends waits for this commit
-    and sends the held row with the rest, instead of sending without it and leaving it pending
-    with no digest due (test_digest.py: "held as the window ends")."""
-    DigestWindow.objects.filter(shop=shop, category=category).update(
+    """Hold for the window's digest: see schedule_digests()."""
+    schedule_digests([(shop, category)])
+
+
+def schedule_digests(windows: Sequence[tuple[Shop, str]]) -> None:
+    """Hold for each window's digest, in one UPDATE. The row is written, and so locked, even
+    when the digest is already scheduled: a flush_digest claiming the window as it ends waits
+    for this commit and sends the held row with the rest, instead of sending without it and
+    leaving it pending with no digest due (test_digest.py: "held as the window ends")."""
+    if not windows:
+        return
+    which = reduce(or_, (Q(shop=shop, category=category) for shop, category in windows))
+    DigestWindow.objects.filter(which).update(
         digest_due_at=Coalesce(
             F("digest_due_at"), F("last_email_at") + settings.NOTIFICATION_DIGEST_WINDOW
         )
@@ -137,15 +174,21 @@ def compose_digest(*, shop: Shop, category: str) -> Email | None:
 
 
 @transaction.atomic(savepoint=False)
-def _compose(prefs: NotificationSettings, category: str) -> Email | None:
-    """Put every held notification of (shop, category) into one new email and enqueue it.
+def _compose(
+    prefs: NotificationSettings, category: str, holding: Sequence[int] = ()
+) -> Email | None:
+    """Put every held notification of (shop, category) into one new email and enqueue it;
+    `holding` stay held for the digest (route_many(): the same call's later incidents).
 
     Part of the caller's transaction (notify(), compose_digest()): the email commits with the
     routing that made it, or not at all, so a savepoint of its own would buy nothing.
     """
     shop = prefs.shop
     # Locked in pk order so two composers never deadlock; the second finds nothing left.
-    items = list(_pending(shop, category).order_by("pk").select_for_update())
+    pending = (
+        _pending(shop, category).exclude(pk__in=holding) if holding else _pending(shop, category)
+    )
+    items = list(pending.order_by("pk").select_for_update())
     if not items:
         return None
     email = Email.objects.create(
