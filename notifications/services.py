@@ -107,6 +107,9 @@ def notify_many(incidents: Sequence[Incident]) -> list[Notification]:
     ]
     with transaction.atomic():
         new = insert_all_unless_conflict(rows, unique=("shop", "category", "key"))
+        # Routed in the caller's order: the first incident of a window is the one emailed.
+        position = {key: n for n, key in enumerate(wanted)}
+        new.sort(key=lambda n: position[n.shop_id, n.category, n.key])
         if new:
             routing.route_many(new)
         found = {(n.shop_id, n.category, n.key): n for n in new}
