@@ -366,3 +366,6 @@ CELERY_BEAT_SCHEDULE["billing-exchange-rates"] = {
     "task": "billing.tasks.refresh_exchange_rates",
     "schedule": crontab(minute=30, hour=16),  # the ECB publishes around 16:00 CET
 }
+
+# The dashboard shows this many banners (newest first) and says where the others are.
+DASHBOARD_BANNERS = env_int("DASHBOARD_BANNERS", 10)

@@ -35,14 +35,14 @@ INSTALL_STATE_MAX_AGE = 600
 @require_GET
 def dashboard(request: ShopRequest) -> HttpResponse:
     shop = request.shop
+    banners, more_banners = notification_selectors.dashboard_banners(shop=shop)
     return render(
         request,
         "salestio/dashboard.html",
         {
             "shop": shop,
-            "banners": [
-                present(banner) for banner in notification_selectors.active_banners(shop=shop)
-            ],
+            "banners": [present(banner) for banner in banners],
+            "more_banners": more_banners,
             "emails_on": notification_selectors.notification_settings(shop=shop).any_enabled,
             "problems": notification_selectors.recent_problems(shop=shop),
             "usage": billing_selectors.usage_summary(shop=shop),

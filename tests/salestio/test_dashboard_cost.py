@@ -75,3 +75,21 @@ def test_the_dashboard_costs_the_same_queries_for_a_small_and_a_busy_shop(
 
     assert dashboard_queries(shop_client(busy)) == dashboard_queries(shop_client(small))
     assert dashboard_queries(shop_client(busy)) <= 8
+
+
+def test_a_shop_with_a_thousand_banners_sees_the_newest_and_where_the_others_are(
+    make_shop: Callable[..., Shop], shop_client: Callable[[Shop], Any], settings: Any
+) -> None:
+    settings.DASHBOARD_BANNERS = 10
+    busy = make_shop("busy.myshopify.com", locale="de")
+    populate(busy, accounts=1000, notifications=1)
+    newest = Banner.objects.filter(shop=busy).order_by("-raised_at", "-pk").first()
+    assert newest is not None
+    Banner.objects.filter(pk=newest.pk).update(context={"account_name": "Newest account"})
+
+    page = shop_client(busy).get("/").content.decode()
+
+    assert page.count("data-banner-tone=") == 10
+    assert "Newest account" in page
+    assert "Hier werden nur die neuesten 10 Meldungen angezeigt." in page
+    assert 'href="/accounts/"' in page
