@@ -127,6 +127,8 @@ class EbaySimulator(MarketplaceSimulator):
         return OAuthBook(access_lifetime=ACCESS_LIFETIME, refresh_lifetime=REFRESH_LIFETIME)
 
     def fault_response(self, fault: Fault) -> Response:
+        if isinstance(fault.body, str):  # a Trading API answer as XML (e.g. eBay's own sample)
+            return Response(fault.body, status=fault.status, mimetype="text/xml")
         if fault.body:
             return json_response(fault.body, fault.status)
         return Response("Service Unavailable", status=fault.status, mimetype="text/plain")

@@ -71,7 +71,7 @@ class EtsyAdapter(Adapter):
             }
         )
         me = self._api("GET", "/users/me", token=grant.access_token)
-        return Grant(**{**grant.__dict__, "external_id": str(me["shop_id"])})
+        return Grant(**{**grant.__dict__, "external_id": shop_id_of(me)})
 
     def refresh_credentials(self) -> Grant:
         # The answer carries a new refresh token and the old one is spent: the caller must
@@ -196,6 +196,15 @@ def _price(price: Any) -> float:
     if not price["divisor"]:
         raise UnreadableResponse(f"Etsy gave a price with divisor 0: {price!r}")
     return float(price["amount"] / price["divisor"])
+
+
+def shop_id_of(me: dict[str, Any]) -> str:
+    """getMe's `shop_id` (null for a user without a shop: no shop to connect)."""
+    with reading("Etsy"):
+        shop_id = me["shop_id"]
+    if not isinstance(shop_id, int) or shop_id < 1:
+        raise PermanentError("This Etsy account has no shop; open one on Etsy, then connect.")
+    return str(shop_id)
 
 
 def receipts_page(page: dict[str, Any]) -> tuple[list[RemoteOrder], int]:
