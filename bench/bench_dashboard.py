@@ -47,7 +47,7 @@ def _run(connection: Any) -> None:
     setup_test_environment(debug=False)  # the test client's response.context is recorded
     settings.ALLOWED_HOSTS = ["*"]
     shop = busy_shop()
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {_session_token(shop.domain)}")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {session_token(shop.domain)}")
     response = client.get("/")  # warm-up: template loading, first-request lookups
     assert response.status_code == 200, response.status_code
     queries = _QueryCounter()
@@ -75,7 +75,7 @@ def _bare_render(response: Any) -> Callable[[], object]:
     return lambda: template.render(context, request)
 
 
-def _session_token(domain: str) -> str:
+def session_token(domain: str) -> str:
     """A session token as App Bridge sends it (HS256 with the app secret)."""
     import jwt
     from django.conf import settings
@@ -86,7 +86,7 @@ def _session_token(domain: str) -> str:
         "dest": f"https://{domain}",
         "aud": settings.SHOPIFY_API_KEY,
         "sub": "42",
-        "exp": now + 3600,
+        "exp": now + 60,  # a session token lives a minute (SESSION_TOKEN_MAX_LIFETIME_S)
         "nbf": now - 1,
         "iat": now,
         "jti": f"bench-{now}",
