@@ -69,10 +69,8 @@ def _measure(url: str, token: str) -> list[float]:
         page.goto(url)  # warm-up: the server's first request, the browser's cache of statics
         for _ in range(LOADS):
             response = page.goto(url, wait_until="load")
-            assert response is not None and response.status == 200, (
-                response.status,
-                response.text()[:300],
-            )
+            assert response is not None, url
+            assert response.status == 200, (response.status, response.text()[:300])
             timings.append(float(page.evaluate(LCP_SCRIPT)))
         browser.close()
     return timings

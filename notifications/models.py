@@ -3,7 +3,7 @@ notifications (one row per incident, written first), the emails they go out in, 
 delivery attempt."""
 
 from collections.abc import Sequence
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import connections, models, router
@@ -375,18 +375,19 @@ def insert_all_unless_conflict(objs: Sequence[M], *, unique: tuple[str, ...]) ->
     model, meta = type(objs[0]), objs[0]._meta
     using = router.db_for_write(model, instance=objs[0])
     fields = [field for field in meta.local_concrete_fields if field is not meta.pk]
-    returning = [meta.pk, *(meta.get_field(name) for name in unique)]
-    by_key = {tuple(getattr(obj, f.attname) for f in returning[1:]): obj for obj in objs}
+    keys = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in unique]
+    returning = [meta.pk, *keys]
+    by_key = {tuple(getattr(obj, field.attname) for field in keys): obj for obj in objs}
     size = connections[using].ops.bulk_batch_size(fields, objs) or len(objs)
     inserted: list[M] = []
     for start in range(0, len(objs), size):
         query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
-        query.insert_values(fields, objs[start : start + size])
+        query.insert_values(fields, list(objs[start : start + size]))
         compiler = cast(SQLInsertCompiler, query.get_compiler(using=using))
         # django-stubs types returning_fields as names; Django reads fields (as Model.save does).
         rows = compiler.execute_sql(returning_fields=returning)  # type: ignore[arg-type]
-        for pk, *key in filter(None, rows):
-            obj = by_key[tuple(key)]
-            obj.pk, obj._state.adding, obj._state.db = pk, False, using
+        for row in filter(None, rows):
+            obj = by_key[tuple(row[1:])]
+            obj.pk, obj._state.adding, obj._state.db = row[0], False, using
             inserted.append(obj)
     return inserted

@@ -15,7 +15,7 @@ from operator import or_
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -26,6 +26,7 @@ from notifications.models import (
     Email,
     Notification,
     NotificationSettings,
+    insert_all_unless_conflict,
     insert_unless_conflict,
 )
 from salestio.models import Shop
@@ -54,23 +55,29 @@ def route_many(notifications: Sequence[Notification]) -> None:
     facts = selectors.routing_many(pairs=pairs, now=now)
     suppressed: dict[str, list[Notification]] = defaultdict(list)
     held: list[tuple[Shop, str]] = []
-    for key, group in groups.items():
-        shop, category, routed = group[0].shop, key[1], facts[key]
+    candidates: list[tuple[Shop, str, bool | None]] = []
+    for (_, category), group in groups.items():
+        routed = facts[group[0].shop_id, category]
         if reason := routed.suppression_reason(category):
             suppressed[reason].extend(group)
-            continue
-        first, rest = group[0], group[1:]
-        if category == Category.TEST or claim_window(
-            shop=shop, category=category, busy=routed.window_busy, now=now
-        ):
-            # The merchant pressed "Send test email" and waits for it: never held for a digest.
-            first.email = _compose(routed.prefs, category, holding=[n.pk for n in rest])
-            if first.email is not None:
-                first.status = Notification.Status.QUEUED
-            if rest:
-                held.append((shop, category))
+        elif category == Category.TEST or not routed.window_busy:
+            candidates.append((group[0].shop, category, routed.window_busy))
         else:
+            held.append((group[0].shop, category))
+    won = claim_windows(candidates, now=now)
+    emailed: list[tuple[NotificationSettings, str, Sequence[int]]] = []
+    for shop, category, _ in candidates:
+        group = groups[shop.pk, category]
+        if category != Category.TEST and (shop.pk, category) not in won:
             held.append((shop, category))
+            continue
+        # The merchant pressed "Send test email" and waits for it: never held for a digest.
+        emailed.append((facts[shop.pk, category].prefs, category, [n.pk for n in group[1:]]))
+        if len(group) > 1:
+            held.append((shop, category))
+    for email in _compose_many(emailed):
+        first = groups[email.shop_id, email.category][0]
+        first.email, first.status = email, Notification.Status.QUEUED
     for reason, rows in suppressed.items():
         suppress(Notification.objects.filter(pk__in=[n.pk for n in rows]), reason)
         for notification in rows:
@@ -138,6 +145,27 @@ def claim_window(*, shop: Shop, category: str, busy: bool | None, now: datetime)
     return claimed == 1
 
 
+def claim_windows(
+    candidates: Sequence[tuple[Shop, str, bool | None]], *, now: datetime
+) -> set[tuple[int, str]]:
+    """claim_window() for many (shop, category, busy as read): the windows that do not exist
+    yet are opened in one INSERT; the others (or an insert lost to a concurrent caller) are
+    claimed by their conditional UPDATE. Returns the (shop id, category) claimed."""
+    fresh = [
+        DigestWindow(shop=shop, category=category, last_email_at=now)
+        for shop, category, busy in candidates
+        if busy is None and category != Category.TEST
+    ]
+    opened = insert_all_unless_conflict(fresh, unique=("shop", "category"))
+    won = {(window.shop_id, window.category) for window in opened}
+    for shop, category, busy in candidates:
+        if category == Category.TEST or (shop.pk, category) in won or busy:
+            continue
+        if claim_window(shop=shop, category=category, busy=False, now=now):
+            won.add((shop.pk, category))
+    return won
+
+
 def schedule_digest(*, shop: Shop, category: str) -> None:
     """Hold for the window's digest: see schedule_digests()."""
     schedule_digests([(shop, category)])
@@ -174,48 +202,76 @@ def compose_digest(*, shop: Shop, category: str) -> Email | None:
     return _compose(facts.prefs, category)
 
 
-@transaction.atomic(savepoint=False)
-def _compose(
-    prefs: NotificationSettings, category: str, holding: Sequence[int] = ()
-) -> Email | None:
-    """Put every held notification of (shop, category) into one new email and enqueue it;
-    `holding` stay held for the digest (route_many(): the same call's later incidents).
+def _compose(prefs: NotificationSettings, category: str) -> Email | None:
+    """Put every held notification of (shop, category) into one new email and enqueue it."""
+    composed = _compose_many([(prefs, category, ())])
+    return composed[0] if composed else None
 
-    Part of the caller's transaction (notify(), compose_digest()): the email commits with the
-    routing that made it, or not at all, so a savepoint of its own would buy nothing.
+
+@transaction.atomic(savepoint=False)
+def _compose_many(
+    windows: Sequence[tuple[NotificationSettings, str, Sequence[int]]],
+) -> list[Email]:
+    """An email per (settings of a shop, category, ids still held) with every notification
+    held for it but those ids (route_many(): the same call's later incidents, for the digest).
+    Four statements whatever the number of emails: lock the items, insert the emails, queue
+    the items, store the rendered emails.
+
+    Part of the caller's transaction (notify_many(), compose_digest()): the emails commit with
+    the routing that made them, or not at all, so a savepoint of its own would buy nothing.
     """
-    shop = prefs.shop
+    if not windows:
+        return []
+    prefs_of = {(prefs.shop.pk, category): prefs for prefs, category, _ in windows}
+    which = reduce(
+        or_,
+        (
+            Q(shop=prefs.shop, category=category) & ~Q(pk__in=holding)
+            for prefs, category, holding in windows
+        ),
+    )
     # Locked in pk order so two composers never deadlock; the second finds nothing left.
-    pending = (
-        _pending(shop, category).exclude(pk__in=holding) if holding else _pending(shop, category)
+    locked = Notification.objects.filter(which, status=Notification.Status.PENDING)
+    items: dict[tuple[int, str], list[Notification]] = defaultdict(list)
+    for item in locked.order_by("pk").select_for_update():
+        items[item.shop_id, item.category].append(item)
+    now = timezone.now()
+    composed = Email.objects.bulk_create(
+        Email(
+            shop=prefs_of[key].shop,
+            category=key[1],
+            recipient=prefs_of[key].address,
+            language=prefs_of[key].email_language,
+            next_attempt_at=now,
+        )
+        for key in items
     )
-    items = list(pending.order_by("pk").select_for_update())
-    if not items:
-        return None
-    email = Email.objects.create(
-        shop=shop,
-        category=category,
-        recipient=prefs.address,
-        language=prefs.email_language,
-        next_attempt_at=timezone.now(),
+    queued = [
+        When(pk__in=[n.pk for n in items[e.shop_id, e.category]], then=e.pk) for e in composed
+    ]
+    locked.filter(pk__in=[n.pk for group in items.values() for n in group]).update(
+        status=Notification.Status.QUEUED, email_id=Case(*queued)
     )
-    Notification.objects.filter(pk__in=[item.pk for item in items]).update(
-        status=Notification.Status.QUEUED, email=email
-    )
-    _render(email, prefs, items)
-    transaction.on_commit(partial(_enqueue_send, email.pk))
-    log.info(
-        "email %s composed with %d item(s) for %s",
-        email.pk,
-        len(items),
-        category,
-        extra={"shop": shop.domain},
-    )
-    return email
+    for email in composed:
+        _render(
+            email, prefs_of[email.shop_id, email.category], items[email.shop_id, email.category]
+        )
+    Email.objects.bulk_update(composed, ["subject", "text", "html", "headers"])
+    for email in composed:
+        transaction.on_commit(partial(_enqueue_send, email.pk))
+        log.info(
+            "email %s composed with %d item(s) for %s",
+            email.pk,
+            len(items[email.shop_id, email.category]),
+            email.category,
+            extra={"shop": email.shop.domain},
+        )
+    return composed
 
 
 def _render(email: Email, prefs: NotificationSettings, items: list[Notification]) -> None:
-    """Render from the rows _compose() locked (no second read); the oldest items are shown."""
+    """Render from the rows _compose_many() locked (no second read); the oldest items are
+    shown. The caller stores the result."""
     oldest_first = sorted(items, key=lambda item: (item.created_at, item.pk))
     shown = oldest_first[: settings.NOTIFICATION_DIGEST_ITEMS_SHOWN]
     for item in shown:
@@ -224,7 +280,6 @@ def _render(email: Email, prefs: NotificationSettings, items: list[Notification]
     rendered = emails.render(email.category, ctx, language=email.language)
     email.subject, email.text, email.html = rendered.subject, rendered.text, rendered.html
     email.headers = emails.headers_for(email)
-    email.save(update_fields=["subject", "text", "html", "headers"])
 
 
 def _enqueue_send(email_id: int) -> None:

@@ -5,6 +5,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -72,7 +73,7 @@ def _outcome(shops: list[Shop]) -> dict[str, Any]:
     for row in rows:
         if row.email_id:
             items[row.email_id].append(row.key)
-    sent = defaultdict(int)
+    sent: dict[str, int] = defaultdict(int)
     for message in mail.outbox:
         sent[message.to[0].split("@")[1].split("-")[1]] += 1
     return {
@@ -114,9 +115,7 @@ def test_notify_many_gives_what_as_many_notify_calls_give(
         incidents = _incidents(shops)
 
         _run_to_the_end(
-            time_machine,
-            django_capture_on_commit_callbacks,
-            lambda ingest=ingest, incidents=incidents: ingest(incidents),
+            time_machine, django_capture_on_commit_callbacks, partial(ingest, incidents)
         )
         outcomes.append(_outcome(shops))
     single, bulk = outcomes

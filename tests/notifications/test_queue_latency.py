@@ -23,10 +23,10 @@ QUEUES = [queue.name for queue in settings.CELERY_TASK_QUEUES]
 
 
 @pytest.fixture
-def broker() -> Iterator["redis.Redis[bytes]"]:
+def broker() -> Iterator["redis.Redis"]:
     """The test's Redis database, its queues empty before and after (kombu keeps each queue
     as a list named after it)."""
-    client: redis.Redis[bytes] = redis.Redis.from_url(os.environ["TEST_REDIS_URL"])
+    client: redis.Redis = redis.Redis.from_url(os.environ["TEST_REDIS_URL"])
     client.delete(*QUEUES)
     yield client
     client.delete(*QUEUES)
@@ -36,14 +36,14 @@ def broker() -> Iterator["redis.Redis[bytes]"]:
 def test_an_expired_account_email_overtakes_a_thousand_queued_sync_tasks(
     real_worker: Callable[..., Worker],
     enqueue_for_real: None,
-    broker: "redis.Redis[bytes]",
+    broker: "redis.Redis",
     shop: Any,
     enable: Any,
 ) -> None:
     enable(shop)
     # Sync work queued first (a real task, sent where the jobs' tasks go), then the email.
     for _ in range(SYNC_TASKS):
-        check_accounts.apply_async(args=[[]], queue="sync")
+        check_accounts.apply_async(args=([],), queue="sync")
     assert broker.llen("sync") == SYNC_TASKS
     notification = services.notify(
         shop=shop, category=EXPIRED, key="account:7", context=CONTEXTS[EXPIRED]
