@@ -15,7 +15,7 @@ from operator import or_
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Q, QuerySet, When
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -28,11 +28,14 @@ from notifications.models import (
     NotificationSettings,
     insert_all_unless_conflict,
     insert_unless_conflict,
+    update_each,
 )
 from salestio.models import Shop
 from salestio.outbox import publish
 
 log = logging.getLogger(__name__)
+# The fields _render() fills in, stored after the email row exists (its id is in its links).
+RENDERED = ("subject", "text", "html", "headers")
 
 
 def route(notification: Notification) -> None:
@@ -246,17 +249,21 @@ def _compose_many(
         )
         for key in items
     )
-    queued = [
-        When(pk__in=[n.pk for n in items[e.shop_id, e.category]], then=e.pk) for e in composed
-    ]
-    locked.filter(pk__in=[n.pk for group in items.values() for n in group]).update(
-        status=Notification.Status.QUEUED, email_id=Case(*queued)
+    queued = Notification.Status.QUEUED
+    update_each(
+        Notification,
+        {
+            item.pk: {"status": queued, "email": email.pk}
+            for email in composed
+            for item in items[email.shop_id, email.category]
+        },
     )
+    rendered = {}
     for email in composed:
-        _render(
-            email, prefs_of[email.shop_id, email.category], items[email.shop_id, email.category]
-        )
-    Email.objects.bulk_update(composed, ["subject", "text", "html", "headers"])
+        key = (email.shop_id, email.category)
+        _render(email, prefs_of[key], items[key])
+        rendered[email.pk] = {name: getattr(email, name) for name in RENDERED}
+    update_each(Email, rendered)
     for email in composed:
         transaction.on_commit(partial(_enqueue_send, email.pk))
         log.info(
