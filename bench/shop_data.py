@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.utils import timezone
+
 from accounts.models import Account
 from notifications.models import Banner, BannerKind, Category, Notification
 from orders.models import SkuMapping
@@ -9,17 +11,19 @@ from salestio.crypto import encrypt
 
 
 def populate(shop: Any, *, accounts: int, notifications: int) -> None:
-    """Rows as a busy shop has them: accounts (each with its expired banner), notifications
+    """Rows as a busy shop has them: expired accounts (each with its banner), notifications
     of every category, a SKU mapping per account."""
-    secret = encrypt("refresh-token")
+    secret, now = encrypt("refresh-token"), timezone.now()
     created = Account.objects.bulk_create(
         Account(
             shop=shop,
             marketplace="ebay",
             name=f"account {n}",
             external_id=f"seller-{shop.pk}-{n}",
-            status=Account.Status.ACTIVE,
+            status=Account.Status.EXPIRED,  # its banner holds (accounts.banner_conditions)
             refresh_token=secret,
+            sync_paused_at=now,
+            paused_reason=Account.PauseReason.EXPIRED,
         )
         for n in range(accounts)
     )

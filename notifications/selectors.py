@@ -166,4 +166,9 @@ def notification_of(*, shop: Shop, pk: int) -> Notification | None:
 
 
 def recent_problems(*, shop: Shop, limit: int = 5) -> list[Notification]:
-    return list(history(shop=shop).exclude(category=Category.TEST)[:limit])
+    """Open incidents first (newest first), then the latest resolved ones to fill up."""
+    problems = history(shop=shop).exclude(category=Category.TEST)
+    open_ones = list(problems.filter(closed_at=None)[:limit])
+    # Read whether needed or not: the dashboard's queries stay the same for every shop.
+    resolved = list(problems.exclude(closed_at=None)[:limit])
+    return (open_ones + resolved)[:limit]

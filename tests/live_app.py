@@ -27,6 +27,13 @@ class LiveApp:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def output_once(self, text: str, deadline: float = 20.0) -> str:
+        """The log once `text` is in it: the server writes a request's line after answering."""
+        until = time.monotonic() + deadline
+        while text not in (output := self.output()) and time.monotonic() < until:
+            time.sleep(0.1)
+        return output
+
 
 def migrate(env: dict[str, str]) -> None:
     subprocess.run(
@@ -77,8 +84,9 @@ def _wait_until_up(app: LiveApp) -> None:
     while time.monotonic() < deadline:
         assert app.process.poll() is None, f"the web server exited:\n{app.output()}"
         try:
-            requests.get(f"{app.url}/auth/patch-id-token", timeout=2)
+            requests.get(f"{app.url}/auth/patch-id-token", timeout=5)
             return
-        except requests.ConnectionError:
+        # A busy machine may accept the connection and answer late: a read timeout too.
+        except requests.RequestException:
             time.sleep(0.2)
     raise AssertionError(f"the web server did not start:\n{app.output()}")

@@ -65,7 +65,7 @@ def _assert_one_install(app: LiveApp, sandbox: Any, statuses: list[int]) -> None
     assert statuses == [200] * FIRST_LOADS, app.output()
     assert sandbox.sandbox["/shopify"].shop(SHOP).grants == [TOKEN_EXCHANGE_GRANT]
     # The session tokens were in every request line; none may reach the access log.
-    assert "id_token=[redacted]" in app.output()
+    assert "id_token=[redacted]" in app.output_once("id_token=[redacted]")
     assert "id_token=ey" not in app.output()
 
 

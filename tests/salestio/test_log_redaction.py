@@ -15,7 +15,7 @@ def test_the_demo_servers_request_lines_carry_no_session_token(tmp_path: Path) -
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
     with live_app(tmp_path, env, runserver=True) as app:
         url = f"{app.url}/auth/patch-id-token"
-        assert requests.get(url, params={"id_token": TOKEN}, timeout=10).status_code == 200
-        output = app.output()
+        assert requests.get(url, params={"id_token": TOKEN}, timeout=30).status_code == 200
+        output = app.output_once("/auth/patch-id-token?")
     assert "/auth/patch-id-token?id_token=[redacted]" in output
     assert TOKEN not in output
