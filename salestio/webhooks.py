@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from listings import shopify as listing_changes
 from salestio import services
 from salestio.middleware import public
 from salestio.models import Shop, WebhookEvent
@@ -31,6 +32,8 @@ HANDLERS: dict[str, Handler] = {
     ),
     "customers/redact": lambda shop, payload: services.redact_customer(shop=shop, payload=payload),
     "shop/redact": lambda shop, _payload: services.redact_shop(shop=shop),
+    "inventory_levels/update": listing_changes.on_inventory_level_update,
+    "products/update": listing_changes.on_product_update,
 }
 
 

@@ -67,7 +67,7 @@ CODE_TTL = 600
 SESSION_TOKEN_TTL = 60
 SESSION_TOKEN_LEEWAY = 10
 MUTATION_COST = 10
-DEFAULT_SCOPES = "read_orders,write_orders,read_products,read_fulfillments"
+DEFAULT_SCOPES = "read_orders,write_orders,read_products,read_fulfillments,read_inventory"
 DEFAULT_API_VERSION = "2026-10"
 INVALID_ACCESS_TOKEN = {
     "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
