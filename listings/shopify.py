@@ -14,8 +14,11 @@ from salestio.graphql_documents import gql
 from salestio.models import Shop
 from salestio.services import admin_client
 
-VARIANTS_PER_PAGE = 100
-LEVELS_PER_VARIANT = 50
+# Shopify refuses a query whose requested cost exceeds 1000 points; a page costs about
+# 2 + variants × (4 + 2 × levels), so 25 variants with up to 10 locations each ≈ 630
+# (https://shopify.dev/docs/api/usage/limits#cost-calculation).
+VARIANTS_PER_PAGE = 25
+LEVELS_PER_VARIANT = 10
 
 # Paginated by cursor; AdminGraphQL waits out THROTTLED from the cost in `extensions`.
 # https://shopify.dev/docs/api/admin-graphql/2025-01/queries/productVariants

@@ -8,6 +8,7 @@ wrong Host header for http:// endpoints (API-FACTS.md), so nothing here looks at
 
 import secrets
 import time
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,6 +92,11 @@ class AmazonSimulator(MarketplaceSimulator):
                 endpoint="patch_listing",
                 methods=["PATCH"],
             ),
+            Rule(
+                "/listings/2021-08-01/items/<seller_id>/<sku>",
+                endpoint="get_listing",
+                methods=["GET"],
+            ),
         ]
 
     def reset(self) -> None:
@@ -98,6 +104,8 @@ class AmazonSimulator(MarketplaceSimulator):
         self.orders: dict[str, list[dict[str, Any]]] = {}
         self.shipments: list[dict[str, Any]] = []
         self.listing_patches: list[dict[str, Any]] = []
+        # Listing sync (issue 11): the sellers' listings by SKU.
+        self.listings: dict[str, dict[str, dict[str, Any]]] = {}
         self.client_id, self.client_secret = CLIENT_ID, CLIENT_SECRET
 
     def new_book(self) -> OAuthBook:
@@ -252,4 +260,55 @@ class AmazonSimulator(MarketplaceSimulator):
             return sp_error(400, "productType and patches are required.")
         submission = secrets.token_hex(16)
         self.listing_patches.append({"seller": seller, "sku": sku, **body})
+        self.apply_patches(seller, sku, body["patches"])
         return _json({"sku": sku, "status": "ACCEPTED", "submissionId": submission, "issues": []})
+
+    # --- Listings: getListingsItem and the effect of patches --------------------------------
+
+    def add_listing(
+        self, seller: str, sku: str, *, quantity: int, asin: str = "", title: str = ""
+    ) -> dict[str, Any]:
+        listing = {
+            "asin": asin or f"B0{zlib.crc32(sku.encode()) % 10**8:08d}",
+            "productType": "PRODUCT",
+            "itemName": title or f"Item {sku}",
+            "status": ["BUYABLE", "DISCOVERABLE"],
+            "quantity": quantity,
+        }
+        self.listings.setdefault(seller, {})[sku] = listing
+        return listing
+
+    def apply_patches(self, seller: str, sku: str, patches: list[dict[str, Any]]) -> None:
+        listing = self.listings.get(seller, {}).get(sku)
+        for patch in patches:
+            if listing is not None and patch.get("path") == "/attributes/fulfillment_availability":
+                listing["quantity"] = int(patch["value"][0]["quantity"])
+
+    def on_get_listing(self, request: Request, seller_id: str, sku: str) -> Response:
+        seller = self._seller(request)
+        if isinstance(seller, Response):
+            return seller
+        listing = self.listings.get(seller_id, {}).get(sku) if seller == seller_id else None
+        if listing is None:
+            return sp_error(404, f"SKU {sku} not found for seller {seller_id}.", "NOT_FOUND")
+        marketplace = request.args.get("marketplaceIds", "A1PA6795UKMFR9").split(",")[0]
+        return _json(
+            {
+                "sku": sku,
+                "summaries": [
+                    {
+                        "marketplaceId": marketplace,
+                        "asin": listing["asin"],
+                        "productType": listing["productType"],
+                        "conditionType": "new_new",
+                        "status": listing["status"],
+                        "itemName": listing["itemName"],
+                        "createdDate": iso(time.time()),
+                        "lastUpdatedDate": iso(time.time()),
+                    }
+                ],
+                "fulfillmentAvailability": [
+                    {"fulfillmentChannelCode": "DEFAULT", "quantity": listing["quantity"]}
+                ],
+            }
+        )

@@ -46,6 +46,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from sandbox.server import SandboxConfig
+from sandbox.shopify_inventory import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -565,8 +566,12 @@ class ShopifySimulator:
                 "shop": self._shop_details,
                 "currentAppInstallation": self._installation,
                 "appSubscriptionCreate": self._create_subscription,
+                "productVariants": lambda state, arguments: self.catalog.resolve_product_variants(
+                    state.domain, arguments
+                ),
             },
         )
+        self.catalog = Catalog()
         self._lock = threading.Lock()
         self._shops: dict[str, ShopState] = {}
         self._numbers = itertools.count(1)
@@ -595,6 +600,11 @@ class ShopifySimulator:
                 ),
                 Rule(
                     "/shopify/_control/webhooks", methods=["POST"], endpoint=self._control_webhook
+                ),
+                Rule(
+                    "/shopify/_control/inventory",
+                    methods=["POST"],
+                    endpoint=self._control_inventory,
                 ),
                 Rule("/shopify/cdn/<asset>", methods=["GET"], endpoint=self._asset),
                 Rule("/store/<handle>/apps/<api_key>", methods=["GET"], endpoint=self._admin_page),
@@ -626,6 +636,7 @@ class ShopifySimulator:
         return response(environ, start_response)
 
     def reset(self) -> None:
+        self.catalog = Catalog()
         with self._lock:
             self._shops.clear()
             self._numbers = itertools.count(1)
@@ -851,6 +862,42 @@ class ShopifySimulator:
                 "webhook_id": delivery.webhook_id,
                 "status": delivery.status,
             }
+        )
+
+    # -- Inventory (listing sync): a merchant changes a quantity in the admin --
+
+    def set_available(
+        self, shop: str, inventory_item_id: int, available: int, location_id: int = 1001
+    ) -> WebhookDelivery | None:
+        """Change a quantity and send inventory_levels/update, as the admin does."""
+        payload = self.catalog.set_available(shop, inventory_item_id, location_id, available)
+        return self.send_webhook(shop, "inventory_levels/update", payload) if payload else None
+
+    def _control_inventory(self, request: Request) -> Response:
+        """POST {shop, inventory_item_id, available[, location_id]} or {shop, sku, …}."""
+        body = request.get_json(silent=True) or {}
+        shop = str(body.get("shop", ""))
+        variant = next(
+            (
+                v
+                for v in self.catalog.variants(shop)
+                if v.inventory_item_id == body.get("inventory_item_id") or v.sku == body.get("sku")
+            ),
+            None,
+        )
+        if variant is None or not isinstance(body.get("available"), int):
+            return _json({"error": "shop, a known sku or inventory_item_id and available"}, 400)
+        try:
+            delivery = self.set_available(
+                shop,
+                variant.inventory_item_id,
+                body["available"],
+                int(body.get("location_id", 1001)),
+            )
+        except requests.RequestException as error:
+            return _json({"error": f"the app did not answer: {error}"}, 502)
+        return _json(
+            {"status": delivery.status if delivery else None, "variant": variant.as_rest()}
         )
 
     # -- The admin page and App Bridge stand-in --
