@@ -9,7 +9,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # pyproject.toml lists no packages (the code runs from /app), so `pip install .` installs the
-# dependencies only; copied alone first, it keeps them in a layer that code changes reuse.
+# runtime dependencies only (not the sandbox or dev extras; .dockerignore leaves sandbox/ and
+# demo/ out); copied alone first, it keeps them in a layer that code changes reuse.
 COPY pyproject.toml ./
 RUN pip install .
 

@@ -1,4 +1,7 @@
-"""Verifying eBay's signed Marketplace Account Deletion notifications.
+"""eBay's Marketplace Account Deletion, all of it: the endpoint's challenge response, the
+signed notifications' verification, and forgetting the deleted seller.
+
+https://developer.ebay.com/marketplace-account-deletion
 
 eBay signs each notification (ECDSA over the body, SHA-1 digest) and names the key in the
 base64 JSON header X-EBAY-SIGNATURE; the key itself is fetched from the Notification API
@@ -10,7 +13,9 @@ rather than minted per notification.
 """
 
 import base64
+import hashlib
 import json
+import logging
 import re
 from typing import Any
 from urllib.parse import quote
@@ -22,13 +27,21 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
+from accounts import transitions
+from accounts.health import clear_alerts
 from accounts.marketplaces.base import (
     PermanentError,
     TransientError,
     http_failure,
     post_token_form,
 )
+from accounts.models import Account, Marketplace
+
+log = logging.getLogger(__name__)
 
 KEY_CACHE_SECONDS = 3600
 ARMOUR = re.compile(r"-----(BEGIN|END) PUBLIC KEY-----")
@@ -38,6 +51,14 @@ KEY_ID = re.compile(r"[0-9a-f]{8}(-?[0-9a-f]{4}){3}-?[0-9a-f]{12}", re.IGNORECAS
 APP_TOKEN_KEY = "ebay-app-token"
 # Application tokens live 2 hours (expires_in); this much before that a new one is fetched.
 APP_TOKEN_MARGIN = 300
+
+
+def challenge_response(challenge_code: str) -> str:
+    """SHA-256 of challengeCode + verificationToken + endpoint URL, hex, as eBay asks when the
+    endpoint is saved."""
+    endpoint = f"{settings.SHOPIFY_APP_URL}{reverse('accounts:ebay-account-deletion')}"
+    digest = challenge_code + settings.EBAY_DELETION_VERIFICATION_TOKEN + endpoint
+    return hashlib.sha256(digest.encode()).hexdigest()
 
 
 def verify_signature(*, header: str, body: bytes) -> bool:
@@ -103,3 +124,22 @@ def _get(url: str, token: str) -> requests.Response:
         )
     except requests.RequestException as exc:
         raise TransientError(f"eBay public key unreachable: {exc}") from exc
+
+
+@transaction.atomic
+def forget_ebay_user(*, user_id: str, username: str) -> int:
+    """eBay Marketplace Account Deletion: the seller's eBay account is gone. Drop what we hold
+    of them (tokens, user id) and show the account as deleted at eBay: no login can bring it
+    back, so the expired banner and email would ask the merchant for the impossible."""
+    ids = {value for value in (user_id, username) if value}
+    accounts = list(
+        Account.objects.filter(marketplace=Marketplace.EBAY, external_id__in=ids)
+        .select_related("shop")
+        .select_for_update(of=("self",))
+    )
+    now = timezone.now()
+    for account in accounts:
+        clear_alerts(account)  # reads the warning and the failing run before they are cleared
+        transitions.mark_deleted_at_marketplace(account=account, now=now)  # on the locked row
+        log.warning("%s: the eBay account was deleted at eBay", account)
+    return len(accounts)

@@ -86,6 +86,9 @@ class Account(models.Model):
         max_length=16, choices=PauseReason.choices, blank=True, default=""
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Bumped by every status change (accounts.transitions), each conditional on the version it
+    # was decided from: a check that read the account before a reconnect cannot undo it.
+    version = models.PositiveIntegerField(default=0, db_default=0)
 
     objects = AccountQuerySet.as_manager()
 
@@ -153,14 +156,18 @@ class Account(models.Model):
         return self.reauthorize_by.date() if self.reauthorize_by else None
 
     def is_expiring(self, at: datetime | None = None) -> bool:
-        if self.status != self.Status.ACTIVE or self.reauthorize_by is None:
+        return self.status == self.Status.ACTIVE and self.limit_is_near(at)
+
+    def limit_is_near(self, at: datetime | None = None) -> bool:
+        """The hard limit is within the warning window (whatever the status)."""
+        if self.reauthorize_by is None:
             return False
         window = timedelta(days=settings.ACCOUNT_EXPIRY_WARNING_DAYS)
         return self.reauthorize_by - (at or timezone.now()) <= window
 
     def is_failing(self, at: datetime | None = None) -> bool:
         """Checks have kept failing long enough that the merchant must see it: the list and
-        edit pages, a dashboard banner and an email (services.warn_if_failing)."""
+        edit pages, a dashboard banner and an email (health.warn_if_failing)."""
         if self.status not in self.CONNECTED or self.failing_since is None:
             return False
         return (at or timezone.now()) - self.failing_since >= settings.ACCOUNT_FAILING_NOTICE_AFTER

@@ -3,22 +3,22 @@
 from celery import shared_task
 from django.utils import timezone
 
-from accounts import services
+from accounts import login, sweep
 
 
 @shared_task
 def sweep_accounts() -> int:
     """Beat: lease due accounts in batches and fan the batches out to the workers."""
-    return services.fan_out_due_accounts(now=timezone.now(), enqueue=check_accounts.delay)
+    return sweep.fan_out_due_accounts(now=timezone.now(), enqueue=check_accounts.delay)
 
 
 @shared_task
 def check_accounts(account_ids: list[int]) -> None:
     """One batch; what it has no time for comes back as a new task."""
-    services.check_batch(account_ids=account_ids, hand_back=check_accounts.delay)
+    sweep.check_batch(account_ids=account_ids, hand_back=check_accounts.delay)
 
 
 @shared_task
 def purge_abandoned_logins() -> tuple[int, int]:
     """Beat, hourly: expired login states and never-connected accounts."""
-    return services.purge_abandoned_logins(now=timezone.now())
+    return login.purge_abandoned_logins(now=timezone.now())

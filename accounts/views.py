@@ -1,6 +1,5 @@
 """Accounts pages, the marketplace login callbacks and eBay's account-deletion endpoint."""
 
-import hashlib
 import json
 
 from django.conf import settings
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import ebay_deletion, selectors, services
+from accounts import ebay_deletion, login, selectors
 from accounts.forms import AccountForm
 from accounts.marketplaces import ADAPTERS, MarketplaceError
 from accounts.models import Account, Marketplace, OAuthState
@@ -60,7 +59,7 @@ def account_connect(request: ShopRequest, marketplace: str) -> HttpResponse:
     form = AccountForm(request.POST, marketplace=marketplace, prefix=marketplace)
     if not form.is_valid():
         return _render_list(request, bound=form)
-    account = services.create_account(
+    account = login.create_account(
         shop=request.shop,
         marketplace=marketplace,
         name=form.cleaned_data["name"],
@@ -75,7 +74,7 @@ def account_edit(request: ShopRequest, account_id: int) -> HttpResponse:
     initial = {"name": account.name, "site": account.site}
     form = AccountForm(request.POST or None, initial=initial, marketplace=account.marketplace)
     if request.method == "POST" and form.is_valid():
-        services.rename_account(account=account, name=form.cleaned_data["name"])
+        login.rename_account(account=account, name=form.cleaned_data["name"])
         # A new marketplace/site is kept on the login and applied only once it succeeds.
         return _to_consent(request, account, site=form.site_value())
     if request.GET.get("restored") and account.status == Account.Status.ACTIVE:
@@ -91,7 +90,7 @@ def _to_consent(request: ShopRequest, account: Account, *, site: str = "") -> Ht
     followed by fetch, so that case gets a page that moves the top window instead. Either
     way the browser goes to our start URL first (oauth_start), not to the marketplace.
     """
-    url = services.login_start_url(services.begin_login(account=account, site=site))
+    url = login.login_start_url(login.begin_login(account=account, site=site))
     if request.embedded or request.headers.get("X-Requested-With") == "fetch":
         return render(request, "accounts/consent_redirect.html", {"account": account, "url": url})
     return HttpResponseRedirect(url)
@@ -116,10 +115,10 @@ def oauth_start(request: HttpRequest, ticket: str) -> HttpResponse:
     *their* browser; it is refused unspent. Browsers that send no Fetch Metadata pass.
     """
     if request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin":
-        return _refused(request, services.InvalidState("login link opened outside Salestio"))
+        return _refused(request, login.InvalidState("login link opened outside Salestio"))
     try:
-        start = services.start_login(ticket=ticket)
-    except services.InvalidState as exc:
+        start = login.start_login(ticket=ticket)
+    except login.InvalidState as exc:
         return _refused(request, exc)
     response = HttpResponseRedirect(start.consent_url)
     response.set_cookie(
@@ -142,16 +141,16 @@ def oauth_callback(request: HttpRequest, marketplace: str) -> HttpResponse:
     params = request.GET.dict()
     session_shop = request.session.get("demo_shop_id") if demo_enabled() else None
     try:
-        oauth_state = services.claim_state(
+        oauth_state = login.claim_state(
             state=params.get("state", ""),
             marketplace=marketplace,
             browser_cookies=request.COOKIES,
             session_shop_id=session_shop,
         )
-    except services.InvalidState as exc:
+    except login.InvalidState as exc:
         return _refused(request, exc)
     response = _finish_login(request, oauth_state, params)
-    response.delete_cookie(services.login_cookie_name(oauth_state.pk), path="/", samesite="Lax")
+    response.delete_cookie(login.login_cookie_name(oauth_state.pk), path="/", samesite="Lax")
     return response
 
 
@@ -166,7 +165,7 @@ def _finish_login(
         }
         return _back_to_app(request, account, error=error)
     try:
-        services.complete_login(oauth_state=oauth_state, params=params)
+        login.complete_login(oauth_state=oauth_state, params=params)
     except MarketplaceError as exc:
         return _back_to_app(request, account, error=str(exc))
     return _back_to_app(request, account)
@@ -181,7 +180,7 @@ def _back_to_app(request: HttpRequest, account: Account, *, error: str = "") -> 
             messages.success(request, _("Connection restored."))
         return HttpResponseRedirect(reverse("accounts:edit", args=[account.pk]))
     if error:
-        services.record_login_failure(account=account, error=error)
+        login.record_login_failure(account=account, error=error)
     # Embedded pages keep no cookie to carry a flash message across the admin, so the
     # outcome travels in the URL; the edit page confirms it only if the account is active.
     admin = f"{settings.SHOPIFY_ADMIN_ORIGIN}/store/{account.shop.store_handle}"
@@ -200,11 +199,7 @@ def ebay_account_deletion(request: HttpRequest) -> HttpResponse:
         challenge = request.GET.get("challenge_code", "")
         if not challenge:
             return HttpResponseBadRequest("challenge_code missing")
-        endpoint = f"{settings.SHOPIFY_APP_URL}{reverse('accounts:ebay-account-deletion')}"
-        digest = hashlib.sha256(
-            (challenge + settings.EBAY_DELETION_VERIFICATION_TOKEN + endpoint).encode()
-        ).hexdigest()
-        return JsonResponse({"challengeResponse": digest})
+        return JsonResponse({"challengeResponse": ebay_deletion.challenge_response(challenge)})
     return _ebay_deletion_notification(request)
 
 
@@ -222,7 +217,7 @@ def _ebay_deletion_notification(request: HttpRequest) -> HttpResponse:
     except (ValueError, KeyError, TypeError):
         return HttpResponseBadRequest("not a deletion notification")
     if message.get("metadata", {}).get("topic") == "MARKETPLACE_ACCOUNT_DELETION":
-        services.forget_ebay_user(
+        ebay_deletion.forget_ebay_user(
             user_id=str(data.get("userId", "")), username=str(data.get("username", ""))
         )
     return HttpResponse(status=204)

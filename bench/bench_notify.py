@@ -171,13 +171,13 @@ def _send_everything() -> tuple[int, int]:
     from django.conf import settings
     from django.utils import timezone
 
-    from notifications import outbox
+    from notifications import delivery
     from notifications.models import Email
     from notifications.tasks import flush_digests
     from salestio.celery import app
 
     for email_id in Email.objects.values_list("pk", flat=True):
-        outbox.deliver(email_id=email_id)
+        delivery.deliver(email_id=email_id)
     immediate = Email.objects.count()
     app.conf.update(task_always_eager=True)
     later = timezone.now() + settings.NOTIFICATION_DIGEST_WINDOW + timedelta(minutes=1)

@@ -10,26 +10,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.database import throwaway_database
+
 ACCOUNTS = int(os.environ.get("BENCH_SWEEP_ACCOUNTS", "300000"))
 DUE_EVERY = 100  # 1% due
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salestio.settings")
-    os.environ.setdefault("DEBUG", "1")
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    if connection.vendor != "sqlite":  # SQLite's test database is in memory already
-        # Its own name: autoclobber must never drop the test_<name> a running pytest uses.
-        connection.settings_dict["TEST"]["NAME"] = f"bench_sweep_{connection.settings_dict['NAME']}"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database("bench_sweep") as connection:
         _run(connection)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def _run(connection: Any) -> None:
@@ -37,7 +26,7 @@ def _run(connection: Any) -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from accounts import services
+    from accounts import sweep
 
     _populate(connection)
     now = timezone.now()
@@ -45,7 +34,7 @@ def _run(connection: Any) -> None:
     batches: list[list[int]] = []
     with CaptureQueriesContext(connection) as queries:
         _, sweep_seconds = _timed(
-            lambda: services.fan_out_due_accounts(now=now, enqueue=batches.append)
+            lambda: sweep.fan_out_due_accounts(now=now, enqueue=batches.append)
         )
     claimed = sum(len(b) for b in batches)
     assert claimed == len(due), (claimed, len(due))

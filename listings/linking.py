@@ -11,9 +11,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 
+from accounts.credentials import call_marketplace
 from accounts.marketplaces import RemoteListing
 from accounts.models import Account, Marketplace
-from accounts.services import call_marketplace
 from listings import services
 from listings.models import Listing, StoreVariant
 from orders.models import SkuMapping

@@ -20,6 +20,7 @@ from django.db.models import F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
+from accounts.credentials import call_marketplace
 from accounts.marketplaces import (
     RETRYABLE,
     ConnectionExpired,
@@ -28,7 +29,6 @@ from accounts.marketplaces import (
     MarketplaceError,
 )
 from accounts.models import Account
-from accounts.services import call_marketplace
 from billing.limits import exports_paused
 from listings.models import InventoryLevel, Listing, ListingPush, ListingSettings
 from notifications.models import Category

@@ -6,7 +6,7 @@ from typing import Any
 from anymail.signals import AnymailTrackingEvent, EventType, tracking
 from django.dispatch import receiver
 
-from notifications import outbox, services
+from notifications import routing, services
 from notifications.models import Notification
 from salestio.models import Shop
 from salestio.signals import shop_uninstalled
@@ -33,4 +33,4 @@ def _event_type(event: AnymailTrackingEvent) -> str:
 
 @receiver(shop_uninstalled, dispatch_uid="notifications.stop_emails")
 def stop_emails_of_uninstalled_shop(sender: Any, shop: Shop, **_: Any) -> None:
-    outbox.cancel_unsent(shop=shop, reason=Notification.Suppression.UNINSTALLED)
+    routing.cancel_unsent(shop=shop, reason=Notification.Suppression.UNINSTALLED)

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications import outbox
+from notifications import routing
 from notifications.models import (
     SETTINGS_CATEGORIES,
     Banner,
@@ -80,7 +80,7 @@ def notify(
         # first one's commit, then conflicts and reads its row.
         if not insert_unless_conflict(notification):
             return Notification.objects.get(shop=shop, category=category, key=key, closed_at=None)
-        outbox.route(notification)
+        routing.route(notification)
     log.info(
         "notification %s %s: %s", category, key, notification.status, extra={"shop": shop.domain}
     )
@@ -142,7 +142,7 @@ def send_test_email(*, shop: Shop) -> Notification:
             key=f"test:{uuid.uuid4().hex}",
             closed_at=timezone.now(),
         )
-        outbox.route(notification)
+        routing.route(notification)
     return notification
 
 

@@ -1,8 +1,8 @@
-"""Thin Celery tasks of the outbox: take ids, call notifications.outbox."""
+"""Thin Celery tasks of the outbox: take ids, call notifications.routing and .delivery."""
 
 from celery import Task, shared_task
 
-from notifications import outbox
+from notifications import delivery, routing
 from notifications.models import Email
 from salestio.logging import shop_log_context
 
@@ -10,11 +10,11 @@ SWEEP_LIMIT = 2000
 BATCH = 100
 
 
-@shared_task(bind=True, max_retries=None)  # outbox.deliver() bounds the attempts itself
+@shared_task(bind=True, max_retries=None)  # delivery.deliver() bounds the attempts itself
 def send_email(self: Task, email_id: int) -> None:
     domain = Email.objects.filter(pk=email_id).values_list("shop__domain", flat=True).first()
     with shop_log_context(domain or "-"):
-        retry_in = outbox.deliver(email_id=email_id)
+        retry_in = delivery.deliver(email_id=email_id)
     if retry_in is not None:
         raise self.retry(countdown=retry_in)
 
@@ -22,7 +22,7 @@ def send_email(self: Task, email_id: int) -> None:
 @shared_task
 def flush_digests() -> int:
     """Beat: fan the due digest windows out to batch tasks."""
-    due = outbox.due_digest_windows(limit=SWEEP_LIMIT)
+    due = routing.due_digest_windows(limit=SWEEP_LIMIT)
     for start in range(0, len(due), BATCH):
         compose_digests.delay(due[start : start + BATCH])
     return len(due)
@@ -30,15 +30,15 @@ def flush_digests() -> int:
 
 @shared_task
 def compose_digests(window_ids: list[int]) -> int:
-    return sum(outbox.flush_digest(window_id=window_id) is not None for window_id in window_ids)
+    return sum(routing.flush_digest(window_id=window_id) is not None for window_id in window_ids)
 
 
 @shared_task
 def requeue_stalled_emails() -> int:
     """Beat: an email whose worker died mid-send or whose task was lost is sent again; the
     claim stops any double send."""
-    released = outbox.release_expired_leases(limit=SWEEP_LIMIT)
-    stalled = released + outbox.stalled_email_ids(limit=SWEEP_LIMIT)
+    released = delivery.release_expired_leases(limit=SWEEP_LIMIT)
+    stalled = released + delivery.stalled_email_ids(limit=SWEEP_LIMIT)
     for email_id in stalled:
         send_email.delay(email_id)
     return len(stalled)

@@ -1,8 +1,12 @@
 """The Celery app. Defaults every task inherits: late acks, time limits, backoff with jitter."""
 
 import os
+from datetime import datetime
+from typing import Any
 
 from celery import Celery, Task
+
+from salestio.backoff import backoff_seconds
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salestio.settings")
 
@@ -11,10 +15,28 @@ class SalestioTask(Task):
     """Transient failures retry with exponential backoff and jitter; others fail at once."""
 
     acks_late = True
-    retry_backoff = 2
-    retry_backoff_max = 600
-    retry_jitter = True
     max_retries = 6
+    # autoretry_for and self.retry() without a countdown wait this (salestio.backoff).
+    retry_backoff_base_s = 2.0
+    retry_backoff_max_s = 600.0
+
+    def retry(  # type: ignore[override]
+        self,
+        args: Any = None,
+        kwargs: Any = None,
+        exc: Exception | None = None,
+        throw: bool = True,
+        eta: datetime | None = None,
+        countdown: float | None = None,
+        **options: Any,
+    ) -> Any:
+        if countdown is None and eta is None:
+            countdown = backoff_seconds(
+                self.request.retries, base=self.retry_backoff_base_s, cap=self.retry_backoff_max_s
+            )
+        return super().retry(
+            args, kwargs, exc=exc, throw=throw, eta=eta, countdown=countdown, **options
+        )
 
 
 app = Celery("salestio", task_cls=SalestioTask)

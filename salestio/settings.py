@@ -23,6 +23,9 @@ if not FERNET_KEYS and not DEBUG:
     raise ImproperlyConfigured("FERNET_KEYS must be set when DEBUG is off")
 
 INSTALLED_APPS = [
+    # The operator's admin at /staff/ (salestio/admin_site.py): plans and exchange rates.
+    "salestio.admin_apps.StaffAdminConfig",
+    "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -35,11 +38,14 @@ INSTALLED_APPS = [
     "listings",
     "billing",
 ]
+if DEMO_MODE:  # seeding, rundemo and the sandbox wiring; never in the production image
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "salestio.middleware.RequestLogContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.common.CommonMiddleware",
     "salestio.middleware.ShopifySessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -57,6 +63,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "salestio.context_processors.shopify",
             ],
@@ -352,4 +359,29 @@ CELERY_BEAT_SCHEDULE["listings-push-due"] = {
 CELERY_BEAT_SCHEDULE["listings-reconcile"] = {
     "task": "listings.tasks.reconcile_all",
     "schedule": timedelta(hours=env_int("LISTING_RECONCILE_HOURS", 6)),
+}
+
+# --- Billing (billing app) ------------------------------------------------------------------
+# The nearly-reached banner and email come at this share of the plan's GMV limit.
+BILLING_NEAR_LIMIT_PERCENT = env_int("BILLING_NEAR_LIMIT_PERCENT", 80)
+# Shopify charges for real only when this is set; otherwise subscriptions are test charges.
+BILLING_PRODUCTION_CHARGES = env_bool("BILLING_PRODUCTION_CHARGES")
+# Exchange rates for orders in another currency than the plan's: an ECB-format XML document.
+BILLING_RATES_URL = env_str(
+    "BILLING_RATES_URL", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
+)
+BILLING_RATES_TIMEOUT = env_int("BILLING_RATES_TIMEOUT", 20)
+# Counter rows per sweep batch (each batch is one query and one task).
+BILLING_SWEEP_BATCH = env_int("BILLING_SWEEP_BATCH", 1000)
+CELERY_BEAT_SCHEDULE["billing-gmv-limit-sweep"] = {
+    "task": "billing.tasks.sweep_usage_limits",
+    "schedule": timedelta(minutes=10),
+}
+CELERY_BEAT_SCHEDULE["billing-period-rollover"] = {
+    "task": "billing.tasks.roll_over_usage_periods",
+    "schedule": timedelta(minutes=5),
+}
+CELERY_BEAT_SCHEDULE["billing-exchange-rates"] = {
+    "task": "billing.tasks.refresh_exchange_rates",
+    "schedule": crontab(minute=30, hour=16),  # the ECB publishes around 16:00 CET
 }

@@ -16,6 +16,8 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
+from salestio.backoff import backoff_seconds
+
 log = logging.getLogger(__name__)
 
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -120,9 +122,8 @@ def refresh_offline_token(shop_domain: str, refresh_token: str) -> OfflineToken:
     return _post_token(shop_domain, {"grant_type": "refresh_token", "refresh_token": refresh_token})
 
 
-def _backoff(attempt: int, base: float = 0.5, cap: float = 20.0) -> float:
-    """Exponential backoff with full jitter."""
-    return float(random.uniform(0, min(cap, base * 2**attempt)))
+def _backoff(attempt: int) -> float:
+    return backoff_seconds(attempt, base=0.5, cap=20.0)
 
 
 class AdminGraphQL:

@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.urls import include, path
 
 from salestio import views, webhooks
@@ -16,5 +17,6 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("listings/", include("listings.urls")),
     path("billing/", include("billing.urls")),
+    path("staff/", admin.site.urls),
     path("", include("notifications.urls")),
 ]

@@ -18,6 +18,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from billing import selectors as billing_selectors
 from notifications import selectors as notification_selectors
 from notifications.banners import present
 from salestio import services, shopify_api
@@ -44,6 +45,7 @@ def dashboard(request: ShopRequest) -> HttpResponse:
             ],
             "emails_on": notification_selectors.notification_settings(shop=shop).any_enabled,
             "problems": notification_selectors.recent_problems(shop=shop),
+            "usage": billing_selectors.usage_summary(shop=shop),
         },
     )
 

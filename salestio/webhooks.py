@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from billing import services as billing_services
 from listings import shopify as listing_changes
 from salestio import services
 from salestio.middleware import public
@@ -34,6 +35,9 @@ HANDLERS: dict[str, Handler] = {
     "shop/redact": lambda shop, _payload: services.redact_shop(shop=shop),
     "inventory_levels/update": listing_changes.on_inventory_level_update,
     "products/update": listing_changes.on_product_update,
+    "app_subscriptions/update": lambda shop, payload: billing_services.subscription_updated(
+        shop=shop, payload=payload
+    ),
 }
 
 

@@ -6,6 +6,7 @@ name the 403 `Unauthorized` answer for a revoked authorization. The client libra
 wrong Host header for http:// endpoints (API-FACTS.md), so nothing here looks at Host.
 """
 
+import base64
 import secrets
 import time
 import zlib
@@ -24,7 +25,7 @@ from sandbox.marketplace_oauth import (
     with_query,
 )
 
-# The sandbox's registered application; accounts.demo.sandbox_settings points the app at it.
+# The sandbox's registered application; demo.wiring.sandbox_settings points the app at it.
 APP_ID = "amzn1.sp.solution.sandbox"
 CLIENT_ID = "amzn1.application-oa2-client.sandbox"
 CLIENT_SECRET = "sandbox-lwa-secret"
@@ -65,6 +66,17 @@ def sp_error(status: int, message: str, code: str = "") -> Response:
 
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def next_page_token(start: int) -> str:
+    """An opaque NextToken (Amazon's are base64 too); it names where the next page starts."""
+    return base64.urlsafe_b64encode(f"orders:{start}".encode()).decode()
+
+
+def page_start(token: str) -> int:
+    if not token:
+        return 0
+    return int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("orders:"))
 
 
 class AmazonSimulator(MarketplaceSimulator):
@@ -114,7 +126,9 @@ class AmazonSimulator(MarketplaceSimulator):
     def fault_response(self, fault: Fault) -> Response:
         if fault.path.startswith("/auth"):
             return _json(fault.body or {"error": "server_error"}, fault.status)
-        return _json(fault.body) if fault.body else sp_error(fault.status, "Injected failure.")
+        if fault.body:
+            return _json(fault.body, fault.status)
+        return sp_error(fault.status, "Injected failure.")
 
     def add_order(
         self,
@@ -225,7 +239,14 @@ class AmazonSimulator(MarketplaceSimulator):
             for o in self.orders.get(seller, [])
         ]
         limit = int(request.args.get("MaxResultsPerPage", 100))
-        return _json({"payload": {"Orders": orders[:limit], "LastUpdatedBefore": iso(time.time())}})
+        start = page_start(request.args.get("NextToken", ""))
+        payload: dict[str, Any] = {
+            "Orders": orders[start : start + limit],
+            "LastUpdatedBefore": iso(time.time()),
+        }
+        if start + limit < len(orders):
+            payload["NextToken"] = next_page_token(start + limit)
+        return _json({"payload": payload})
 
     def on_get_order_items(self, request: Request, order_id: str) -> Response:
         seller = self._seller(request)

@@ -148,14 +148,24 @@ class EtsySimulator(MarketplaceSimulator):
         self.receipts.setdefault(self.shop_of(user), []).append(receipt)
         return receipt
 
-    def add_listing(self, listing_id: int, *, sku: str, quantity: int) -> None:
+    def add_listing(
+        self,
+        listing_id: int,
+        *,
+        sku: str,
+        quantity: int,
+        readiness_state_id: int | None = 1,
+        property_values: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """A listing with one product; `readiness_state_id` is its processing profile (Etsy
+        gives one for an active physical listing, null otherwise)."""
         self.inventories[listing_id] = {
             "products": [
                 {
                     "product_id": listing_id * 10,
                     "sku": sku,
                     "is_deleted": False,
-                    "property_values": [],
+                    "property_values": property_values or [],
                     "offerings": [
                         {
                             "offering_id": listing_id * 100,
@@ -163,6 +173,7 @@ class EtsySimulator(MarketplaceSimulator):
                             "is_enabled": True,
                             "is_deleted": False,
                             "price": money(1999),
+                            "readiness_state_id": readiness_state_id,
                         }
                     ],
                 }
@@ -170,7 +181,9 @@ class EtsySimulator(MarketplaceSimulator):
             "price_on_property": [],
             "quantity_on_property": [],
             "sku_on_property": [],
+            "readiness_state_on_property": [],
         }
+        return self.inventories[listing_id]
 
     # --- OAuth ----------------------------------------------------------------------------
 
@@ -296,6 +309,7 @@ class EtsySimulator(MarketplaceSimulator):
             for offering, new in zip(stored["offerings"], sent.get("offerings", []), strict=False):
                 offering["quantity"] = int(new["quantity"])
                 offering["price"] = money(round(float(new["price"]) * 100))
+                offering["readiness_state_id"] = new.get("readiness_state_id")
         return json_response(inventory)
 
     # --- Listings: getListingsByShop ------------------------------------------------------

@@ -4,7 +4,6 @@ tokens with real lifetimes, a consent page, injected faults, and test/demo contr
 import base64
 import hashlib
 import html
-import json
 import secrets
 import threading
 import time
@@ -12,11 +11,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+# The simulators import both from here, beside the OAuth pieces.
+from sandbox.responses import json_response as json_response
+from sandbox.responses import with_query as with_query
 from sandbox.server import SandboxConfig
 
 CODE_LIFETIME = 300  # authorization codes: 5 minutes at all three marketplaces
@@ -47,6 +48,19 @@ class Fault:
     body: Any
     delay: float = 0.0
     path: str = ""
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    json: Any
+
+    @classmethod
+    def of(cls, request: Request) -> "Received":
+        query = {key: request.args.getlist(key) for key in request.args}
+        return cls(request.method, request.path, query, request.get_json(silent=True))
 
 
 @dataclass
@@ -150,19 +164,9 @@ def s256(verifier: str) -> str:
     )
 
 
-def json_response(
-    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers)
-
-
 def invalid_grant(description: str, headers: Mapping[str, str] | None = None) -> Response:
     """RFC 6749's answer to a bad, expired or spent code or refresh token, at all three."""
     return json_response({"error": "invalid_grant", "error_description": description}, 400, headers)
-
-
-def with_query(url: str, **params: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
 
 
 class MarketplaceSimulator(ABC):
@@ -188,6 +192,8 @@ class MarketplaceSimulator(ABC):
         self.faults: list[Fault] = []
         self.latency: dict[str, float] = {}
         self.denied: dict[str, Any] = {}
+        # Every request as received (method, path, query, JSON body): what the app really sent.
+        self.received: list[Received] = []
         self.auto_approve = self.config.extra.get("auto_approve") == "1"
         self.login_as = self.default_user
 
@@ -200,6 +206,13 @@ class MarketplaceSimulator(ABC):
     ) -> None:
         """The next `times` requests whose path starts with `path` fail (or stall `delay` s)."""
         self.faults += [Fault(status, body, delay, path) for _ in range(times)]
+
+    def answer_next(self, body: Any, *, path: str, status: int = 200, times: int = 1) -> None:
+        """The next `times` requests under `path` get `body` (e.g. a vendor spec's example)."""
+        self.fail_next(status, body, times=times, path=path)
+
+    def received_at(self, path: str, method: str = "") -> list["Received"]:
+        return [r for r in self.received if r.path.startswith(path) and method in ("", r.method)]
 
     def deny(self, user: str, detail: Any = True) -> None:
         """API calls of the user are refused even with fresh tokens (e.g. role removed).
@@ -224,6 +237,8 @@ class MarketplaceSimulator(ABC):
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
+        if not request.path.startswith("/_sandbox"):
+            self.received.append(Received.of(request))
         for path, seconds in self.latency.items():
             if request.path.startswith(path):
                 time.sleep(seconds)  # widens races in concurrency tests

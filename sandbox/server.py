@@ -4,6 +4,7 @@
     /amazon/...    Login with Amazon + SP-API
     /ebay/...      eBay OAuth + Trading API
     /etsy/...      Etsy OAuth + Open API v3
+    /ecb/...       the ECB's daily exchange rates (billing's rate table)
 
 Tests run it in a thread (`SandboxServer`); `python -m sandbox` runs it for the demo.
 """
@@ -45,6 +46,7 @@ def build_simulators(config: SandboxConfig) -> list[Simulator]:
     """Every simulator package registers itself here."""
     from sandbox.amazon import AmazonSimulator
     from sandbox.ebay import EbaySimulator
+    from sandbox.ecb import EcbSimulator
     from sandbox.etsy import EtsySimulator
     from sandbox.shopify import ShopifySimulator
 
@@ -53,6 +55,7 @@ def build_simulators(config: SandboxConfig) -> list[Simulator]:
         AmazonSimulator(config),
         EbaySimulator(config),
         EtsySimulator(config),
+        EcbSimulator(config),
     ]
 
 

@@ -6,6 +6,8 @@ that frames the app — with an App Bridge stand-in script.
     GET  /shopify/{shop}/admin/oauth/authorize
     POST /shopify/{shop}/admin/api/{version}/graphql.json
     GET  /shopify/{shop}/admin/charges/{api_key}/{id}/RecurringApplicationCharge/confirm_…
+    POST /shopify/_control/subscriptions          (JSON: shop, id, status): the merchant or
+                                                  Shopify cancels, freezes or reactivates one
     POST /shopify/_control/webhooks               (JSON: shop, topic, payload[, event_id])
     GET  /shopify/cdn/app-bridge.js
     GET  /store/{handle}/apps/{api_key}[/{path}]  the admin page, as admin.shopify.com has it
@@ -45,6 +47,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
+from sandbox.responses import json_response as _json
+from sandbox.responses import with_query as _with_query
 from sandbox.server import SandboxConfig
 from sandbox.shopify_inventory import Catalog
 
@@ -415,18 +419,24 @@ class ShopState:
             raise NotFound("no such charge")
         return found
 
-    def decide(self, subscription: Subscription, *, approve: bool) -> None:
-        """The merchant approves (replacing the active plan) or declines a pending charge."""
+    def decide(self, subscription: Subscription, *, approve: bool) -> list[Subscription]:
+        """The merchant approves (replacing the active plan) or declines a pending charge;
+        returns every subscription whose status changed (each gets its webhook)."""
         with self.lock:
             if not approve:
                 subscription.status = "DECLINED"
-                return
-            for other in self.subscriptions:
-                if other.status == "ACTIVE":
-                    other.status = "CANCELLED"
+                return [subscription]
+            # Only one recurring subscription is active per app: approving replaces it.
+            replaced = [s for s in self.subscriptions if s.status == "ACTIVE"]
+            for other in replaced:
+                other.status = "CANCELLED"
             subscription.status = "ACTIVE"
             start = datetime.now(UTC) + timedelta(days=subscription.trial_days)
             subscription.current_period_end = start + BILLING_PERIOD[subscription.interval]
+            return [subscription, *replaced]
+
+    def by_gid(self, gid: str) -> Subscription | None:
+        return next((s for s in self.subscriptions if s.gid == gid), None)
 
 
 # --- The Admin GraphQL API --------------------------------------------------------------------
@@ -569,6 +579,7 @@ class ShopifySimulator:
                 "productVariants": lambda state, arguments: self.catalog.resolve_product_variants(
                     state.domain, arguments
                 ),
+                "appSubscriptionCancel": self._cancel_subscription,
             },
         )
         self.catalog = Catalog()
@@ -605,6 +616,11 @@ class ShopifySimulator:
                     "/shopify/_control/inventory",
                     methods=["POST"],
                     endpoint=self._control_inventory,
+                ),
+                Rule(
+                    "/shopify/_control/subscriptions",
+                    methods=["POST"],
+                    endpoint=self._control_subscription,
                 ),
                 Rule("/shopify/cdn/<asset>", methods=["GET"], endpoint=self._asset),
                 Rule("/store/<handle>/apps/<api_key>", methods=["GET"], endpoint=self._admin_page),
@@ -827,9 +843,40 @@ class ShopifySimulator:
                 status=subscription.status,
             )
         if subscription.status == "PENDING":
-            state.decide(subscription, approve=request.form.get("decision") == "approve")
-            self._announce_subscription(state, subscription)
+            changed = state.decide(subscription, approve=request.form.get("decision") == "approve")
+            for each in changed:
+                self._announce_subscription(state, each)
         return redirect(_with_query(subscription.return_url, charge_id=str(subscription.id)))
+
+    def _cancel_subscription(self, state: ShopState, arguments: dict[str, Any]) -> dict[str, Any]:
+        subscription = state.by_gid(str(arguments["id"]))
+        if subscription is None or subscription.status not in ("ACTIVE", "FROZEN"):
+            error = {"field": ["id"], "message": "Subscription not found or not active"}
+            return {"appSubscription": None, "userErrors": [error]}
+        with state.lock:
+            subscription.status = "CANCELLED"
+        self._announce_subscription(state, subscription)
+        return {"appSubscription": subscription.as_node(), "userErrors": []}
+
+    def set_subscription_status(self, domain: str, number: int, status: str) -> Subscription:
+        """Shopify's side changes a subscription (the merchant uninstalls a charge, the store
+        is frozen for unpaid bills, unfrozen): the status changes and the webhook goes out."""
+        state = self.shop(domain)
+        subscription = state.subscription(number)
+        with state.lock:
+            subscription.status = status
+        self._announce_subscription(state, subscription)
+        return subscription
+
+    def _control_subscription(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        shop, number, status = body.get("shop"), body.get("id"), body.get("status")
+        if not (isinstance(shop, str) and SHOP_RE.match(shop) and isinstance(number, int)):
+            return _json({"error": "shop and id (a number) are required"}, 400)
+        if status not in ("ACTIVE", "CANCELLED", "FROZEN", "EXPIRED"):
+            return _json({"error": "status must be ACTIVE, CANCELLED, FROZEN or EXPIRED"}, 400)
+        subscription = self.set_subscription_status(shop, number, status)
+        return _json(subscription.as_node())
 
     def _announce_subscription(self, state: ShopState, subscription: Subscription) -> None:
         try:
@@ -943,10 +990,6 @@ class ShopifySimulator:
         return response
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
-
-
 def _injected_failure(state: ShopState) -> Response | None:
     status = state.next_failure()
     message = {402: "Unavailable Shop", 400: "Bad Request"}.get(status or 0, "Service unavailable")
@@ -970,7 +1013,3 @@ def _cost(operation: Operation, state: ShopState, actual: int | None) -> dict[st
 def _page(template: str, **values: object) -> Response:
     text = Template((ASSETS / template).read_text()).substitute(values)
     return Response(text, mimetype="text/html")
-
-
-def _with_query(url: str, **params: str) -> str:
-    return f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(params)}"

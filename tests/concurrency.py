@@ -17,21 +17,29 @@ def run_at_once(work: Callable[[], T], *, threads: int) -> tuple[list[T], list[B
     results: list[T] = []
     errors: list[BaseException] = []
 
-    def worker() -> None:
+    def together() -> None:
+        start.wait()
+        results.append(work())
+
+    for thread in [in_thread(together, errors) for _ in range(threads)]:
+        thread.join()
+    return results, errors
+
+
+def in_thread(work: Callable[[], object], errors: list[BaseException]) -> threading.Thread:
+    """Start `work` on a connection of its own; what it raises lands in `errors`."""
+
+    def run() -> None:
         try:
-            start.wait()
-            results.append(work())
+            work()
         except BaseException as exc:  # a thread's exception is otherwise lost: the test asserts
             errors.append(exc)
         finally:
             connections.close_all()
 
-    workers = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
-    return results, errors
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
 
 
 def wait_for_a_lock_waiter(cursor: Any, *, waiter: str) -> None:

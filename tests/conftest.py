@@ -4,10 +4,16 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 import pytest
+
+if TYPE_CHECKING:  # imported for real inside the fixtures, once Django is set up
+    from django.test import Client
+
+    from salestio.models import Shop
+    from sandbox.server import SandboxServer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -33,10 +39,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture
-def make_shop(db: None) -> Callable[..., Any]:
+def make_shop(db: None) -> Callable[..., "Shop"]:
     from salestio.models import Shop
 
-    def make(domain: str = "shop-a.myshopify.com", **fields: Any) -> Shop:
+    def make(domain: str = "shop-a.myshopify.com", **fields: Any) -> "Shop":
         defaults = {
             "access_token": "shpat_test",
             "name": domain.split(".")[0].title(),
@@ -49,7 +55,7 @@ def make_shop(db: None) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def shop(make_shop: Callable[..., Any]) -> Any:
+def shop(make_shop: Callable[..., "Shop"]) -> "Shop":
     return make_shop()
 
 
@@ -72,10 +78,10 @@ def session_token(domain: str, *, secret: str | None = None, **claims: Any) -> s
 
 
 @pytest.fixture
-def shop_client(client: Any) -> Callable[[Any], Any]:
+def shop_client(client: "Client") -> Callable[["Shop"], "Client"]:
     """A Django test client whose every request carries the shop's session token."""
 
-    def for_shop(shop: Any) -> Any:
+    def for_shop(shop: "Shop") -> "Client":
         client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {session_token(shop.domain)}"
         return client
 
@@ -83,7 +89,7 @@ def shop_client(client: Any) -> Callable[[Any], Any]:
 
 
 @pytest.fixture
-def sandbox(settings: Any) -> Iterator[Any]:
+def sandbox(settings: Any) -> Iterator["SandboxServer"]:
     """The sandbox simulators on a loopback port, with the app's settings pointed at them."""
     from sandbox.server import SandboxConfig, SandboxServer
 
@@ -92,7 +98,7 @@ def sandbox(settings: Any) -> Iterator[Any]:
     )
     with SandboxServer(config) as server:
         settings.SHOPIFY_SHOP_ORIGIN = f"{server.url}/shopify/{{shop}}"
-        from accounts.demo import sandbox_settings
+        from demo.wiring import sandbox_settings
 
         for name, value in sandbox_settings(server.url).items():
             setattr(settings, name, value)
@@ -115,6 +121,23 @@ def _fresh_cache() -> Iterator[None]:
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def real_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Start a real `celery worker` (tests/worker.py: start_worker's pool and environment); each
+    one started is stopped before pytest-django flushes (and later drops) the database."""
+    from tests.worker import Worker, start_worker
+
+    started: list[Worker] = []
+
+    def start(**options: str) -> Worker:
+        started.append(start_worker(tmp_path / f"worker-{len(started)}.log", **options))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.stop()
 
 
 @pytest.fixture

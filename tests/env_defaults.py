@@ -15,6 +15,8 @@ TEST_ENV = {
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
     "LOG_LEVEL": "WARNING",
+    # Installs the demo app (seed_demo, the sandbox wiring); the demo login also needs DEBUG.
+    "DEMO_MODE": "1",
 }
 for _key, _value in TEST_ENV.items():
     os.environ.setdefault(_key, _value)

@@ -20,6 +20,7 @@ from accounts.marketplaces.base import (
     ShipmentLine,
     Throttled,
     TransientError,
+    UnreadableResponse,
 )
 from accounts.marketplaces.ebay import EbayAdapter
 from accounts.marketplaces.etsy import EtsyAdapter
@@ -54,5 +55,6 @@ __all__ = [
     "ShipmentLine",
     "Throttled",
     "TransientError",
+    "UnreadableResponse",
     "adapter_for",
 ]

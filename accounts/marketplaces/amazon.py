@@ -1,5 +1,6 @@
 """Amazon SP-API through python-amazon-sp-api: LWA, Orders v0, Listings Items 2021-08-01."""
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -26,8 +27,11 @@ from accounts.marketplaces.base import (
     Shipment,
     TransientError,
     expires_in,
+    from_iso,
     http_failure,
     oauth_failure,
+    reading,
+    rfc3339,
 )
 
 T = TypeVar("T")
@@ -36,6 +40,10 @@ ClientT = TypeVar("ClientT", bound=Client)
 REAUTHORIZATION_PERIOD = timedelta(days=365)
 # sp_api's Marketplaces carry the AWS region; SP-API endpoints and Seller Central go by these.
 REGION_OF_AWS_REGION = {"us-east-1": "NA", "eu-west-1": "EU", "us-west-2": "FE"}
+# getOrders pages: at most 100 orders each (MaxResultsPerPage 1-100), and a bound on the pages
+# one fetch follows, so a server that keeps handing out NextTokens cannot hold a worker forever.
+ORDERS_PER_PAGE = 100
+MAX_ORDER_PAGES = 100
 
 
 def region_of(site: str) -> str:
@@ -136,21 +144,30 @@ class AmazonAdapter(Adapter):
     def fetch_orders(self, since: datetime) -> list[RemoteOrder]:
         orders = self._client(OrdersV0)
         found: list[RemoteOrder] = []
-        query: dict[str, Any] = {"LastUpdatedAfter": since.isoformat()}
-        while True:
+        seen_tokens: set[str] = set()
+        query: dict[str, Any] = {
+            "LastUpdatedAfter": rfc3339(since),
+            "MaxResultsPerPage": ORDERS_PER_PAGE,
+        }
+        for _ in range(MAX_ORDER_PAGES):
             payload = _call(lambda q=query: orders.get_orders(**q)).payload or {}  # type: ignore[misc]
-            found += [_remote_order(order) for order in payload.get("Orders", [])]
-            if not payload.get("NextToken"):
+            found += remote_orders(payload)
+            token = next_token(payload, seen_tokens)
+            if not token:
                 return found
-            query = {"NextToken": payload["NextToken"]}
+            query = {"NextToken": token}
+        raise TransientError(
+            f"Amazon listed more than {MAX_ORDER_PAGES * ORDERS_PER_PAGE} changed orders in "
+            "one fetch; the next run continues from the same point."
+        )
 
     def push_fulfillment(self, shipment: Shipment) -> None:
         orders = self._client(OrdersV0)
         package = {
-            "packageReferenceId": "1",
+            "packageReferenceId": shipment.package_id or package_reference(shipment),
             "carrierCode": shipment.carrier,
             "trackingNumber": shipment.tracking_number,
-            "shipDate": shipment.shipped_at.isoformat(),
+            "shipDate": rfc3339(shipment.shipped_at),
             "orderItems": [
                 {"orderItemId": line.line_id, "quantity": line.quantity} for line in shipment.lines
             ],
@@ -179,11 +196,12 @@ class AmazonAdapter(Adapter):
             ],
         }
         marketplace_id = Marketplaces[self.account.site].marketplace_id
-        _call(
+        response = _call(
             lambda: listings.patch_listings_item(
                 self.account.external_id, update.sku, marketplaceIds=[marketplace_id], body=body
             )
         )
+        raise_for_submission(response.payload)
 
     def discover_listings(self, skus: Sequence[str]) -> list[RemoteListing]:
         # Listings Items has no "list all": getListingsItem for each of the shop's SKUs
@@ -230,11 +248,28 @@ class AmazonAdapter(Adapter):
         return client
 
 
+def remote_orders(payload: Any) -> list[RemoteOrder]:
+    """getOrders' `payload.Orders` (ordersV0.json OrdersList) as RemoteOrders."""
+    with reading("Amazon"):
+        return [_remote_order(order) for order in payload.get("Orders") or []]
+
+
+def next_token(payload: Any, seen: set[str]) -> str:
+    """The page's NextToken, refusing one already followed: Amazon hands out a new token per
+    page, so a repeated one would only fetch the same pages again."""
+    with reading("Amazon"):
+        token = str(payload.get("NextToken") or "")
+    if token in seen:
+        raise TransientError("Amazon repeated a NextToken while listing orders.")
+    seen.add(token)
+    return token
+
+
 def _remote_order(order: dict[str, Any]) -> RemoteOrder:
     return RemoteOrder(
-        order_id=order["AmazonOrderId"],
-        status=order.get("OrderStatus", ""),
-        updated_at=datetime.fromisoformat(order["LastUpdateDate"].replace("Z", "+00:00")),
+        order_id=str(order["AmazonOrderId"]),
+        status=str(order.get("OrderStatus", "")),
+        updated_at=from_iso(order["LastUpdateDate"]),
         raw=order,
     )
 
@@ -251,3 +286,27 @@ def _remote_listing(sku: str, item: dict[str, Any]) -> RemoteListing:
         asin=str(summary.get("asin") or ""),
         product_type=str(summary.get("productType") or ""),
     )
+
+
+def package_reference(shipment: Shipment) -> str:
+    """A positive number identifying the package within its order (ordersV0.json
+    PackageReferenceId), stable for the same tracking number so a retried confirmation
+    names the same package and a second parcel of the order gets its own."""
+    digest = hashlib.sha256(f"{shipment.carrier}:{shipment.tracking_number}".encode()).digest()
+    return str(int.from_bytes(digest[:6]) + 1)
+
+
+def raise_for_submission(submission: Any) -> None:
+    """patchListingsItem answers 200 even when it refuses the change: the
+    ListingsItemSubmissionResponse says INVALID and carries ERROR issues
+    (https://developer-docs.amazon.com/sp-api/docs/listings-items-api-v2021-08-01-reference)."""
+    with reading("Amazon"):
+        status = str(submission.get("status", ""))
+        errors = [
+            f"{issue.get('code', '')}: {issue.get('message', '')}"
+            for issue in submission.get("issues") or []
+            if issue.get("severity") == "ERROR"
+        ]
+    if status == "INVALID" or errors:
+        detail = "; ".join(errors) or "no issue given"
+        raise PermanentError(f"Amazon did not accept the listing change ({status}): {detail}")

@@ -9,9 +9,10 @@ import base64
 import hashlib
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -45,6 +46,11 @@ class TransientError(MarketplaceError):
 
 class PermanentError(MarketplaceError):
     """Any other refusal (4xx): retrying the same request will not help."""
+
+
+class UnreadableResponse(PermanentError):
+    """The marketplace answered data we cannot interpret (a shape or value we do not handle);
+    asking again returns the same data."""
 
 
 RETRYABLE = (Throttled, TransientError)
@@ -82,6 +88,9 @@ class Shipment:
     tracking_number: str
     shipped_at: datetime
     lines: tuple[ShipmentLine, ...] = ()
+    # Identifies this package among the order's packages (Amazon's packageReferenceId: a
+    # positive number). Empty: derived from the tracking number, so a retry sends the same id.
+    package_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,50 @@ def oauth_failure(marketplace: str, status: int, error: str, description: str) -
     if status == 0:  # no HTTP answer at all
         return TransientError(detail)
     return _failure_by_status(status, detail)
+
+
+# The earliest instant Etsy accepts or sends as a timestamp (its spec's `minimum: 946684800`).
+EARLIEST_TIMESTAMP = 946684800
+PARSING_ERRORS = (
+    AttributeError,
+    KeyError,
+    IndexError,
+    TypeError,
+    ValueError,
+    ArithmeticError,
+    OSError,
+)
+
+
+@contextmanager
+def reading(marketplace: str) -> Iterator[None]:
+    """Interpreting a marketplace's answer: what we cannot read becomes UnreadableResponse, so
+    every failure stays in this module's exception family."""
+    try:
+        yield
+    except PARSING_ERRORS as exc:
+        raise UnreadableResponse(f"{marketplace} answered data we cannot read: {exc!r}") from exc
+
+
+def from_epoch(seconds: int | float) -> datetime:
+    """A Unix timestamp as an aware datetime; beyond year 9999 raises (see `reading`)."""
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def from_iso(value: str) -> datetime:
+    """An ISO 8601 date-time with `Z` or an offset, as an aware datetime."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError(f"date-time without a time zone: {value!r}")
+    return parsed
+
+
+def rfc3339(moment: datetime) -> str:
+    """RFC 3339 `date-time` in UTC (OpenAPI's format). A naive datetime is taken in the
+    project's time zone, as Django treats naive datetimes."""
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def http_failure(marketplace: str, status: int, detail: str) -> MarketplaceError:

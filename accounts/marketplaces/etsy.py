@@ -1,7 +1,7 @@
 """Etsy Open API v3 over `requests`; OAuth 2 with PKCE and rotating refresh tokens."""
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.marketplaces.base import (
+    EARLIEST_TIMESTAMP,
     AccessTokenRejected,
     Adapter,
     ConsentRequest,
@@ -23,16 +24,28 @@ from accounts.marketplaces.base import (
     RemoteOrder,
     Shipment,
     TransientError,
+    UnreadableResponse,
     expires_in,
+    from_epoch,
     http_failure,
     json_or_empty,
     post_token_form,
+    reading,
 )
 
 # Etsy refresh tokens live 90 days and are replaced on every refresh (Etsy OAuth docs).
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
 RECEIPTS_PER_PAGE = 100
 LISTINGS_PER_PAGE = 100
+# updateListingInventory's body (https://developers.etsy.com/documentation/reference#operation/
+# updateListingInventory): what a product and an offering carry back from getListingInventory.
+PROPERTY_VALUE_FIELDS = ("property_id", "property_name", "scale_id", "value_ids", "values")
+ON_PROPERTY_FIELDS = (
+    "price_on_property",
+    "quantity_on_property",
+    "sku_on_property",
+    "readiness_state_on_property",
+)
 
 
 class EtsyAdapter(Adapter):
@@ -63,11 +76,11 @@ class EtsyAdapter(Adapter):
             }
         )
         me = self._api("GET", "/users/me", token=grant.access_token)
-        return Grant(**{**grant.__dict__, "external_id": str(me["shop_id"])})
+        return Grant(**{**grant.__dict__, "external_id": shop_id_of(me)})
 
     def refresh_credentials(self) -> Grant:
         # The answer carries a new refresh token and the old one is spent: the caller must
-        # store both in the same transaction (accounts.services.refresh_account_credentials).
+        # store both in the same transaction (accounts.credentials.refresh_account_credentials).
         return self._grant(
             {
                 "grant_type": "refresh_token",
@@ -86,13 +99,14 @@ class EtsyAdapter(Adapter):
                 "GET",
                 f"/shops/{self.account.external_id}/receipts",
                 params={
-                    "min_last_modified": int(since.timestamp()),
+                    "min_last_modified": max(int(since.timestamp()), EARLIEST_TIMESTAMP),
                     "limit": RECEIPTS_PER_PAGE,
                     "offset": len(found),
                 },
             )
-            found += [_remote_order(receipt) for receipt in page.get("results", [])]
-            if not page.get("results") or len(found) >= int(page.get("count", 0)):
+            results, count = receipts_page(page)
+            found += results
+            if not results or len(found) >= count:
                 return found
 
     def push_fulfillment(self, shipment: Shipment) -> None:
@@ -105,10 +119,11 @@ class EtsyAdapter(Adapter):
 
     def update_listing(self, update: ListingUpdate) -> None:
         # updateListingInventory replaces every product, so read, change ours, write back.
-        path = f"/listings/{update.listing_id}/inventory"
+        if not update.listing_id.isdigit() or int(update.listing_id) < 1:
+            raise PermanentError(f"Etsy listing id {update.listing_id!r} is not a listing id")
+        path = f"/listings/{int(update.listing_id)}/inventory"
         inventory = self._api("GET", path)
-        products = [_writable_product(p, update) for p in inventory.get("products", [])]
-        self._api("PUT", path, json={"products": products})
+        self._api("PUT", path, json=writable_inventory(inventory, update))
 
     def update_listings(self, updates: Sequence[ListingUpdate]) -> list[ListingResult]:
         # updateListingInventory replaces all of a listing's products: one read and one write
@@ -149,14 +164,14 @@ class EtsyAdapter(Adapter):
     def _update_inventory(
         self, listing_id: str, group: list[ListingUpdate]
     ) -> MarketplaceError | None:
-        if not listing_id:
-            return PermanentError("Etsy listing without a listing id; discover the listings again")
-        path = f"/listings/{listing_id}/inventory"
+        if not listing_id.isdigit() or int(listing_id) < 1:
+            return PermanentError(f"Etsy listing id {listing_id!r} is not a listing id")
+        path = f"/listings/{int(listing_id)}/inventory"
         try:
-            products = self._api("GET", path).get("products", [])
+            inventory = self._api("GET", path)
             for update in group:
-                products = [_writable_product(product, update) for product in products]
-            self._api("PUT", path, json={"products": products})
+                inventory = writable_inventory(inventory, update)
+            self._api("PUT", path, json=inventory)
         except AccessTokenRejected:
             raise
         except MarketplaceError as exc:
@@ -192,36 +207,80 @@ class EtsyAdapter(Adapter):
         return body
 
 
+def writable_inventory(inventory: dict[str, Any], update: ListingUpdate) -> dict[str, Any]:
+    """getListingInventory's answer as updateListingInventory's body, with our SKU changed.
+    The PUT replaces the whole inventory, so everything writable the GET gave goes back."""
+    with reading("Etsy"):
+        body = {"products": [_writable_product(p, update) for p in inventory.get("products") or []]}
+        for name in ON_PROPERTY_FIELDS:
+            if inventory.get(name) is not None:
+                body[name] = list(inventory[name])
+    return body
+
+
 def _writable_product(product: dict[str, Any], update: ListingUpdate) -> dict[str, Any]:
-    offerings = []
-    for offering in product.get("offerings", []):
-        price = offering["price"]
-        amount = price["amount"] / price["divisor"] if isinstance(price, dict) else price
-        mine = product.get("sku") == update.sku
-        offerings.append(
-            {
-                "price": float(update.price) if mine and update.price is not None else amount,
-                "quantity": update.quantity if mine else offering["quantity"],
-                "is_enabled": offering.get("is_enabled", True),
-            }
-        )
+    mine = product.get("sku") == update.sku
     return {
-        "sku": product.get("sku", ""),
-        "property_values": product.get("property_values", []),
-        "offerings": offerings,
+        "sku": product.get("sku") or "",
+        "property_values": [_writable_property(v) for v in product.get("property_values") or []],
+        "offerings": [
+            _writable_offering(o, update, mine=mine) for o in product.get("offerings") or []
+        ],
     }
+
+
+def _writable_property(value: dict[str, Any]) -> dict[str, Any]:
+    # The GET may give property_name/scale_id null; the PUT wants a string or nothing.
+    return {key: value[key] for key in PROPERTY_VALUE_FIELDS if value.get(key) is not None}
+
+
+def _writable_offering(
+    offering: dict[str, Any], update: ListingUpdate, *, mine: bool
+) -> dict[str, Any]:
+    price = update.price if mine else None
+    return {
+        "price": float(price) if price is not None else _price(offering["price"]),
+        "quantity": update.quantity if mine else int(offering["quantity"]),
+        "is_enabled": bool(offering.get("is_enabled", True)),
+        # Required in the PUT (null allowed): the processing profile the GET returned.
+        "readiness_state_id": offering.get("readiness_state_id"),
+    }
+
+
+def _price(price: Any) -> float:
+    """Etsy's Money is amount / divisor; a divisor of 0 (the spec allows it) says nothing."""
+    if not isinstance(price, dict):
+        return float(price)
+    if not price["divisor"]:
+        raise UnreadableResponse(f"Etsy gave a price with divisor 0: {price!r}")
+    return float(price["amount"] / price["divisor"])
+
+
+def shop_id_of(me: dict[str, Any]) -> str:
+    """getMe's `shop_id` (null for a user without a shop: no shop to connect)."""
+    with reading("Etsy"):
+        shop_id = me["shop_id"]
+    if not isinstance(shop_id, int) or shop_id < 1:
+        raise PermanentError("This Etsy account has no shop; open one on Etsy, then connect.")
+    return str(shop_id)
+
+
+def receipts_page(page: dict[str, Any]) -> tuple[list[RemoteOrder], int]:
+    """getShopReceipts' answer: the page's receipts and the total count."""
+    with reading("Etsy"):
+        return [_remote_order(r) for r in page.get("results") or []], int(page.get("count") or 0)
 
 
 def _remote_order(receipt: dict[str, Any]) -> RemoteOrder:
     return RemoteOrder(
         order_id=str(receipt["receipt_id"]),
         status=str(receipt.get("status", "")),
-        updated_at=datetime.fromtimestamp(receipt.get("updated_timestamp", 0), tz=UTC),
+        updated_at=from_epoch(receipt.get("updated_timestamp") or 0),
         raw=receipt,
     )
 
 
-def _price(price: Any) -> Decimal | None:
+def _money(price: Any) -> Decimal | None:
     if isinstance(price, dict) and price.get("divisor"):
         return Decimal(price["amount"]) / Decimal(price["divisor"])
     return None
@@ -242,7 +301,7 @@ def _remote_listings(listing: dict[str, Any]) -> list[RemoteListing]:
                 item_id=listing_id,
                 title=title,
                 quantity=offering.get("quantity"),
-                price=_price(offering.get("price")),
+                price=_money(offering.get("price")),
                 product_id=str(product.get("product_id") or ""),
                 offering_id=str(offering.get("offering_id") or ""),
             )

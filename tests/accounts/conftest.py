@@ -5,12 +5,16 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from django.utils import timezone
+
+if TYPE_CHECKING:  # imported for real inside the fixtures, once Django is set up
+    from accounts.models import Account
+    from salestio.models import Shop
 
 CONSENT_LINK = re.compile(r'class="button primary consent-link" href="([^"]+)"')
 SITES = {"amazon": "DE", "ebay": "77", "etsy": ""}
@@ -60,10 +64,12 @@ def callback(client: Any, url: str) -> Any:
 
 
 @pytest.fixture
-def connect(shop_client: Callable[[Any], Any], sims: SimpleNamespace) -> Callable[..., Any]:
+def connect(
+    shop_client: Callable[["Shop"], Any], sims: SimpleNamespace
+) -> Callable[..., "Account"]:
     """Connect → consent → callback through the app's views and the simulators."""
 
-    def run(shop: Any, marketplace: str, *, user: str = "", name: str = "") -> Any:
+    def run(shop: "Shop", marketplace: str, *, user: str = "", name: str = "") -> "Account":
         from accounts.models import Account
 
         client = shop_client(shop)
@@ -80,7 +86,7 @@ def connect(shop_client: Callable[[Any], Any], sims: SimpleNamespace) -> Callabl
     return run
 
 
-def sweep_now(account: Any) -> Any:
+def sweep_now(account: "Account") -> "Account":
     """Make the account due and run the beat task (Celery runs eagerly in tests)."""
     from accounts import tasks
     from accounts.models import Account

@@ -46,3 +46,31 @@ def assert_matches_spec(spec_path: Path, path: str, method: str, status: int, bo
     }
     errors = sorted(Draft4Validator(document).iter_errors(body), key=str)
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5])
+
+
+def request_schema(spec_path: Path, path: str, method: str) -> dict[str, Any]:
+    """The JSON body schema an operation accepts (OpenAPI 3 requestBody or a Swagger 2.0
+    `in: body` parameter), with the spec's definitions in scope."""
+    spec = load_spec(spec_path)
+    operation = spec["paths"][path][method]
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+    schema = body.get("schema") or next(
+        p["schema"] for p in operation.get("parameters", []) if p.get("in") == "body"
+    )
+    return {
+        **schema,
+        "definitions": spec.get("definitions", {}),
+        "components": spec.get("components", {}),
+    }
+
+
+def assert_request_matches_spec(spec_path: Path, path: str, method: str, body: Any) -> None:
+    validator = Draft4Validator(request_schema(spec_path, path, method))
+    errors = sorted(validator.iter_errors(body), key=str)
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5])
+
+
+def sandbox_example(spec_path: Path, path: str, method: str, status: int, index: int) -> Any:
+    """One of the spec's `x-amzn-api-sandbox` static responses (Amazon's own test data)."""
+    response = load_spec(spec_path)["paths"][path][method]["responses"][str(status)]
+    return response["x-amzn-api-sandbox"]["static"][index]["response"]

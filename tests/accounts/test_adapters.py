@@ -14,6 +14,7 @@ from accounts.marketplaces import (
     ShipmentLine,
     adapter_for,
 )
+from salestio.models import Shop
 
 pytestmark = pytest.mark.django_db
 SINCE = datetime.now(tz=UTC) - timedelta(days=1)
@@ -34,7 +35,7 @@ def test_every_marketplace_has_one_adapter_with_the_same_interface() -> None:
         assert methods <= set(dir(adapter)) and not adapter.__abstractmethods__
 
 
-def test_amazon_orders_fulfillment_and_listing(connect: Any, shop: Any, sims: Any) -> None:
+def test_amazon_orders_fulfillment_and_listing(connect: Any, shop: Shop, sims: Any) -> None:
     account = connect(shop, "amazon")
     sims.amazon.add_order(account.external_id, "028-0000001-0000001")
     adapter = adapter_for(account)
@@ -49,7 +50,7 @@ def test_amazon_orders_fulfillment_and_listing(connect: Any, shop: Any, sims: An
     assert sims.amazon.listing_patches[0]["patches"][0]["value"][0]["quantity"] == 5
 
 
-def test_ebay_orders_fulfillment_and_listing(connect: Any, shop: Any, sims: Any) -> None:
+def test_ebay_orders_fulfillment_and_listing(connect: Any, shop: Shop, sims: Any) -> None:
     account = connect(shop, "ebay")
     sims.ebay.add_order(account.external_id, "11-1111")
     adapter = adapter_for(account)
@@ -67,7 +68,7 @@ def test_ebay_orders_fulfillment_and_listing(connect: Any, shop: Any, sims: Any)
         adapter.push_fulfillment(Shipment("99-unknown", "DHL", "1", datetime.now(tz=UTC)))
 
 
-def test_etsy_orders_fulfillment_and_listing(connect: Any, shop: Any, sims: Any) -> None:
+def test_etsy_orders_fulfillment_and_listing(connect: Any, shop: Shop, sims: Any) -> None:
     account = connect(shop, "etsy")
     sims.etsy.add_receipt(sims.etsy.default_user, 3001)
     sims.etsy.add_listing(9001, sku="SKU-1", quantity=3)

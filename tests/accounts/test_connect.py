@@ -6,13 +6,14 @@ import pytest
 from django.db import connection
 
 from accounts.models import Account
+from salestio.models import Shop
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("marketplace", ["amazon", "ebay", "etsy"])
 def test_connect_stores_working_credentials(
-    connect: Any, shop: Any, sims: Any, marketplace: str
+    connect: Any, shop: Shop, sims: Any, marketplace: str
 ) -> None:
     account = connect(shop, marketplace)
     assert account.status == Account.Status.ACTIVE
@@ -23,7 +24,7 @@ def test_connect_stores_working_credentials(
 
 @pytest.mark.parametrize("marketplace", ["amazon", "ebay", "etsy"])
 def test_stored_secret_is_not_readable_in_the_row(
-    connect: Any, shop: Any, marketplace: str
+    connect: Any, shop: Shop, marketplace: str
 ) -> None:
     account = connect(shop, marketplace)
     with connection.cursor() as cursor:
@@ -36,7 +37,7 @@ def test_stored_secret_is_not_readable_in_the_row(
 
 
 def test_callback_redirects_into_the_shopify_admin(
-    shop_client: Any, shop: Any, sims: Any, settings: Any
+    shop_client: Any, shop: Shop, sims: Any, settings: Any
 ) -> None:
     from tests.accounts.conftest import approve, callback, consent_url_from
 

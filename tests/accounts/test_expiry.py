@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts import tasks
 from accounts.models import Account
 from notifications.models import Banner, BannerKind, Category, Notification
+from salestio.models import Shop
 from tests.accounts.conftest import sweep_now
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ DEAD_SIGNALS = {
 
 @pytest.mark.parametrize("signal", DEAD_SIGNALS, ids=list(DEAD_SIGNALS))
 def test_dead_connection_expires_with_banner_and_one_email(
-    connect: Any, shop: Any, sims: Any, signal: str
+    connect: Any, shop: Shop, sims: Any, signal: str
 ) -> None:
     marketplace, kill = DEAD_SIGNALS[signal]
     account = connect(shop, marketplace, name="Main store")
@@ -75,7 +76,7 @@ TRANSIENT_PATHS = {"amazon": "/orders", "ebay": "/ws", "etsy": "/v3/application"
 @pytest.mark.parametrize("marketplace", ["amazon", "ebay", "etsy"])
 @pytest.mark.parametrize("failure", ["500", "503", "429", "timeout"])
 def test_transient_failure_keeps_the_account_active_and_retries(
-    connect: Any, shop: Any, sims: Any, settings: Any, marketplace: str, failure: str
+    connect: Any, shop: Shop, sims: Any, settings: Any, marketplace: str, failure: str
 ) -> None:
     account = connect(shop, marketplace)
     sim = getattr(sims, marketplace)
@@ -95,7 +96,7 @@ def test_transient_failure_keeps_the_account_active_and_retries(
     assert sweep_now(account).check_failures == 0  # the retry succeeds and clears it
 
 
-def test_sweep_refreshes_access_tokens_before_they_expire(connect: Any, shop: Any) -> None:
+def test_sweep_refreshes_access_tokens_before_they_expire(connect: Any, shop: Shop) -> None:
     account = connect(shop, "etsy")
     old_access, old_refresh = account.access_token, account.refresh_token
     make_access_token_due(account)
@@ -108,7 +109,7 @@ def test_sweep_refreshes_access_tokens_before_they_expire(connect: Any, shop: An
     assert next_check_at is not None and next_check_at <= expires_at
 
 
-def test_expiring_warning_appears_at_14_days_not_15_and_once(connect: Any, shop: Any) -> None:
+def test_expiring_warning_appears_at_14_days_not_15_and_once(connect: Any, shop: Shop) -> None:
     account = connect(shop, "ebay")
     limit = timezone.now() + timedelta(days=15)
     Account.objects.filter(pk=account.pk).update(reauthorize_by=limit)
@@ -127,7 +128,7 @@ def test_expiring_warning_appears_at_14_days_not_15_and_once(connect: Any, shop:
     assert [n.key for n in warnings] == [f"account:{account.pk}:expiring:{limit.date()}"]
 
 
-def test_warning_window_is_configurable(connect: Any, shop: Any, settings: Any) -> None:
+def test_warning_window_is_configurable(connect: Any, shop: Shop, settings: Any) -> None:
     settings.ACCOUNT_EXPIRY_WARNING_DAYS = 30
     account = connect(shop, "ebay")
     Account.objects.filter(pk=account.pk).update(reauthorize_by=timezone.now() + timedelta(days=29))
@@ -135,7 +136,7 @@ def test_warning_window_is_configurable(connect: Any, shop: Any, settings: Any) 
     assert Banner.objects.filter(kind=BannerKind.ACCOUNT_EXPIRING).exists()
 
 
-def test_uninstalling_the_shop_pauses_its_accounts(connect: Any, shop: Any) -> None:
+def test_uninstalling_the_shop_pauses_its_accounts(connect: Any, shop: Shop) -> None:
     from salestio.services import uninstall_shop
 
     account = connect(shop, "etsy")
@@ -147,7 +148,7 @@ def test_uninstalling_the_shop_pauses_its_accounts(connect: Any, shop: Any) -> N
 
 
 def test_an_error_account_whose_access_token_ran_out_is_refreshed_not_expired(
-    connect: Any, shop: Any, sims: Any
+    connect: Any, shop: Shop, sims: Any
 ) -> None:
     account = connect(shop, "etsy")
     Account.objects.filter(pk=account.pk).update(status=Account.Status.ERROR, last_error="x")
@@ -161,7 +162,7 @@ def test_an_error_account_whose_access_token_ran_out_is_refreshed_not_expired(
     assert not Banner.objects.filter(kind=BannerKind.ACCOUNT_EXPIRED).exists()
 
 
-def test_an_error_account_keeps_syncing(connect: Any, shop: Any, sims: Any) -> None:
+def test_an_error_account_keeps_syncing(connect: Any, shop: Shop, sims: Any) -> None:
     account = connect(shop, "etsy")
     sims.etsy.fail_next(400, {"error": "Invalid request"}, path="/v3/application")
 
@@ -172,7 +173,7 @@ def test_an_error_account_keeps_syncing(connect: Any, shop: Any, sims: Any) -> N
 
 
 def test_checks_failing_for_a_day_show_the_account_as_failing(
-    connect: Any, shop: Any, sims: Any, shop_client: Any
+    connect: Any, shop: Shop, sims: Any, shop_client: Any
 ) -> None:
     account = connect(shop, "ebay", name="Main eBay")
     sims.ebay.fail_next(503, path="/ws")
@@ -190,10 +191,10 @@ def test_checks_failing_for_a_day_show_the_account_as_failing(
 
 
 def test_amazon_refusing_one_api_is_that_calls_error_not_an_expiry(
-    connect: Any, shop: Any, sims: Any
+    connect: Any, shop: Shop, sims: Any
 ) -> None:
+    from accounts.credentials import call_marketplace
     from accounts.marketplaces import ListingUpdate, PermanentError
-    from accounts.services import call_marketplace
 
     account = connect(shop, "amazon")
     # The seller did not grant the Product Listing role: SP-API's 403 Unauthorized, there only.
@@ -206,7 +207,7 @@ def test_amazon_refusing_one_api_is_that_calls_error_not_an_expiry(
     assert not Banner.objects.filter(shop=shop).exists()
 
 
-def reinstall(shop: Any, on_commit: Any) -> None:
+def reinstall(shop: Shop, on_commit: Any) -> None:
     """The shop installs the app again; salestio sends shop_reinstalled once that commits."""
     from salestio.services import install_shop
     from salestio.shopify_api import OfflineToken
@@ -216,7 +217,7 @@ def reinstall(shop: Any, on_commit: Any) -> None:
 
 
 def test_reinstalling_the_shop_resumes_what_the_uninstall_paused(
-    connect: Any, shop: Any, django_capture_on_commit_callbacks: Any
+    connect: Any, shop: Shop, django_capture_on_commit_callbacks: Any
 ) -> None:
     from salestio.services import uninstall_shop
 
@@ -235,7 +236,7 @@ def test_reinstalling_the_shop_resumes_what_the_uninstall_paused(
 
 
 def test_reinstalling_leaves_an_expired_account_paused(
-    connect: Any, shop: Any, sims: Any, django_capture_on_commit_callbacks: Any
+    connect: Any, shop: Shop, sims: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     from salestio.services import uninstall_shop
 
@@ -251,7 +252,9 @@ def test_reinstalling_leaves_an_expired_account_paused(
     assert account.paused_reason == Account.PauseReason.EXPIRED
 
 
-def test_a_crash_on_one_account_does_not_cost_its_batch_the_others(connect: Any, shop: Any) -> None:
+def test_a_crash_on_one_account_does_not_cost_its_batch_the_others(
+    connect: Any, shop: Shop
+) -> None:
     broken, healthy = connect(shop, "amazon"), connect(shop, "etsy")
     # A row the adapter cannot use (a marketplace code sp_api does not know): a KeyError.
     Account.objects.filter(pk=broken.pk).update(site="XX")
@@ -265,9 +268,9 @@ def test_a_crash_on_one_account_does_not_cost_its_batch_the_others(connect: Any,
 
 
 def test_a_batch_out_of_time_hands_the_rest_back(
-    connect: Any, shop: Any, sims: Any, settings: Any
+    connect: Any, shop: Shop, sims: Any, settings: Any
 ) -> None:
-    from accounts import services
+    from accounts import sweep
 
     ids = [connect(shop, "etsy", user=f"5000{n}", name=f"Shop {n}").pk for n in (1, 2, 3)]
     # Wide margins: a loaded CI machine must neither start a second account within the
@@ -276,7 +279,7 @@ def test_a_batch_out_of_time_hands_the_rest_back(
     sims.etsy.latency["/v3/application/users/me"] = 1.5
     handed_back: list[list[int]] = []
 
-    services.check_batch(account_ids=ids, hand_back=handed_back.append)
+    sweep.check_batch(account_ids=ids, hand_back=handed_back.append)
 
     checked = list(
         Account.objects.filter(last_checked_at__isnull=False).values_list("pk", flat=True)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from notifications.models import Banner, BannerKind, Category, Email, Notification
+from salestio.models import Shop
 from tests.accounts.conftest import approve, callback, consent_url_from, sweep_now
 
 pytestmark = pytest.mark.django_db
@@ -21,11 +22,11 @@ def failed_check(sims: Any, account: Any, at: datetime, status: int = 503) -> Ac
         return sweep_now(account)
 
 
-def failing_banners(shop: Any) -> list[Banner]:
+def failing_banners(shop: Shop) -> list[Banner]:
     return list(Banner.objects.filter(shop=shop, kind=BannerKind.ACCOUNT_FAILING))
 
 
-def failing_for_a_day(connect: Any, shop: Any, sims: Any) -> tuple[Account, datetime]:
+def failing_for_a_day(connect: Any, shop: Shop, sims: Any) -> tuple[Account, datetime]:
     """An eBay account whose checks fail from now on, noticed a day later; and that day."""
     account = connect(shop, "ebay", name="Main eBay")
     start = timezone.now()
@@ -35,7 +36,7 @@ def failing_for_a_day(connect: Any, shop: Any, sims: Any) -> tuple[Account, date
 
 
 def test_checks_failing_for_23_hours_raise_no_banner_and_no_email(
-    connect: Any, shop: Any, sims: Any
+    connect: Any, shop: Shop, sims: Any
 ) -> None:
     account = connect(shop, "ebay")
     start = timezone.now()
@@ -49,7 +50,7 @@ def test_checks_failing_for_23_hours_raise_no_banner_and_no_email(
 
 
 def test_after_a_day_one_banner_and_one_notification_however_many_sweeps_fail(
-    connect: Any, shop: Any, sims: Any, shop_client: Any
+    connect: Any, shop: Shop, sims: Any, shop_client: Any
 ) -> None:
     account, start = failing_for_a_day(connect, shop, sims)
     for hours in (30, 36):
@@ -69,7 +70,9 @@ def test_after_a_day_one_banner_and_one_notification_however_many_sweeps_fail(
     assert "Account 'Main eBay' (eBay) — cannot be reached" in dashboard  # recent problems
 
 
-def test_a_permanent_error_lasting_a_day_is_noticed_too(connect: Any, shop: Any, sims: Any) -> None:
+def test_a_permanent_error_lasting_a_day_is_noticed_too(
+    connect: Any, shop: Shop, sims: Any
+) -> None:
     account = connect(shop, "etsy", name="Mugs")
     start = timezone.now()
     for at in (start, start + timedelta(hours=24, minutes=1)):
@@ -84,7 +87,7 @@ def test_a_permanent_error_lasting_a_day_is_noticed_too(connect: Any, shop: Any,
 
 
 def test_the_email_says_the_account_cannot_be_reached_not_that_it_expired(
-    connect: Any, shop: Any, sims: Any
+    connect: Any, shop: Shop, sims: Any
 ) -> None:
     from notifications.models import NotificationSettings
 
@@ -99,7 +102,7 @@ def test_the_email_says_the_account_cannot_be_reached_not_that_it_expired(
 
 
 def test_a_healthy_check_resolves_the_banner_and_a_later_run_is_a_new_incident(
-    connect: Any, shop: Any, sims: Any
+    connect: Any, shop: Shop, sims: Any
 ) -> None:
     account, start = failing_for_a_day(connect, shop, sims)
 
@@ -118,7 +121,7 @@ def test_a_healthy_check_resolves_the_banner_and_a_later_run_is_a_new_incident(
     assert list(open_keys) == [(f"account:{account.pk}:failing:{again.date()}",)]
 
 
-def test_expiry_replaces_the_failing_banner(connect: Any, shop: Any, sims: Any) -> None:
+def test_expiry_replaces_the_failing_banner(connect: Any, shop: Shop, sims: Any) -> None:
     account, start = failing_for_a_day(connect, shop, sims)
     sims.ebay.deny(sims.ebay.default_user, 931)
 
@@ -133,7 +136,7 @@ def test_expiry_replaces_the_failing_banner(connect: Any, shop: Any, sims: Any) 
 
 
 def test_confirming_the_connection_resolves_the_failing_banner(
-    connect: Any, shop: Any, sims: Any, shop_client: Any
+    connect: Any, shop: Shop, sims: Any, shop_client: Any
 ) -> None:
     account, _ = failing_for_a_day(connect, shop, sims)
     client = shop_client(shop)

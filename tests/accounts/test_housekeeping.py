@@ -11,19 +11,20 @@ from celery.schedules import crontab
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from accounts import services, tasks
+from accounts import login, tasks
 from accounts.models import Account, OAuthState
 from salestio.celery import app as celery_app
+from salestio.models import Shop
 from tests.settings_surface import ROOT, environment_surface
 
 
 @pytest.mark.django_db
-def test_purge_drops_expired_logins_and_accounts_never_connected(connect: Any, shop: Any) -> None:
+def test_purge_drops_expired_logins_and_accounts_never_connected(connect: Any, shop: Shop) -> None:
     day_ago = timezone.now() - timedelta(days=1, minutes=1)
-    abandoned = services.create_account(shop=shop, marketplace="etsy", name="left")
-    services.begin_login(account=abandoned)
-    just_started = services.create_account(shop=shop, marketplace="etsy", name="now")
-    in_flight = services.begin_login(account=just_started)
+    abandoned = login.create_account(shop=shop, marketplace="etsy", name="left")
+    login.begin_login(account=abandoned)
+    just_started = login.create_account(shop=shop, marketplace="etsy", name="now")
+    in_flight = login.begin_login(account=just_started)
     connected = connect(shop, "ebay")
     Account.objects.filter(pk__in=[abandoned.pk, connected.pk]).update(created_at=day_ago)
     OAuthState.objects.filter(account=connected).update(expires_at=day_ago)
@@ -32,7 +33,7 @@ def test_purge_drops_expired_logins_and_accounts_never_connected(connect: Any, s
 
     assert set(Account.objects.values_list("pk", flat=True)) == {just_started.pk, connected.pk}
     assert OAuthState.objects.get().account_id == just_started.pk
-    assert services.start_login(ticket=in_flight).consent_url  # still usable
+    assert login.start_login(ticket=in_flight).consent_url  # still usable
 
 
 def test_the_purge_runs_hourly_from_beat() -> None:

@@ -14,8 +14,9 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from accounts import services
+from accounts import login
 from accounts.models import Account, OAuthState
+from salestio.models import Shop
 from tests.accounts.conftest import (
     approve,
     callback,
@@ -35,7 +36,7 @@ def path(url: str) -> str:
 
 
 def test_a_consent_link_approved_in_another_browser_changes_nothing(
-    shop: Any, shop_client: Any, sims: Any
+    shop: Shop, shop_client: Any, sims: Any
 ) -> None:
     merchant = shop_client(shop)
     consent_url = open_start_url(merchant, start_url_from(connect_form(merchant)))
@@ -51,7 +52,7 @@ def test_a_consent_link_approved_in_another_browser_changes_nothing(
 
 
 def test_the_browser_that_started_the_login_completes_it(
-    shop: Any, shop_client: Any, sims: Any
+    shop: Shop, shop_client: Any, sims: Any
 ) -> None:
     merchant = shop_client(shop)
     consent_url = open_start_url(merchant, start_url_from(connect_form(merchant)))
@@ -61,22 +62,22 @@ def test_the_browser_that_started_the_login_completes_it(
     assert response.status_code == 302
     assert Account.objects.get(shop=shop).status == Account.Status.ACTIVE
     state = OAuthState.objects.get(account__shop=shop)
-    cleared = response.cookies[services.login_cookie_name(state.pk)]
+    cleared = response.cookies[login.login_cookie_name(state.pk)]
     assert cleared.value == "" and cleared["max-age"] == 0
 
 
-def test_a_guessed_login_cookie_is_refused(shop: Any, shop_client: Any, sims: Any) -> None:
+def test_a_guessed_login_cookie_is_refused(shop: Shop, shop_client: Any, sims: Any) -> None:
     merchant = shop_client(shop)
     consent_url = open_start_url(merchant, start_url_from(connect_form(merchant)))
     state = OAuthState.objects.get(account__shop=shop)
     other = Client()
-    other.cookies[services.login_cookie_name(state.pk)] = "guessed"
+    other.cookies[login.login_cookie_name(state.pk)] = "guessed"
 
     assert callback(other, approve(consent_url, sims.etsy.default_user)).status_code == 400
     assert Account.objects.get(shop=shop).status == Account.Status.PENDING
 
 
-def test_the_start_url_works_once(shop: Any, shop_client: Any, sims: Any) -> None:
+def test_the_start_url_works_once(shop: Shop, shop_client: Any, sims: Any) -> None:
     merchant = shop_client(shop)
     start_url = start_url_from(connect_form(merchant))
     open_start_url(merchant, start_url)
@@ -87,10 +88,10 @@ def test_the_start_url_works_once(shop: Any, shop_client: Any, sims: Any) -> Non
     assert b"not valid" in second.content
 
 
-def test_the_start_url_expires_within_minutes(shop: Any, shop_client: Any, sims: Any) -> None:
+def test_the_start_url_expires_within_minutes(shop: Shop, shop_client: Any, sims: Any) -> None:
     merchant = shop_client(shop)
     start_url = start_url_from(connect_form(merchant))
-    later = timezone.now() + timedelta(seconds=services.START_MAX_AGE + 5)
+    later = timezone.now() + timedelta(seconds=login.START_MAX_AGE + 5)
 
     with time_machine.travel(later):
         response = merchant.get(path(start_url))
@@ -100,13 +101,13 @@ def test_the_start_url_expires_within_minutes(shop: Any, shop_client: Any, sims:
 
 
 def test_the_login_cookie_is_first_party_httponly_lax_and_short_lived(
-    shop: Any, shop_client: Any, sims: Any, settings: Any
+    shop: Shop, shop_client: Any, sims: Any, settings: Any
 ) -> None:
     merchant = shop_client(shop)
     response = merchant.get(path(start_url_from(connect_form(merchant))))
 
     state = OAuthState.objects.get(account__shop=shop)
-    name = services.login_cookie_name(state.pk)
+    name = login.login_cookie_name(state.pk)
     cookie = response.cookies[name]
     assert name.startswith("__Host-")  # HTTPS only, this origin only, path /
     assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"
@@ -115,7 +116,7 @@ def test_the_login_cookie_is_first_party_httponly_lax_and_short_lived(
 
 
 def test_debug_serves_the_login_cookie_over_plain_http(
-    shop: Any, shop_client: Any, sims: Any, settings: Any
+    shop: Shop, shop_client: Any, sims: Any, settings: Any
 ) -> None:
     settings.DEBUG = True
     merchant = shop_client(shop)
@@ -128,7 +129,7 @@ def test_debug_serves_the_login_cookie_over_plain_http(
 
 @pytest.mark.parametrize("fetch_site", ["none", "cross-site", "same-site"])
 def test_a_start_url_opened_outside_salestio_is_refused_unspent(
-    shop: Any, shop_client: Any, sims: Any, fetch_site: str
+    shop: Shop, shop_client: Any, sims: Any, fetch_site: str
 ) -> None:
     """A merchant who hands out the start URL itself: the other seller's browser would get
     the cookie. Opened from a mail or chat it is "none", from a web page "cross-site"."""

@@ -1,5 +1,6 @@
 """Reconnect through Save account, and the OAuth state's refusals (which change nothing)."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -9,20 +10,21 @@ import time_machine
 from django.core import signing
 from django.utils import timezone
 
-from accounts import services
+from accounts import credentials, health, login
 from accounts.models import Account, OAuthState
 from notifications.models import Banner, Notification
+from salestio.models import Shop
 from tests.accounts.conftest import approve, callback, consent_url_from
 from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
 
-def expired_account(connect: Any, shop: Any, sims: Any) -> Account:
+def expired_account(connect: Any, shop: Shop, sims: Any) -> Account:
     account = connect(shop, "amazon")
     Account.objects.filter(pk=account.pk).update(sync_cursor=timezone.now() - timedelta(hours=3))
     sims.amazon.book.revoke(sims.amazon.default_user)
-    services.check_account(account=Account.objects.select_related("shop").get(pk=account.pk))
+    health.check_account(account=Account.objects.select_related("shop").get(pk=account.pk))
     return Account.objects.get(pk=account.pk)
 
 
@@ -33,7 +35,7 @@ def save_account(client: Any, account: Account) -> str:
 
 
 def test_save_account_restores_the_connection_and_resumes_sync(
-    connect: Any, shop: Any, sims: Any, shop_client: Any
+    connect: Any, shop: Shop, sims: Any, shop_client: Any
 ) -> None:
     account = expired_account(connect, shop, sims)
     cursor = account.sync_cursor
@@ -58,7 +60,7 @@ def refused(client: Any, url: str) -> None:
 
 
 def test_forged_state_is_refused_and_changes_nothing(
-    connect: Any, shop: Any, sims: Any, shop_client: Any
+    connect: Any, shop: Shop, sims: Any, shop_client: Any
 ) -> None:
     account = expired_account(connect, shop, sims)
     client = shop_client(shop)
@@ -73,7 +75,7 @@ def test_forged_state_is_refused_and_changes_nothing(
     assert OAuthState.objects.filter(account=account).latest("pk").used_at is None
 
 
-def test_reused_state_is_refused(connect: Any, shop: Any, sims: Any, shop_client: Any) -> None:
+def test_reused_state_is_refused(connect: Any, shop: Shop, sims: Any, shop_client: Any) -> None:
     account = expired_account(connect, shop, sims)
     client = shop_client(shop)
     url = approve(save_account(client, account), account.external_id)
@@ -86,7 +88,7 @@ def test_reused_state_is_refused(connect: Any, shop: Any, sims: Any, shop_client
 
 
 def test_expired_state_is_refused(
-    connect: Any, shop: Any, sims: Any, shop_client: Any, settings: Any
+    connect: Any, shop: Shop, sims: Any, shop_client: Any, settings: Any
 ) -> None:
     account = expired_account(connect, shop, sims)
     client = shop_client(shop)
@@ -99,18 +101,18 @@ def test_expired_state_is_refused(
 
 
 def test_state_naming_another_shops_account_is_refused(
-    connect: Any, make_shop: Any, shop: Any, sims: Any, shop_client: Any
+    connect: Any, make_shop: Callable[..., Shop], shop: Shop, sims: Any, shop_client: Any
 ) -> None:
     account = expired_account(connect, shop, sims)
     other = make_shop("shop-b.myshopify.com")
-    theirs = services.create_account(shop=other, marketplace="amazon", name="B", site="DE")
+    theirs = login.create_account(shop=other, marketplace="amazon", name="B", site="DE")
     client = shop_client(shop)
     url = approve(save_account(client, account), account.external_id)
     parts = urlsplit(url)
     params = dict(parse_qsl(parts.query))
-    payload = signing.loads(params["state"], salt=services.STATE_SALT)
+    payload = signing.loads(params["state"], salt=login.STATE_SALT)
     # Validly signed (as if our own server had minted it) but binding shop A's login to B.
-    params["state"] = signing.dumps({**payload, "a": theirs.pk}, salt=services.STATE_SALT)
+    params["state"] = signing.dumps({**payload, "a": theirs.pk}, salt=login.STATE_SALT)
 
     refused(client, f"{parts.path}?{urlencode(params)}")
 
@@ -119,7 +121,13 @@ def test_state_naming_another_shops_account_is_refused(
 
 
 def test_callback_in_another_shops_demo_session_is_refused(
-    connect: Any, make_shop: Any, shop: Any, sims: Any, shop_client: Any, client: Any, settings: Any
+    connect: Any,
+    make_shop: Callable[..., Shop],
+    shop: Shop,
+    sims: Any,
+    shop_client: Any,
+    client: Any,
+    settings: Any,
 ) -> None:
     account = expired_account(connect, shop, sims)
     url = approve(save_account(shop_client(shop), account), account.external_id)
@@ -135,7 +143,7 @@ def test_callback_in_another_shops_demo_session_is_refused(
 
 
 def test_another_shops_account_is_a_404(
-    connect: Any, make_shop: Any, shop: Any, shop_client: Any
+    connect: Any, make_shop: Callable[..., Shop], shop: Shop, shop_client: Any
 ) -> None:
     account = connect(shop, "etsy")
     intruder = shop_client(make_shop("shop-b.myshopify.com"))
@@ -145,13 +153,13 @@ def test_another_shops_account_is_a_404(
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_etsy_refreshes_never_leave_a_spent_token(
-    connect: Any, shop: Any, sims: Any
+    connect: Any, shop: Shop, sims: Any
 ) -> None:
     account = connect(shop, "etsy")
     sims.etsy.latency["/v3/public/oauth/token"] = 0.3  # both workers overlap at Etsy
 
     _, errors = run_at_once(
-        lambda: services.refresh_account_credentials(
+        lambda: credentials.refresh_account_credentials(
             account_id=account.pk, stale_token=account.access_token
         ),
         threads=2,

@@ -2,6 +2,7 @@
 
 import io
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,7 +28,9 @@ def keys(settings: Any) -> Any:
     crypto._fernet.cache_clear()
 
 
-def test_rotate_keys_reencrypts_shop_and_account_secrets(make_shop: Any, keys: Any) -> None:
+def test_rotate_keys_reencrypts_shop_and_account_secrets(
+    make_shop: Callable[..., Shop], keys: Any
+) -> None:
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     keys(old)
     shop = make_shop(access_token="shpat_secret", refresh_token="shprt_secret")
@@ -44,7 +47,9 @@ def test_rotate_keys_reencrypts_shop_and_account_secrets(make_shop: Any, keys: A
     assert (stored.access_token, stored.refresh_token) == ("a-secret", "r-secret")
 
 
-def test_without_rotation_the_old_key_is_still_needed(make_shop: Any, keys: Any) -> None:
+def test_without_rotation_the_old_key_is_still_needed(
+    make_shop: Callable[..., Shop], keys: Any
+) -> None:
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     keys(old)
     shop = make_shop(access_token="shpat_secret")
@@ -55,7 +60,9 @@ def test_without_rotation_the_old_key_is_still_needed(make_shop: Any, keys: Any)
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_refresh_stored_during_rotation_is_not_overwritten(make_shop: Any, keys: Any) -> None:
+def test_a_refresh_stored_during_rotation_is_not_overwritten(
+    make_shop: Callable[..., Shop], keys: Any
+) -> None:
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     keys(old)
     account = Account.objects.create(

@@ -9,13 +9,14 @@ import pytest
 
 from accounts.models import Account
 from notifications.models import Banner, Notification
+from salestio.models import Shop
 from tests.accounts.conftest import approve, callback, consent_url_from, open_start_url
 
 pytestmark = pytest.mark.django_db
 
 
 def test_list_shows_each_account_with_status_and_connect_forms(
-    connect: Any, shop: Any, shop_client: Any
+    connect: Any, shop: Shop, shop_client: Any
 ) -> None:
     account = connect(shop, "ebay", name="Main eBay")
     Account.objects.filter(pk=account.pk).update(status="error", last_error="boom")
@@ -25,15 +26,15 @@ def test_list_shows_each_account_with_status_and_connect_forms(
         assert f'action="/accounts/connect/{marketplace}/"' in page
 
 
-def test_connect_form_errors_rerender_the_list(shop: Any, shop_client: Any) -> None:
+def test_connect_form_errors_rerender_the_list(shop: Shop, shop_client: Any) -> None:
     response = shop_client(shop).post("/accounts/connect/amazon/", {"amazon-name": ""})
     assert response.status_code == 400 and not Account.objects.exists()
 
 
 def test_save_account_outside_the_admin_redirects_to_the_consent_page(
-    shop: Any, client: Any, settings: Any, sandbox: Any
+    shop: Shop, client: Any, settings: Any, sandbox: Any
 ) -> None:
-    from accounts.services import create_account
+    from accounts.login import create_account
 
     settings.DEBUG, settings.DEMO_MODE = True, True
     session = client.session
@@ -78,7 +79,7 @@ def deliver_deletion(client: Any, body: bytes, signature: str) -> Any:
 
 
 def test_signed_ebay_deletion_disconnects_that_seller_without_claiming_expiry(
-    connect: Any, shop: Any, sims: Any, client: Any, shop_client: Any
+    connect: Any, shop: Shop, sims: Any, client: Any, shop_client: Any
 ) -> None:
     account = connect(shop, "ebay")
     body = deletion_body(account.external_id)
@@ -98,7 +99,7 @@ def test_signed_ebay_deletion_disconnects_that_seller_without_claiming_expiry(
 
 
 def test_ebay_deletion_reuses_the_application_token(
-    connect: Any, shop: Any, sims: Any, client: Any
+    connect: Any, shop: Shop, sims: Any, client: Any
 ) -> None:
     body = deletion_body("someone")
     unknown_key = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"  # shaped like eBay's, but not eBay's
@@ -128,7 +129,7 @@ def test_ebay_deletion_with_a_key_id_unlike_ebays_never_reaches_ebay(
     assert sims.ebay.public_key_requests == [] and sims.ebay.app_token_grants == 0
 
 
-def test_list_names_the_marketplace_site(connect: Any, shop: Any, shop_client: Any) -> None:
+def test_list_names_the_marketplace_site(connect: Any, shop: Shop, shop_client: Any) -> None:
     connect(shop, "ebay")
     connect(shop, "amazon")
     page = shop_client(shop).get("/accounts/").content.decode()
@@ -137,7 +138,7 @@ def test_list_names_the_marketplace_site(connect: Any, shop: Any, shop_client: A
 
 
 def expire(account: Account, sims: Any) -> None:
-    from accounts.services import check_account
+    from accounts.health import check_account
 
     sim = getattr(sims, account.marketplace)
     sim.book.revoke(account.external_id)
@@ -145,7 +146,7 @@ def expire(account: Account, sims: Any) -> None:
 
 
 def test_a_failed_reconnect_of_an_expired_account_shows_why(
-    connect: Any, shop: Any, sims: Any, shop_client: Any
+    connect: Any, shop: Shop, sims: Any, shop_client: Any
 ) -> None:
     account = connect(shop, "amazon")
     expire(account, sims)
@@ -161,9 +162,9 @@ def test_a_failed_reconnect_of_an_expired_account_shows_why(
 
 
 def test_an_error_from_before_the_expiry_is_not_shown_as_current(
-    connect: Any, shop: Any, sims: Any, shop_client: Any
+    connect: Any, shop: Shop, sims: Any, shop_client: Any
 ) -> None:
-    from accounts.services import check_account
+    from accounts.health import check_account
 
     account = connect(shop, "amazon")
     sims.amazon.fail_next(503, path="/orders")
@@ -175,7 +176,7 @@ def test_an_error_from_before_the_expiry_is_not_shown_as_current(
 
 
 def test_an_abandoned_login_keeps_the_working_marketplace(
-    connect: Any, shop: Any, shop_client: Any
+    connect: Any, shop: Shop, shop_client: Any
 ) -> None:
     account = connect(shop, "amazon")
     client = shop_client(shop)
@@ -187,7 +188,7 @@ def test_an_abandoned_login_keeps_the_working_marketplace(
 
 
 def test_a_completed_login_switches_to_the_new_marketplace(
-    connect: Any, shop: Any, sims: Any, shop_client: Any
+    connect: Any, shop: Shop, sims: Any, shop_client: Any
 ) -> None:
     account = connect(shop, "amazon")
     client = shop_client(shop)
@@ -202,7 +203,7 @@ def test_a_completed_login_switches_to_the_new_marketplace(
 
 
 def test_ebay_deletion_with_a_bad_signature_is_refused(
-    connect: Any, shop: Any, sims: Any, client: Any
+    connect: Any, shop: Shop, sims: Any, client: Any
 ) -> None:
     account = connect(shop, "ebay")
     signature = sims.ebay.sign_notification(deletion_body("someone-else"))
@@ -217,7 +218,7 @@ def test_ebay_deletion_with_a_bad_signature_is_refused(
 
 
 def test_the_restored_confirmation_shows_only_for_an_active_account(
-    connect: Any, shop: Any, sims: Any, shop_client: Any
+    connect: Any, shop: Shop, sims: Any, shop_client: Any
 ) -> None:
     account = connect(shop, "etsy")
     page = shop_client(shop).get(f"/accounts/{account.pk}/edit", {"restored": "1"})

@@ -2,8 +2,10 @@
 
 from typing import Any
 
+from salestio.models import Shop
 
-def test_demo_login_opens_the_dashboard_with_navigation(demo_login: Any, shop: Any) -> None:
+
+def test_demo_login_opens_the_dashboard_with_navigation(demo_login: Any, shop: Shop) -> None:
     page = demo_login(shop)
     assert page.locator("h1.page-title").inner_text() == "Dashboard"
     nav = page.locator("nav.app-nav a").all_inner_texts()

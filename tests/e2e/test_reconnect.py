@@ -4,15 +4,17 @@ Save account → the marketplace's consent page (sandbox) → back, connected, b
 import re
 from typing import Any
 
+from salestio.models import Shop
+
 
 def test_confirm_connection_restores_an_expired_amazon_account(
-    demo_login: Any, app_url: str, sandbox: Any, shop: Any
+    demo_login: Any, app_url: str, sandbox: Any, shop: Shop
 ) -> None:
-    from accounts.demo import seed
     from accounts.models import Account
+    from demo.accounts import seed
     from notifications.models import Banner
 
-    seed(shop, sandbox.url)
+    seed(shop, sandbox_url=sandbox.url)
     account = Account.objects.get(shop=shop, marketplace="amazon")
     assert account.status == Account.Status.EXPIRED
 
@@ -43,8 +45,8 @@ def test_connecting_from_inside_the_admin_goes_through_the_start_url(
     its first-party cookie there, and the marketplace's redirect back brings it along."""
     from playwright.sync_api import expect
 
+    from accounts.login import login_cookie_name
     from accounts.models import Account
-    from accounts.services import login_cookie_name
 
     page.goto(shopify_admin("embedded-shop.myshopify.com", "accounts/"))
     app = page.frame_locator("#app-iframe")

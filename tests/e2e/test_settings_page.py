@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from notifications import selectors
 from notifications.models import NotificationSettings
+from salestio.models import Shop
 
 ORDER_IMPORT = "Failed order import"
 UPDATE_ERROR = "Failed product updates (Update Error)"
@@ -15,7 +16,7 @@ FULFILLMENT = "Failed fulfillment status on Amazon, eBay or Etsy"
 USE_SHOP_EMAIL = "Use default shop email for notifications"
 
 
-def open_settings(demo_login: Any, app_url: str, shop: Any) -> Page:
+def open_settings(demo_login: Any, app_url: str, shop: Shop) -> Page:
     page: Page = demo_login(shop)
     page.goto(f"{app_url}/settings/")
     return page
@@ -27,7 +28,7 @@ def save(page: Page) -> None:
 
 
 def test_two_toggled_categories_stay_toggled_after_save_and_reload(
-    demo_login: Any, app_url: str, shop: Any
+    demo_login: Any, app_url: str, shop: Shop
 ) -> None:
     page = open_settings(demo_login, app_url, shop)
     page.get_by_label(ORDER_IMPORT).check()
@@ -41,7 +42,7 @@ def test_two_toggled_categories_stay_toggled_after_save_and_reload(
 
 
 def test_use_default_shop_email_hides_the_field_and_the_owner_gets_the_mail(
-    demo_login: Any, app_url: str, shop: Any
+    demo_login: Any, app_url: str, shop: Shop
 ) -> None:
     page = open_settings(demo_login, app_url, shop)
     address = page.get_by_label("Email address")
@@ -59,8 +60,8 @@ def test_use_default_shop_email_hides_the_field_and_the_owner_gets_the_mail(
     assert [message.to for message in mail.outbox] == [["owner@shop-a.myshopify.com"]]
 
 
-def test_an_invalid_address_shows_the_error_and_saves_nothing(
-    demo_login: Any, app_url: str, shop: Any
+def test_an_invalid_address_is_shown_at_its_field_and_nothing_is_saved(
+    demo_login: Any, app_url: str, shop: Shop
 ) -> None:
     page = open_settings(demo_login, app_url, shop)
     page.get_by_label(ORDER_IMPORT).check()

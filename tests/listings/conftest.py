@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from accounts.demo import connect_through_sandbox
 from accounts.models import Account
+from demo.accounts import connect_through_sandbox
 from listings import linking, services
 from listings import shopify as shopify_changes
 from listings.models import Listing

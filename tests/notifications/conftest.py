@@ -21,6 +21,7 @@ from notifications.models import (
     NotificationSettings,
 )
 from salestio import compile_messages
+from salestio.models import Shop
 
 CONTEXTS: dict[str, dict[str, Any]] = {
     Category.ORDER_IMPORT_FAILED: {
@@ -55,7 +56,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
 }
 
 
-def notify_listing(shop: Any, key: str = "listing:MUG-BLUE-M") -> Notification:
+def notify_listing(shop: Shop, key: str = "listing:MUG-BLUE-M") -> Notification:
     """A failed listing update, as the listings app reports one."""
     category = Category.LISTING_UPDATE_FAILED
     return services.notify(shop=shop, category=category, key=key, context=CONTEXTS[category])
@@ -131,7 +132,7 @@ def smtp(settings: Any) -> Iterator[Inbox]:
 def enable(db: None) -> Callable[..., NotificationSettings]:
     """Save settings as the settings page would: the given categories on, shop email by default."""
 
-    def save(shop: Any, *categories: str, **fields: Any) -> NotificationSettings:
+    def save(shop: Shop, *categories: str, **fields: Any) -> NotificationSettings:
         chosen = categories or SETTINGS_CATEGORIES
         values: dict[str, Any] = {
             str(category): category in chosen for category in SETTINGS_CATEGORIES

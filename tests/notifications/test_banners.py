@@ -2,6 +2,7 @@
 holds, with the seed's texts in English and German and their action buttons."""
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from django.urls import reverse
 from notifications import selectors, services
 from notifications.banners import TEXTS
 from notifications.models import Banner, BannerKind
+from salestio.models import Shop
 from tests.notifications.mime import html_text
 
 EXPIRED = {
@@ -29,7 +31,7 @@ def dashboard_banners(client: Any) -> list[tuple[str, str, list[str]]]:
     return [(tone, *html_text(inner)) for tone, inner in found]
 
 
-def test_raising_twice_keeps_one_banner_with_the_latest_context(shop: Any) -> None:
+def test_raising_twice_keeps_one_banner_with_the_latest_context(shop: Shop) -> None:
     first = services.raise_banner(
         shop=shop, kind=BannerKind.ACCOUNT_EXPIRED, subject="account:7", context=EXPIRED
     )
@@ -44,7 +46,7 @@ def test_raising_twice_keeps_one_banner_with_the_latest_context(shop: Any) -> No
 
 
 def test_resolving_removes_it_from_the_dashboard_and_keeps_it_in_history(
-    shop: Any, shop_client: Any
+    shop: Shop, shop_client: Any
 ) -> None:
     services.raise_banner(
         shop=shop, kind=BannerKind.ACCOUNT_EXPIRED, subject="account:7", context=EXPIRED
@@ -56,7 +58,7 @@ def test_resolving_removes_it_from_the_dashboard_and_keeps_it_in_history(
     assert Banner.objects.get().resolved_at is not None
 
 
-def test_a_condition_returning_raises_a_new_banner(shop: Any) -> None:
+def test_a_condition_returning_raises_a_new_banner(shop: Shop) -> None:
     for _ in range(2):
         services.raise_banner(shop=shop, kind=BannerKind.PLAN_LIMIT_NEAR)
         services.resolve_banner(shop=shop, kind=BannerKind.PLAN_LIMIT_NEAR)
@@ -64,12 +66,12 @@ def test_a_condition_returning_raises_a_new_banner(shop: Any) -> None:
     assert Banner.objects.count() == 3 and selectors.active_banners(shop=shop).count() == 1
 
 
-def test_resolving_what_is_not_raised_is_harmless(shop: Any) -> None:
+def test_resolving_what_is_not_raised_is_harmless(shop: Shop) -> None:
     assert services.resolve_banner(shop=shop, kind=BannerKind.PLAN_LIMIT_EXCEEDED) is False
 
 
 def test_one_shops_banner_is_not_on_another_shops_dashboard(
-    make_shop: Any, shop_client: Any
+    make_shop: Callable[..., Shop], shop_client: Any
 ) -> None:
     shop_a, shop_b = make_shop("shop-a.myshopify.com"), make_shop("shop-b.myshopify.com")
     services.raise_banner(shop=shop_a, kind=BannerKind.PLAN_LIMIT_EXCEEDED)
@@ -177,7 +179,7 @@ DASHBOARD = {
 @pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("case", range(len(DASHBOARD["en"])))
 def test_the_dashboard_shows_each_banner_in_the_seeds_words(
-    make_shop: Any, shop_client: Any, language: str, case: int
+    make_shop: Callable[..., Shop], shop_client: Any, language: str, case: int
 ) -> None:
     kind, context, tone, sentence, button, target = DASHBOARD[language][case]
     shop = make_shop(locale=language)
@@ -188,7 +190,7 @@ def test_the_dashboard_shows_each_banner_in_the_seeds_words(
     assert links[-1] == target
 
 
-def test_the_account_name_is_text_not_markup(shop: Any, shop_client: Any) -> None:
+def test_the_account_name_is_text_not_markup(shop: Shop, shop_client: Any) -> None:
     services.raise_banner(
         shop=shop,
         kind=BannerKind.ACCOUNT_EXPIRED,
@@ -199,7 +201,7 @@ def test_the_account_name_is_text_not_markup(shop: Any, shop_client: Any) -> Non
 
 
 def test_an_action_url_that_leaves_the_app_is_replaced_by_the_default(
-    shop: Any, shop_client: Any
+    shop: Shop, shop_client: Any
 ) -> None:
     services.raise_banner(
         shop=shop,

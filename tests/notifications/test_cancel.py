@@ -18,7 +18,7 @@ ORDER = Category.ORDER_IMPORT_FAILED
 LISTING = Category.LISTING_UPDATE_FAILED
 
 
-def queued(shop: Any, category: Category = ORDER) -> Email:
+def queued(shop: Shop, category: Category = ORDER) -> Email:
     """Composed and enqueued; its task has not run yet (on_commit callbacks are not run)."""
     notification = services.notify(
         shop=shop, category=category, key=f"{category}:1", context=CONTEXTS[category]
@@ -40,7 +40,7 @@ def cancelled_because(email: Email) -> set[str]:
 
 
 def test_an_email_queued_before_the_uninstall_is_not_sent(
-    shop: Any, enable: Any, smtp: Inbox, client: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, smtp: Inbox, client: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     email = queued(shop)
@@ -51,7 +51,7 @@ def test_an_email_queued_before_the_uninstall_is_not_sent(
 
 
 def test_the_uninstall_cancels_waiting_emails_and_held_items_at_once(
-    shop: Any,
+    shop: Shop,
     enable: Any,
     smtp: Inbox,
     client: Any,
@@ -77,7 +77,7 @@ def test_the_uninstall_cancels_waiting_emails_and_held_items_at_once(
 
 
 def test_an_email_of_a_category_switched_off_meanwhile_is_not_sent(
-    shop: Any, enable: Any, smtp: Inbox, shop_client: Any
+    shop: Shop, enable: Any, smtp: Inbox, shop_client: Any
 ) -> None:
     enable(shop)
     email = queued(shop)
@@ -92,7 +92,7 @@ def test_an_email_of_a_category_switched_off_meanwhile_is_not_sent(
 
 
 def test_an_email_to_an_address_that_bounced_meanwhile_is_not_sent(
-    shop: Any, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     with django_capture_on_commit_callbacks(execute=True):
@@ -106,7 +106,7 @@ def test_an_email_to_an_address_that_bounced_meanwhile_is_not_sent(
 
 
 def test_the_test_email_of_an_uninstalled_shop_is_not_sent(
-    shop: Any, enable: Any, smtp: Inbox
+    shop: Shop, enable: Any, smtp: Inbox
 ) -> None:
     """Marked uninstalled without the signal's receivers having run (yet)."""
     enable(shop)

@@ -14,9 +14,10 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications import outbox, services
+from notifications import delivery, services
 from notifications.models import Category, DeliveryAttempt, Email, Notification
 from notifications.tasks import requeue_stalled_emails, send_email
+from salestio.models import Shop
 from tests.notifications.conftest import CONTEXTS, Inbox
 
 ORDER = Category.ORDER_IMPORT_FAILED
@@ -76,14 +77,14 @@ def postmark(settings: Any) -> Iterator[type[FakePostmark]]:
     server.server_close()
 
 
-def notify_order(shop: Any, capture: Any) -> Email:
+def notify_order(shop: Shop, capture: Any) -> Email:
     with capture(execute=True):
         services.notify(shop=shop, category=ORDER, key="order:1", context=CONTEXTS[ORDER])
     return Email.objects.get()
 
 
 def test_esp_failing_three_times_then_recovering_delivers_exactly_once(
-    shop: Any, enable: Any, postmark: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, postmark: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     postmark.replies = [(500, {"ErrorCode": 0, "Message": "Internal error"})] * 2 + [
@@ -102,7 +103,7 @@ def test_esp_failing_three_times_then_recovering_delivers_exactly_once(
 
 
 def test_a_permanent_esp_error_is_recorded_and_shown_in_the_history(
-    shop: Any,
+    shop: Shop,
     enable: Any,
     postmark: Any,
     django_capture_on_commit_callbacks: Any,
@@ -120,7 +121,7 @@ def test_a_permanent_esp_error_is_recorded_and_shown_in_the_history(
 
 
 def test_a_refused_recipient_is_not_retried(
-    shop: Any, enable: Any, postmark: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, postmark: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     # Postmark's wording for error 406, as anymail/backends/postmark.py parses it.
@@ -142,7 +143,7 @@ def test_a_refused_recipient_is_not_retried(
 
 
 def test_an_smtp_server_saying_try_later_is_retried(
-    shop: Any, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     smtp.refuse = ["451 4.3.0 Try again later"]
@@ -152,7 +153,7 @@ def test_an_smtp_server_saying_try_later_is_retried(
 
 
 def test_an_smtp_server_refusing_for_good_is_not_retried(
-    shop: Any, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     smtp.refuse = ["554 5.7.1 Message rejected"]
@@ -162,7 +163,7 @@ def test_an_smtp_server_refusing_for_good_is_not_retried(
 
 
 def test_giving_up_after_the_last_attempt(
-    shop: Any, enable: Any, postmark: Any, settings: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, postmark: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     settings.NOTIFICATION_SEND_MAX_ATTEMPTS = 3
@@ -173,30 +174,30 @@ def test_giving_up_after_the_last_attempt(
 
 
 def test_a_sent_email_is_never_sent_again(
-    shop: Any, enable: Any, postmark: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, postmark: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     email = notify_order(shop, django_capture_on_commit_callbacks)
-    assert outbox.deliver(email_id=email.pk) is None
+    assert delivery.deliver(email_id=email.pk) is None
     assert len(postmark.requests) == 1 and DeliveryAttempt.objects.count() == 1
 
 
 def test_backoff_grows_and_stays_under_its_cap(settings: Any) -> None:
     settings.NOTIFICATION_RETRY_BACKOFF_S, settings.NOTIFICATION_RETRY_BACKOFF_MAX_S = 2, 60
-    delays = {attempt: {outbox.retry_delay(attempt) for _ in range(200)} for attempt in (1, 4, 9)}
+    delays = {attempt: {delivery.retry_delay(attempt) for _ in range(200)} for attempt in (1, 4, 9)}
     assert max(delays[1]) <= 2 and max(delays[4]) <= 16 and max(delays[9]) <= 60
     assert len(delays[4]) > 5  # jitter: not one fixed wait
     assert max(delays[4]) > max(delays[1])
 
 
 def test_an_email_whose_task_was_lost_is_sent_by_the_sweep(
-    shop: Any, enable: Any, postmark: Any, time_machine: Any
+    shop: Shop, enable: Any, postmark: Any, time_machine: Any
 ) -> None:
     enable(shop)
     services.notify(shop=shop, category=ORDER, key="order:1", context=CONTEXTS[ORDER])
     email = Email.objects.get()  # on_commit never ran: the broker "lost" the task
     assert email.status == Email.Status.QUEUED and postmark.requests == []
-    time_machine.move_to(email.created_at + outbox.STALLED_AFTER * 2)
+    time_machine.move_to(email.created_at + delivery.STALLED_AFTER * 2)
     assert requeue_stalled_emails() == 1
     email.refresh_from_db()
     assert email.status == Email.Status.SENT and len(postmark.requests) == 1
@@ -210,7 +211,7 @@ class BrokenBackend(BaseEmailBackend):
 
 
 def test_a_backend_bug_ends_as_a_failed_email_with_its_error(
-    shop: Any, enable: Any, settings: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     settings.EMAIL_BACKEND = f"{__name__}.BrokenBackend"
@@ -221,7 +222,7 @@ def test_a_backend_bug_ends_as_a_failed_email_with_its_error(
 
 
 def test_an_unexpected_error_before_the_hand_over_ends_as_a_failed_email_with_its_error(
-    shop: Any,
+    shop: Shop,
     enable: Any,
     smtp: Inbox,
     settings: Any,
@@ -251,7 +252,7 @@ class DyingBackend(BaseEmailBackend):
         raise SystemExit("worker killed")
 
 
-def die_while_sending(shop: Any, settings: Any) -> Email:
+def die_while_sending(shop: Shop, settings: Any) -> Email:
     services.notify(shop=shop, category=ORDER, key="order:1", context=CONTEXTS[ORDER])
     email = Email.objects.get()
     backend, settings.EMAIL_BACKEND = settings.EMAIL_BACKEND, f"{__name__}.DyingBackend"
@@ -264,14 +265,14 @@ def die_while_sending(shop: Any, settings: Any) -> Email:
 
 
 def test_an_email_whose_worker_died_mid_send_is_sent_again_once_its_lease_ends(
-    shop: Any, enable: Any, smtp: Inbox, settings: Any, time_machine: Any
+    shop: Shop, enable: Any, smtp: Inbox, settings: Any, time_machine: Any
 ) -> None:
     enable(shop)
     email = die_while_sending(shop, settings)
-    time_machine.move_to(timezone.now() + outbox.SENDING_LEASE / 2)
+    time_machine.move_to(timezone.now() + delivery.SENDING_LEASE / 2)
     assert requeue_stalled_emails() == 0  # the worker may still be at it
     assert email.claimed_at is not None
-    time_machine.move_to(email.claimed_at + outbox.SENDING_LEASE + timedelta(seconds=1))
+    time_machine.move_to(email.claimed_at + delivery.SENDING_LEASE + timedelta(seconds=1))
     assert requeue_stalled_emails() == 1
     email.refresh_from_db()
     assert email.status == Email.Status.SENT and len(smtp.received) == 1
@@ -281,12 +282,12 @@ def test_an_email_whose_worker_died_mid_send_is_sent_again_once_its_lease_ends(
 
 
 def test_a_worker_dying_on_the_last_attempt_leaves_the_email_failed(
-    shop: Any, enable: Any, smtp: Inbox, settings: Any, time_machine: Any
+    shop: Shop, enable: Any, smtp: Inbox, settings: Any, time_machine: Any
 ) -> None:
     enable(shop)
     settings.NOTIFICATION_SEND_MAX_ATTEMPTS = 1
     email = die_while_sending(shop, settings)
-    time_machine.move_to(email.created_at + outbox.SENDING_LEASE * 3)
+    time_machine.move_to(email.created_at + delivery.SENDING_LEASE * 3)
     assert requeue_stalled_emails() == 0
     email.refresh_from_db()
     assert email.status == Email.Status.FAILED and "stopped" in email.last_error

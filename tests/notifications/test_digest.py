@@ -5,6 +5,7 @@ import csv
 import io
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default
@@ -12,21 +13,22 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications import outbox, services
+from notifications import routing, services
 from notifications.models import Category, DigestWindow, Email, Notification
 from notifications.tasks import flush_digests
-from tests.concurrency import wait_for_a_lock_waiter
+from salestio.models import Shop
+from tests.concurrency import in_thread, wait_for_a_lock_waiter
 from tests.notifications.conftest import CONTEXTS
 from tests.notifications.mime import html_text
 
 LISTING = Category.LISTING_UPDATE_FAILED
 
 
-def fail_listings(shop: Any, skus: list[str]) -> None:
+def fail_listings(shop: Shop, skus: list[str]) -> None:
     for sku in skus:
         services.notify(
             shop=shop,
@@ -36,12 +38,43 @@ def fail_listings(shop: Any, skus: list[str]) -> None:
         )
 
 
-def end_window(time_machine: Any, settings: Any, capture: Any) -> None:
-    time_machine.move_to(
-        timezone.now() + settings.NOTIFICATION_DIGEST_WINDOW + timedelta(minutes=1)
-    )
-    with capture(execute=True):
-        flush_digests()
+@dataclass
+class Window:
+    """A shop with every category on, its listing failures, and the digest window's end."""
+
+    shop: Shop
+    settings: Any
+    time_machine: Any
+    capture: Any
+
+    def fail(self, skus: list[str], *, shop: Shop | None = None) -> None:
+        """Listing failures, their emails sent as the request's commit would send them."""
+        with self.capture(execute=True):
+            fail_listings(shop or self.shop, skus)
+
+    def pass_time(self, span: timedelta) -> None:
+        self.time_machine.move_to(timezone.now() + span)
+
+    def end(self) -> int:
+        """The window is over and the beat's flush runs: how many digests it sent."""
+        self.pass_time(self.settings.NOTIFICATION_DIGEST_WINDOW + timedelta(minutes=1))
+        return self.flush()
+
+    def flush(self) -> int:
+        with self.capture(execute=True):
+            return flush_digests()
+
+
+@pytest.fixture
+def window(
+    shop: Shop,
+    enable: Callable[..., None],
+    time_machine: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> Window:
+    enable(shop)
+    return Window(shop, settings, time_machine, django_capture_on_commit_callbacks)
 
 
 def skus_in(message: Any) -> set[str]:
@@ -57,19 +90,11 @@ def skus_in(message: Any) -> set[str]:
     return found
 
 
-def test_a_burst_of_500_failures_makes_at_most_two_emails_naming_all_500(
-    shop: Any,
-    enable: Any,
-    time_machine: Any,
-    settings: Any,
-    django_capture_on_commit_callbacks: Any,
-) -> None:
-    enable(shop)
+def test_a_burst_of_500_failures_makes_at_most_two_emails_naming_all_500(window: Window) -> None:
     skus = [f"SKU-{n:03}" for n in range(500)]
-    with django_capture_on_commit_callbacks(execute=True):
-        fail_listings(shop, skus)
+    window.fail(skus)
     assert len(mail.outbox) == 1  # the first one went out at once
-    end_window(time_machine, settings, django_capture_on_commit_callbacks)
+    window.end()
 
     assert len(mail.outbox) <= 2
     named = set().union(*(skus_in(message) for message in mail.outbox))
@@ -78,18 +103,11 @@ def test_a_burst_of_500_failures_makes_at_most_two_emails_naming_all_500(
 
 
 def test_a_long_digest_shows_the_first_items_the_count_and_a_link_to_the_filtered_page(
-    shop: Any,
-    enable: Any,
-    time_machine: Any,
-    settings: Any,
-    django_capture_on_commit_callbacks: Any,
-    shop_client: Any,
+    window: Window, settings: Any, shop_client: Callable[[Shop], Any]
 ) -> None:
-    enable(shop)
     settings.NOTIFICATION_DIGEST_ITEMS_SHOWN = 3
-    with django_capture_on_commit_callbacks(execute=True):
-        fail_listings(shop, [f"SKU-{n}" for n in range(9)])
-    end_window(time_machine, settings, django_capture_on_commit_callbacks)
+    window.fail([f"SKU-{n}" for n in range(9)])
+    window.end()
 
     digest = Email.objects.order_by("pk").last()
     assert digest is not None
@@ -99,61 +117,35 @@ def test_a_long_digest_shows_the_first_items_the_count_and_a_link_to_the_filtere
     assert "…and 5 more. The attached CSV file lists all 8 items." in text
     filtered = f"{reverse('notifications:history')}?email={digest.pk}"
     assert any(link.endswith(filtered) for link in links)
-    page = shop_client(shop).get(filtered).content.decode()
+    page = shop_client(window.shop).get(filtered).content.decode()
     assert page.count("<tr data-notification=") == 8
 
 
-def test_a_short_digest_lists_every_item_without_an_attachment(
-    shop: Any,
-    enable: Any,
-    time_machine: Any,
-    settings: Any,
-    django_capture_on_commit_callbacks: Any,
-) -> None:
-    enable(shop)
-    with django_capture_on_commit_callbacks(execute=True):
-        fail_listings(shop, ["SKU-A", "SKU-B", "SKU-C"])
-    end_window(time_machine, settings, django_capture_on_commit_callbacks)
+def test_a_short_digest_lists_every_item_without_an_attachment(window: Window) -> None:
+    window.fail(["SKU-A", "SKU-B", "SKU-C"])
+    window.end()
     digest = mail.outbox[-1]
     assert skus_in(digest) == {"SKU-B", "SKU-C"} and digest.attachments == []
 
 
-def test_a_second_flush_sends_no_second_digest(
-    shop: Any,
-    enable: Any,
-    time_machine: Any,
-    settings: Any,
-    django_capture_on_commit_callbacks: Any,
-) -> None:
-    enable(shop)
-    with django_capture_on_commit_callbacks(execute=True):
-        fail_listings(shop, ["SKU-A", "SKU-B"])
-    end_window(time_machine, settings, django_capture_on_commit_callbacks)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert flush_digests() == 0
+def test_a_second_flush_sends_no_second_digest(window: Window) -> None:
+    window.fail(["SKU-A", "SKU-B"])
+    assert window.end() == 1
+    assert window.flush() == 0
     assert len(mail.outbox) == 2
 
 
 def test_after_a_quiet_window_the_next_failure_goes_out_at_once(
-    shop: Any,
-    enable: Any,
-    time_machine: Any,
-    settings: Any,
-    django_capture_on_commit_callbacks: Any,
+    window: Window, settings: Any
 ) -> None:
-    enable(shop)
-    with django_capture_on_commit_callbacks(execute=True):
-        fail_listings(shop, ["SKU-A"])
-    time_machine.move_to(
-        timezone.now() + settings.NOTIFICATION_DIGEST_WINDOW + timedelta(seconds=1)
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        fail_listings(shop, ["SKU-B"])
+    window.fail(["SKU-A"])
+    window.pass_time(settings.NOTIFICATION_DIGEST_WINDOW + timedelta(seconds=1))
+    window.fail(["SKU-B"])
     assert [skus_in(message) for message in mail.outbox] == [{"SKU-A"}, {"SKU-B"}]
 
 
 def test_categories_and_shops_have_windows_of_their_own(
-    make_shop: Any, enable: Any, django_capture_on_commit_callbacks: Any
+    make_shop: Callable[..., Shop], enable: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     shop_a, shop_b = make_shop("shop-a.myshopify.com"), make_shop("shop-b.myshopify.com")
     enable(shop_a)
@@ -171,45 +163,23 @@ def test_categories_and_shops_have_windows_of_their_own(
 
 
 def test_a_category_switched_off_during_the_window_suppresses_its_digest(
-    shop: Any,
-    enable: Any,
-    time_machine: Any,
-    settings: Any,
-    django_capture_on_commit_callbacks: Any,
+    window: Window,
 ) -> None:
-    enable(shop)
-    with django_capture_on_commit_callbacks(execute=True):
-        fail_listings(shop, ["SKU-A", "SKU-B"])
-    services.unsubscribe(shop=shop, category=LISTING)
-    end_window(time_machine, settings, django_capture_on_commit_callbacks)
+    window.fail(["SKU-A", "SKU-B"])
+    services.unsubscribe(shop=window.shop, category=LISTING)
+    window.end()
     assert len(mail.outbox) == 1
     held = Notification.objects.get(key="listing:SKU-B")
     assert held.suppressed_reason == Notification.Suppression.CATEGORY_OFF
 
 
-def in_thread(work: Callable[[], object], errors: list[BaseException]) -> threading.Thread:
-    """Start `work` on a connection of its own; what it raises lands in `errors`."""
-
-    def run() -> None:
-        try:
-            work()
-        except BaseException as exc:  # a thread's exception is otherwise lost
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_failure_held_as_the_window_ends_is_in_the_digest_flushed_meanwhile(
-    shop: Any, enable: Any, time_machine: Any, settings: Any
+    shop: Shop, enable: Any, time_machine: Any, settings: Any
 ) -> None:
     """The flush waits for the held row's commit (the window row is locked, see
-    outbox.schedule_digest) instead of sending without it and leaving it pending for good.
+    routing.schedule_digest) instead of sending without it and leaving it pending for good.
 
     Guards against schedule_digest skipping its write when the digest is already due: then
     nothing locks the window, the flush never waits (wait_for_a_lock_waiter fails) and SKU-C
@@ -232,7 +202,7 @@ def test_a_failure_held_as_the_window_ends_is_in_the_digest_flushed_meanwhile(
         assert held.wait(timeout=10)
         time_machine.move_to(window_ends + timedelta(minutes=1))
         window_id = DigestWindow.objects.get().pk
-        flushing = in_thread(lambda: outbox.flush_digest(window_id=window_id), errors)
+        flushing = in_thread(lambda: routing.flush_digest(window_id=window_id), errors)
         with connection.cursor() as cursor:
             wait_for_a_lock_waiter(cursor, waiter="flush_digest")
     finally:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from notifications import services
 from notifications.models import Category, Email, NotificationSettings
 from notifications.tasks import flush_digests
+from salestio.models import Shop
 from salestio.services import set_shop_locale
 from tests.notifications.conftest import CONTEXTS, Inbox, Received
 from tests.notifications.mime import flat, html_text
@@ -75,7 +76,7 @@ CONTENT = {
 
 
 def send_one(
-    shop: Any,
+    shop: Shop,
     category: Category,
     capture: Callable[..., Any],
     smtp: Inbox,
@@ -95,7 +96,7 @@ def send_one(
 @pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("category", list(CONTENT))
 def test_each_category_email_carries_what_the_seed_names(
-    shop: Any,
+    shop: Shop,
     enable: Any,
     smtp: Inbox,
     django_capture_on_commit_callbacks: Any,
@@ -117,8 +118,8 @@ def test_each_category_email_carries_what_the_seed_names(
 
 
 ACCOUNT = CONTEXTS[Category.ACCOUNT_EXPIRED]
-# The account's other alerts share its category (accounts.services: warn_if_failing,
-# warn_if_expiring); each email says what happened to the account, and that it did not expire.
+# The account's other alerts share its category (accounts.health: warn_if_failing,
+# _warn_expiring); each email says what happened to the account, and that it did not expire.
 ACCOUNT_ALERTS = {
     "failing": {
         **ACCOUNT,
@@ -162,7 +163,7 @@ EXPIRED_WORDS = {"en": ("expired", ("inactive", "paused")), "de": ("abgelaufen",
 @pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("alert", list(ACCOUNT_ALERTS))
 def test_a_failing_or_expiring_account_email_says_so_not_that_it_expired(
-    shop: Any,
+    shop: Shop,
     enable: Any,
     smtp: Inbox,
     django_capture_on_commit_callbacks: Any,
@@ -191,7 +192,7 @@ def test_a_failing_or_expiring_account_email_says_so_not_that_it_expired(
 
 
 def test_a_digest_of_account_alerts_says_what_happened_to_each_account(
-    shop: Any,
+    shop: Shop,
     enable: Any,
     smtp: Inbox,
     time_machine: Any,
@@ -222,7 +223,7 @@ def test_a_digest_of_account_alerts_says_what_happened_to_each_account(
 
 @pytest.mark.parametrize("category", list(CONTENT))
 def test_each_email_has_its_addresses_and_one_click_unsubscribe_headers(
-    shop: Any,
+    shop: Shop,
     enable: Any,
     smtp: Inbox,
     django_capture_on_commit_callbacks: Any,
@@ -244,7 +245,7 @@ def test_each_email_has_its_addresses_and_one_click_unsubscribe_headers(
 
 
 def test_the_stored_email_is_the_one_received(
-    shop: Any, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     received = send_one(
@@ -259,7 +260,7 @@ def test_the_stored_email_is_the_one_received(
 
 
 def test_test_email_lists_the_enabled_categories_and_has_no_unsubscribe(
-    shop: Any, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop, Category.ORDER_IMPORT_FAILED, email="ops@example.com", use_shop_email=False)
     with django_capture_on_commit_callbacks(execute=True):
@@ -273,7 +274,10 @@ def test_test_email_lists_the_enabled_categories_and_has_no_unsubscribe(
 
 
 def test_without_an_email_language_the_emails_follow_the_shops_language(
-    make_shop: Any, enable: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
+    make_shop: Callable[..., Shop],
+    enable: Any,
+    smtp: Inbox,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     shop = make_shop(locale="de")
     enable(shop, language="")
@@ -287,7 +291,7 @@ def test_without_an_email_language_the_emails_follow_the_shops_language(
 
 
 def test_settings_saved_without_a_language_follow_the_shops_language(
-    make_shop: Any, smtp: Inbox, django_capture_on_commit_callbacks: Any
+    make_shop: Callable[..., Shop], smtp: Inbox, django_capture_on_commit_callbacks: Any
 ) -> None:
     """A row written by code that names no language (not the page) is no English default."""
     shop = make_shop(locale="de")

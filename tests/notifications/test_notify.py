@@ -1,15 +1,16 @@
 """notify(): the row comes first, a key is one incident while it is open, and a notification
 that is not emailed says why."""
 
-import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection
 
 from notifications import services
 from notifications.models import Category, Email, Notification
+from salestio.models import Shop
+from tests.concurrency import run_at_once
 from tests.network import closed_port
 from tests.notifications.conftest import notify_listing
 
@@ -17,7 +18,7 @@ LISTING = Category.LISTING_UPDATE_FAILED
 
 
 def test_a_retried_failure_is_recorded_and_emailed_once(
-    shop: Any, enable: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     with django_capture_on_commit_callbacks(execute=True):
@@ -29,7 +30,7 @@ def test_a_retried_failure_is_recorded_and_emailed_once(
 
 
 def test_the_same_key_after_the_incident_was_closed_is_a_new_incident(
-    shop: Any, enable: Any
+    shop: Shop, enable: Any
 ) -> None:
     enable(shop)
     first = notify_listing(shop)
@@ -39,7 +40,9 @@ def test_the_same_key_after_the_incident_was_closed_is_a_new_incident(
     assert Notification.objects.filter(closed_at__isnull=True).get() == second
 
 
-def test_the_same_key_in_another_shop_is_another_incident(make_shop: Any, enable: Any) -> None:
+def test_the_same_key_in_another_shop_is_another_incident(
+    make_shop: Callable[..., Shop], enable: Any
+) -> None:
     shop_a, shop_b = make_shop("shop-a.myshopify.com"), make_shop("shop-b.myshopify.com")
     assert notify_listing(shop_a).pk != notify_listing(shop_b).pk
 
@@ -47,25 +50,10 @@ def test_the_same_key_in_another_shop_is_another_incident(make_shop: Any, enable
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_notifies_of_one_key_make_one_row_and_one_email(
-    shop: Any, enable: Any
+    shop: Shop, enable: Any
 ) -> None:
     enable(shop)
-    start, results, errors = threading.Barrier(10), [], []
-
-    def worker() -> None:
-        try:
-            start.wait()
-            results.append(notify_listing(shop).pk)
-        except Exception as exc:  # surfaced below: a thread's exception is otherwise lost
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_at_once(lambda: notify_listing(shop).pk, threads=10)
 
     assert errors == []
     assert len(set(results)) == 1 and len(results) == 10
@@ -73,7 +61,7 @@ def test_ten_concurrent_notifies_of_one_key_make_one_row_and_one_email(
     assert Email.objects.count() == 1 and len(mail.outbox) == 1
 
 
-def test_a_category_that_is_off_is_recorded_as_suppressed(shop: Any, enable: Any) -> None:
+def test_a_category_that_is_off_is_recorded_as_suppressed(shop: Shop, enable: Any) -> None:
     enable(shop, Category.ORDER_IMPORT_FAILED)
     notification = notify_listing(shop)
     assert notification.status == Notification.Status.SUPPRESSED
@@ -81,26 +69,26 @@ def test_a_category_that_is_off_is_recorded_as_suppressed(shop: Any, enable: Any
     assert Email.objects.count() == 0
 
 
-def test_all_categories_start_off(shop: Any) -> None:
+def test_all_categories_start_off(shop: Shop) -> None:
     notification = notify_listing(shop)
     assert notification.suppressed_reason == Notification.Suppression.CATEGORY_OFF
 
 
-def test_no_address_is_recorded_as_suppressed(make_shop: Any, enable: Any) -> None:
+def test_no_address_is_recorded_as_suppressed(make_shop: Callable[..., Shop], enable: Any) -> None:
     shop = make_shop(owner_email="")
     enable(shop)
     notification = notify_listing(shop)
     assert notification.suppressed_reason == Notification.Suppression.NO_ADDRESS
 
 
-def test_an_uninstalled_shop_gets_no_email(shop: Any, enable: Any) -> None:
+def test_an_uninstalled_shop_gets_no_email(shop: Shop, enable: Any) -> None:
     enable(shop)
     shop.uninstalled_at = shop.installed_at
     shop.save()
     assert notify_listing(shop).suppressed_reason == Notification.Suppression.UNINSTALLED
 
 
-def test_an_emailed_notification_points_at_its_email(shop: Any, enable: Any) -> None:
+def test_an_emailed_notification_points_at_its_email(shop: Shop, enable: Any) -> None:
     enable(shop)
     notification = notify_listing(shop)
     assert notification.status == Notification.Status.QUEUED
@@ -109,7 +97,7 @@ def test_an_emailed_notification_points_at_its_email(shop: Any, enable: Any) -> 
 
 
 def test_the_row_survives_when_the_email_cannot_be_sent(
-    shop: Any, enable: Any, settings: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     # Nothing listens on the port: the SMTP connection is refused.

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from notifications.models import Category, Notification
+from salestio.models import Shop
 from tests.notifications.conftest import notify_listing
 
 # notify()'s atomic block is a savepoint inside the test's transaction: SAVEPOINT and RELEASE
@@ -17,11 +18,11 @@ SAVEPOINT = 2
 Arrange = Callable[[Any, Any, Any, Any], object]
 
 
-def first_of_its_category(shop: Any, enable: Any, time_machine: Any, settings: Any) -> None:
+def first_of_its_category(shop: Shop, enable: Any, time_machine: Any, settings: Any) -> None:
     enable(shop)
 
 
-def after_a_quiet_window(shop: Any, enable: Any, time_machine: Any, settings: Any) -> None:
+def after_a_quiet_window(shop: Shop, enable: Any, time_machine: Any, settings: Any) -> None:
     enable(shop)
     notify_listing(shop, "listing:0")
     time_machine.move_to(
@@ -29,17 +30,17 @@ def after_a_quiet_window(shop: Any, enable: Any, time_machine: Any, settings: An
     )
 
 
-def within_the_window(shop: Any, enable: Any, time_machine: Any, settings: Any) -> None:
+def within_the_window(shop: Shop, enable: Any, time_machine: Any, settings: Any) -> None:
     enable(shop)
     notify_listing(shop, "listing:0")
 
 
-def the_same_key_before(shop: Any, enable: Any, time_machine: Any, settings: Any) -> None:
+def the_same_key_before(shop: Shop, enable: Any, time_machine: Any, settings: Any) -> None:
     enable(shop)
     notify_listing(shop, "listing:1")
 
 
-def category_off(shop: Any, enable: Any, time_machine: Any, settings: Any) -> None:
+def category_off(shop: Shop, enable: Any, time_machine: Any, settings: Any) -> None:
     enable(shop, Category.ORDER_IMPORT_FAILED)
 
 
@@ -62,7 +63,7 @@ def test_one_notify_costs_at_most(
     arrange: Arrange,
     queries: int,
     status: str,
-    shop: Any,
+    shop: Shop,
     enable: Any,
     time_machine: Any,
     settings: Any,

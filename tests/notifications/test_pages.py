@@ -2,6 +2,7 @@
 them (session token on every request); every query is scoped to the token's shop."""
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.core import mail
@@ -15,6 +16,7 @@ from notifications.models import (
     Email,
     NotificationSettings,
 )
+from salestio.models import Shop
 from tests.notifications.conftest import CONTEXTS
 
 SETTINGS = "/settings/"
@@ -31,7 +33,7 @@ def form(**fields: Any) -> dict[str, Any]:
 
 
 def test_the_page_offers_every_category_unticked_and_the_shop_email(
-    shop: Any, shop_client: Any
+    shop: Shop, shop_client: Any
 ) -> None:
     page = shop_client(shop).get(SETTINGS).content.decode()
     for category in SETTINGS_CATEGORIES:
@@ -42,7 +44,7 @@ def test_the_page_offers_every_category_unticked_and_the_shop_email(
     assert "Send test email" in page
 
 
-def test_saving_toggles_categories_and_address(shop: Any, shop_client: Any) -> None:
+def test_saving_toggles_categories_and_address(shop: Shop, shop_client: Any) -> None:
     response = shop_client(shop).post(
         SETTINGS,
         form(order_import_failed=True, listing_update_failed=True, email="Ops@Example.com"),
@@ -56,7 +58,7 @@ def test_saving_toggles_categories_and_address(shop: Any, shop_client: Any) -> N
     assert prefs.address == "ops@example.com" and not prefs.use_shop_email
 
 
-def test_an_invalid_address_shows_the_error_and_saves_nothing(shop: Any, shop_client: Any) -> None:
+def test_an_invalid_address_shows_the_error_and_saves_nothing(shop: Shop, shop_client: Any) -> None:
     response = shop_client(shop).post(
         SETTINGS, form(order_import_failed=True, email="not-an-email")
     )
@@ -65,38 +67,40 @@ def test_an_invalid_address_shows_the_error_and_saves_nothing(shop: Any, shop_cl
     assert not NotificationSettings.objects.exists()
 
 
-def test_without_the_shop_email_an_address_is_required(shop: Any, shop_client: Any) -> None:
+def test_without_the_shop_email_an_address_is_required(shop: Shop, shop_client: Any) -> None:
     response = shop_client(shop).post(SETTINGS, form(order_import_failed=True))
     assert "Enter the email address for notifications." in response.content.decode()
     assert not NotificationSettings.objects.exists()
 
 
-def test_the_shop_email_ignores_the_hidden_field(shop: Any, shop_client: Any) -> None:
+def test_the_shop_email_ignores_the_hidden_field(shop: Shop, shop_client: Any) -> None:
     shop_client(shop).post(SETTINGS, form(use_shop_email=True, plan_limit=True, email="junk"))
     assert selectors.notification_settings(shop=shop).address == "owner@shop-a.myshopify.com"
 
 
-def test_the_shop_email_needs_one_from_shopify(make_shop: Any, shop_client: Any) -> None:
+def test_the_shop_email_needs_one_from_shopify(
+    make_shop: Callable[..., Shop], shop_client: Any
+) -> None:
     shop = make_shop(owner_email="")
     response = shop_client(shop).post(SETTINGS, form(use_shop_email=True))
     assert "has not told us the shop owner&#x27;s email" in response.content.decode()
 
 
-def test_a_bounced_address_is_refused(shop: Any, shop_client: Any) -> None:
+def test_a_bounced_address_is_refused(shop: Shop, shop_client: Any) -> None:
     BouncedAddress.objects.create(shop=shop, address="ops@example.com")
     response = shop_client(shop).post(SETTINGS, form(email="ops@example.com"))
     assert "Emails to ops@example.com bounced" in response.content.decode()
 
 
 def test_the_email_language_defaults_to_the_shops_language(
-    make_shop: Any, shop_client: Any
+    make_shop: Callable[..., Shop], shop_client: Any
 ) -> None:
     page = shop_client(make_shop(locale="de")).get(SETTINGS).content.decode()
     assert '<option value="" selected>Wie die App (Deutsch)</option>' in page
 
 
 def test_saving_without_an_email_language_keeps_following_the_shop(
-    make_shop: Any, shop_client: Any
+    make_shop: Callable[..., Shop], shop_client: Any
 ) -> None:
     shop = make_shop(locale="de")
     response = shop_client(shop).post(SETTINGS, form(use_shop_email=True, language=""))
@@ -105,7 +109,7 @@ def test_saving_without_an_email_language_keeps_following_the_shop(
 
 
 def test_the_test_email_button_sends_through_the_outbox(
-    shop: Any, enable: Any, shop_client: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, shop_client: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop)
     client = shop_client(shop)
@@ -116,14 +120,16 @@ def test_the_test_email_button_sends_through_the_outbox(
     assert "Test email to owner@shop-a.myshopify.com: Sent." in page
 
 
-def test_the_test_email_without_an_address_says_why(make_shop: Any, shop_client: Any) -> None:
+def test_the_test_email_without_an_address_says_why(
+    make_shop: Callable[..., Shop], shop_client: Any
+) -> None:
     client = shop_client(make_shop(owner_email=""))
     page = client.get(client.post(reverse("notifications:test-email"))["Location"]).content.decode()
     assert "No test email was sent: No email address." in page
 
 
 def test_history_shows_category_status_delivery_and_opens_the_email(
-    shop: Any, enable: Any, shop_client: Any, django_capture_on_commit_callbacks: Any
+    shop: Shop, enable: Any, shop_client: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     enable(shop, ORDER)
     with django_capture_on_commit_callbacks(execute=True):
@@ -143,7 +149,7 @@ def test_history_shows_category_status_delivery_and_opens_the_email(
     assert "srcdoc=" in detail and "List-Unsubscribe: &lt;http" in detail
 
 
-def test_history_filters_by_category(shop: Any, shop_client: Any) -> None:
+def test_history_filters_by_category(shop: Shop, shop_client: Any) -> None:
     services.notify(shop=shop, category=ORDER, key="order:1", context=CONTEXTS[ORDER])
     services.notify(
         shop=shop, category=Category.PLAN_LIMIT, key="plan", context=CONTEXTS["plan_limit"]
@@ -152,7 +158,9 @@ def test_history_filters_by_category(shop: Any, shop_client: Any) -> None:
     assert page.content.decode().count("<tr data-notification=") == 1
 
 
-def test_another_shops_notification_is_not_found(make_shop: Any, shop_client: Any) -> None:
+def test_another_shops_notification_is_not_found(
+    make_shop: Callable[..., Shop], shop_client: Any
+) -> None:
     shop_a, shop_b = make_shop("shop-a.myshopify.com"), make_shop("shop-b.myshopify.com")
     theirs = services.notify(shop=shop_a, category=ORDER, key="order:1", context=CONTEXTS[ORDER])
     client = shop_client(shop_b)
@@ -161,7 +169,7 @@ def test_another_shops_notification_is_not_found(make_shop: Any, shop_client: An
 
 
 def test_the_dashboard_says_when_no_email_is_switched_on(
-    shop: Any, enable: Any, shop_client: Any
+    shop: Shop, enable: Any, shop_client: Any
 ) -> None:
     client = shop_client(shop)
     page = client.get(reverse("dashboard")).content.decode()
@@ -170,7 +178,7 @@ def test_the_dashboard_says_when_no_email_is_switched_on(
     assert "Email notifications are off" not in client.get(reverse("dashboard")).content.decode()
 
 
-def test_the_dashboard_lists_recent_problems(shop: Any, shop_client: Any) -> None:
+def test_the_dashboard_lists_recent_problems(shop: Shop, shop_client: Any) -> None:
     notification = services.notify(
         shop=shop, category=ORDER, key="order:1", context=CONTEXTS[ORDER]
     )
@@ -178,7 +186,9 @@ def test_the_dashboard_lists_recent_problems(shop: Any, shop_client: Any) -> Non
     assert reverse("notifications:detail", args=[notification.pk]) in page
 
 
-def test_a_german_shop_gets_the_settings_page_in_german(make_shop: Any, shop_client: Any) -> None:
+def test_a_german_shop_gets_the_settings_page_in_german(
+    make_shop: Callable[..., Shop], shop_client: Any
+) -> None:
     page = shop_client(make_shop(locale="de")).get(SETTINGS).content.decode()
     for german in (
         "Fehlgeschlagener Bestellimport",
@@ -190,7 +200,7 @@ def test_a_german_shop_gets_the_settings_page_in_german(make_shop: Any, shop_cli
         assert german in page
 
 
-def test_the_embedded_settings_page_sets_no_cookie(shop: Any, shop_client: Any) -> None:
+def test_the_embedded_settings_page_sets_no_cookie(shop: Shop, shop_client: Any) -> None:
     response = shop_client(shop).get(SETTINGS)
     assert 'name="use_shop_email"' in response.content.decode()
     # No CSRF cookie (salestio.context_processors blanks {% csrf_token %} when embedded), no
@@ -199,7 +209,7 @@ def test_the_embedded_settings_page_sets_no_cookie(shop: Any, shop_client: Any) 
 
 
 def test_saving_embedded_confirms_on_the_next_page_without_cookies(
-    shop: Any, shop_client: Any
+    shop: Shop, shop_client: Any
 ) -> None:
     client = shop_client(shop)
     posted = client.post(SETTINGS, form(order_import_failed=True, use_shop_email=True))

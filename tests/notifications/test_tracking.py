@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from notifications import selectors, services
 from notifications.models import BannerKind, Category, Email, Notification
+from salestio.models import Shop
 from tests.notifications.conftest import CONTEXTS
 
 ORDER = Category.ORDER_IMPORT_FAILED
@@ -18,7 +19,7 @@ ESP_ID = "883953f4-6105-42a2-a16a-77a8eac79483"
 URL = "/anymail/postmark/tracking/"
 
 
-def sent_email(shop: Any) -> Email:
+def sent_email(shop: Shop) -> Email:
     services.notify(shop=shop, category=ORDER, key="order:1", context=CONTEXTS[ORDER])
     Email.objects.update(status=Email.Status.SENT, esp_message_id=ESP_ID)
     return Email.objects.get()
@@ -66,7 +67,7 @@ def complaint() -> dict[str, Any]:
     return {**bounce("SpamComplaint"), "RecordType": "SpamComplaint"}
 
 
-def test_delivered_is_recorded(shop: Any, enable: Any, client: Client) -> None:
+def test_delivered_is_recorded(shop: Shop, enable: Any, client: Client) -> None:
     enable(shop)
     email = sent_email(shop)
     assert post_event(client, delivery()).status_code == 200
@@ -74,7 +75,7 @@ def test_delivered_is_recorded(shop: Any, enable: Any, client: Client) -> None:
     assert email.delivery_status == Email.Delivery.DELIVERED
 
 
-def test_a_wrong_webhook_secret_is_refused(shop: Any, enable: Any, client: Client) -> None:
+def test_a_wrong_webhook_secret_is_refused(shop: Shop, enable: Any, client: Client) -> None:
     enable(shop)
     email = sent_email(shop)
     assert post_event(client, delivery(), secret="demo:wrong").status_code in (400, 401, 403)
@@ -83,7 +84,7 @@ def test_a_wrong_webhook_secret_is_refused(shop: Any, enable: Any, client: Clien
 
 
 def test_a_hard_bounce_stops_mail_to_the_address_and_asks_for_a_new_one(
-    shop: Any, enable: Any, client: Client, shop_client: Any
+    shop: Shop, enable: Any, client: Client, shop_client: Any
 ) -> None:
     enable(shop)
     email = sent_email(shop)
@@ -100,7 +101,7 @@ def test_a_hard_bounce_stops_mail_to_the_address_and_asks_for_a_new_one(
 
 
 def test_saving_a_new_address_clears_the_bounce_banner(
-    shop: Any, enable: Any, client: Client
+    shop: Shop, enable: Any, client: Client
 ) -> None:
     enable(shop)
     sent_email(shop)
@@ -111,7 +112,7 @@ def test_saving_a_new_address_clears_the_bounce_banner(
     assert later.status == Notification.Status.PENDING  # held for the digest, not suppressed
 
 
-def test_a_soft_bounce_does_not_retire_the_address(shop: Any, enable: Any, client: Client) -> None:
+def test_a_soft_bounce_does_not_retire_the_address(shop: Shop, enable: Any, client: Client) -> None:
     enable(shop)
     email = sent_email(shop)
     post_event(client, bounce("SoftBounce"))
@@ -121,7 +122,7 @@ def test_a_soft_bounce_does_not_retire_the_address(shop: Any, enable: Any, clien
 
 
 def test_a_late_delivered_report_does_not_hide_a_bounce(
-    shop: Any, enable: Any, client: Client
+    shop: Shop, enable: Any, client: Client
 ) -> None:
     enable(shop)
     email = sent_email(shop)
@@ -131,7 +132,7 @@ def test_a_late_delivered_report_does_not_hide_a_bounce(
     assert email.delivery_status == Email.Delivery.BOUNCED
 
 
-def test_a_spam_complaint_turns_that_category_off(shop: Any, enable: Any, client: Client) -> None:
+def test_a_spam_complaint_turns_that_category_off(shop: Shop, enable: Any, client: Client) -> None:
     enable(shop)
     sent_email(shop)
     post_event(client, complaint())
@@ -139,5 +140,7 @@ def test_a_spam_complaint_turns_that_category_off(shop: Any, enable: Any, client
     assert not prefs.is_enabled(ORDER) and prefs.is_enabled(Category.LISTING_UPDATE_FAILED)
 
 
-def test_an_event_for_an_unknown_message_is_accepted_and_ignored(shop: Any, client: Client) -> None:
+def test_an_event_for_an_unknown_message_is_accepted_and_ignored(
+    shop: Shop, client: Client
+) -> None:
     assert post_event(client, {**delivery(), "MessageID": "not-ours"}).status_code == 200

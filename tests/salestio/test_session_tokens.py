@@ -6,6 +6,7 @@ with a bad id_token goes to the bounce route, which lets App Bridge retry with a
 """
 
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,13 +23,13 @@ def _bearer(client: Any, token: str, path: str = "/") -> Any:
     return client.get(path, headers={"Authorization": f"Bearer {token}"})
 
 
-def test_a_valid_token_names_the_requests_shop(client: Any, shop: Any) -> None:
+def test_a_valid_token_names_the_requests_shop(client: Any, shop: Shop) -> None:
     response = _bearer(client, session_token(SHOP))
     assert response.status_code == 200
     assert response.wsgi_request.shop == shop
 
 
-def test_a_token_within_the_leeway_is_accepted(client: Any, shop: Any) -> None:
+def test_a_token_within_the_leeway_is_accepted(client: Any, shop: Shop) -> None:
     now = int(time.time())
     token = session_token(SHOP, exp=now - 5, nbf=now + 5)
     assert _bearer(client, token).status_code == 200
@@ -50,7 +51,7 @@ BAD_TOKENS = {
 
 @pytest.mark.parametrize("case", BAD_TOKENS)
 def test_a_fetch_with_a_bad_token_is_refused_with_the_retry_header(
-    client: Any, shop: Any, case: str
+    client: Any, shop: Shop, case: str
 ) -> None:
     response = _bearer(client, BAD_TOKENS[case](int(time.time())))
     assert response.status_code == 401
@@ -58,7 +59,7 @@ def test_a_fetch_with_a_bad_token_is_refused_with_the_retry_header(
 
 
 @pytest.mark.parametrize("case", BAD_TOKENS)
-def test_a_page_load_with_a_bad_id_token_bounces(client: Any, shop: Any, case: str) -> None:
+def test_a_page_load_with_a_bad_id_token_bounces(client: Any, shop: Shop, case: str) -> None:
     response = client.get("/settings/", {"id_token": BAD_TOKENS[case](int(time.time()))})
     assert response.status_code == 302
     location = urlsplit(response["Location"])
@@ -66,13 +67,15 @@ def test_a_page_load_with_a_bad_id_token_bounces(client: Any, shop: Any, case: s
     assert parse_qs(location.query)["shopify-reload"][0].startswith("/settings/?id_token=")
 
 
-def test_a_post_without_any_token_is_refused(client: Any, shop: Any) -> None:
+def test_a_post_without_any_token_is_refused(client: Any, shop: Shop) -> None:
     response = client.post("/locale", {"language": "de"})
     assert response.status_code == 401
     assert response[RETRY_HEADER] == "1"
 
 
-def test_a_shop_parameter_never_overrides_the_tokens_shop(client: Any, make_shop: Any) -> None:
+def test_a_shop_parameter_never_overrides_the_tokens_shop(
+    client: Any, make_shop: Callable[..., Shop]
+) -> None:
     shop_a = make_shop(SHOP)
     make_shop("shop-b.myshopify.com")
     token = session_token(SHOP)
@@ -82,7 +85,7 @@ def test_a_shop_parameter_never_overrides_the_tokens_shop(client: Any, make_shop
     assert fetch.wsgi_request.shop == shop_a
 
 
-def test_the_tokens_shop_is_framed_only_by_its_own_admin(client: Any, shop: Any) -> None:
+def test_the_tokens_shop_is_framed_only_by_its_own_admin(client: Any, shop: Shop) -> None:
     response = client.get("/", {"id_token": session_token(SHOP), "shop": "shop-b.myshopify.com"})
     policy = response["Content-Security-Policy"]
     assert f"https://{SHOP}" in policy
@@ -97,7 +100,9 @@ def test_the_first_load_of_a_new_shop_installs_it(client: Any, db: None, sandbox
     assert shop.has_usable_token()
 
 
-def test_a_fetch_that_posts_with_a_valid_token_needs_no_csrf_cookie(client: Any, shop: Any) -> None:
+def test_a_fetch_that_posts_with_a_valid_token_needs_no_csrf_cookie(
+    client: Any, shop: Shop
+) -> None:
     csrf_client = type(client)(enforce_csrf_checks=True)
     response = csrf_client.post(
         "/locale", {"language": "de"}, headers={"Authorization": f"Bearer {session_token(SHOP)}"}

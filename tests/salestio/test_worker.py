@@ -4,101 +4,22 @@ The app answers the delivery and enqueues `process_webhook` on Redis after commi
 pointed at this test's PostgreSQL database, picks it up and applies it.
 """
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from salestio.models import Shop, WebhookEvent
 from tests.shopify_webhooks import deliver
+from tests.worker import Worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-DEADLINE = 30.0
-
-
-def database_url_of_this_test() -> str:
-    """The database this test runs on (pytest-django's test_<name>), as a DATABASE_URL."""
-    db = connection.settings_dict
-    user = quote(db["USER"] or "", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
-    return f"postgres://{user}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@dataclass
-class Worker:
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_for(self, condition: Callable[[], bool]) -> None:
-        deadline = time.monotonic() + DEADLINE
-        while time.monotonic() < deadline:
-            if condition():
-                return
-            assert self.process.poll() is None, f"the worker died:\n{self.output()}"
-            time.sleep(0.2)
-        pytest.fail(f"not done within {DEADLINE}s:\n{self.output()}")
-
-    def stop(self) -> int:
-        """SIGTERM is Celery's warm shutdown: finish the task in hand, then exit."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=DEADLINE)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                pytest.fail(f"the worker ignored SIGTERM:\n{self.output()}")
-        return self.process.returncode
 
 
 @pytest.fixture
-def worker(transactional_db: None, tmp_path: Path) -> Iterator[Worker]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_of_this_test(),
-        "REDIS_URL": os.environ["TEST_REDIS_URL"],
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "LOG_LEVEL": "INFO",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "salestio",
-        "worker",
-        "--pool",
-        "solo",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "--hostname",
-        f"test-{os.getpid()}@%h",
-        "--loglevel",
-        "INFO",
-    ]
-    log_path = tmp_path / "worker.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    running = Worker(process, log_path)
-    yield running
-    running.stop()  # before pytest-django flushes (and later drops) the database
+def worker(real_worker: Callable[..., Worker]) -> Worker:
+    return real_worker()
 
 
 def test_the_worker_applies_a_shop_update_webhook(

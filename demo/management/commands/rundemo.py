@@ -22,8 +22,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from accounts import demo as accounts_demo
-from salestio.management.commands.seed_demo import DEMO_SHOP, sandbox_url
+from demo.management.commands.seed_demo import sandbox_url
+from demo.seeding import DEMO_SHOP
+from demo.wiring import sandbox_environment, shopify_environment
 from salestio.middleware import demo_enabled
 
 # One worker for the demo, with the scheduler (beat) embedded: one process less to watch.
@@ -39,21 +40,16 @@ def web_url() -> str:
 def demo_environment() -> dict[str, str]:
     """The children's environment: the app and the sandbox pointed at each other."""
     sandbox = sandbox_url()
-    env = {
+    return {
         **os.environ,
         "DEBUG": "1",
         "DEMO_MODE": "1",
         "PYTHONUNBUFFERED": "1",
-        "SHOPIFY_APP_URL": web_url(),
-        "SHOPIFY_SHOP_ORIGIN": f"{sandbox}/shopify/{{shop}}",
-        "SHOPIFY_ADMIN_ORIGIN": sandbox,
-        "SHOPIFY_APP_BRIDGE_URL": f"{sandbox}/shopify/cdn/app-bridge.js",
-        # notifications.demo sends every category once; the console shows them.
+        # demo.notifications sends every category once; the console shows them.
         "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        **shopify_environment(sandbox, web_url()),
+        **sandbox_environment(sandbox),
     }
-    # The marketplace origins belong to the accounts app, which knows the sandbox's paths.
-    env.update(accounts_demo.sandbox_environment(sandbox))
-    return env
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:

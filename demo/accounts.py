@@ -1,6 +1,6 @@
 """The demo's marketplace accounts, connected for real through the sandbox simulators.
 
-`seed(shop, sandbox_url)` logs in to each simulator over HTTP the way a merchant's browser
+`seed(shop, sandbox_url=…)` logs in to each simulator over HTTP the way a merchant's browser
 would, then revokes the Amazon authorization at the simulator and runs the ordinary check,
 so the expired account, its banner and its email come from the production code path.
 """
@@ -15,14 +15,10 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import Account, Marketplace
+from demo.wiring import sandbox_settings
 from salestio.models import Shop
 from sandbox import amazon, ebay, etsy
 
-REGIONS = ("NA", "EU", "FE")
-PER_REGION_ENV = {
-    "AMAZON_SP_API_ENDPOINTS": "AMAZON_SP_API_ENDPOINT",
-    "AMAZON_SELLER_CENTRAL_URLS": "AMAZON_SELLER_CENTRAL",
-}
 DEMO_ACCOUNTS = [
     (Marketplace.AMAZON, "My Amazon account", "DE", amazon.AmazonSimulator.default_user),
     (Marketplace.EBAY, "My eBay account", "77", ebay.EbaySimulator.default_user),
@@ -30,49 +26,10 @@ DEMO_ACCOUNTS = [
 ]
 
 
-def sandbox_settings(sandbox_url: str) -> dict[str, Any]:
-    """Every marketplace setting pointed at the sandbox served at `sandbox_url`."""
-    url = sandbox_url.rstrip("/")
-    return {
-        "AMAZON_APP_ID": amazon.APP_ID,
-        "AMAZON_LWA_CLIENT_ID": amazon.CLIENT_ID,
-        "AMAZON_LWA_CLIENT_SECRET": amazon.CLIENT_SECRET,
-        "AMAZON_LWA_TOKEN_URL": f"{url}/amazon/auth/o2/token",
-        "AMAZON_SP_API_ENDPOINTS": dict.fromkeys(REGIONS, f"{url}/amazon"),
-        "AMAZON_SELLER_CENTRAL_URLS": dict.fromkeys(REGIONS, f"{url}/amazon"),
-        "EBAY_CLIENT_ID": ebay.CLIENT_ID,
-        "EBAY_CLIENT_SECRET": ebay.CLIENT_SECRET,
-        "EBAY_DEV_ID": "sandbox-dev-id",
-        "EBAY_RU_NAME": ebay.RU_NAME,
-        "EBAY_TRADING_URL": f"{url}/ebay/ws/api.dll",
-        "EBAY_API_ORIGIN": f"{url}/ebay",
-        "EBAY_AUTH_URL": f"{url}/ebay/oauth2/authorize",
-        "EBAY_TOKEN_URL": f"{url}/ebay/identity/v1/oauth2/token",
-        "EBAY_DELETION_VERIFICATION_TOKEN": "sandbox-verification-token-0123456789abcdef",
-        "ETSY_KEYSTRING": etsy.KEYSTRING,
-        "ETSY_SHARED_SECRET": etsy.SHARED_SECRET,
-        "ETSY_API_ORIGIN": f"{url}/etsy",
-        "ETSY_CONNECT_URL": f"{url}/etsy/oauth/connect",
-        "ETSY_TOKEN_URL": f"{url}/etsy/v3/public/oauth/token",
-    }
-
-
-def sandbox_environment(sandbox_url: str) -> dict[str, str]:
-    """The same as environment variables, for processes started by `make demo`."""
-    env: dict[str, str] = {}
-    for name, value in sandbox_settings(sandbox_url).items():
-        if isinstance(value, dict):  # per-region settings read AMAZON_..._{NA,EU,FE}
-            stem = PER_REGION_ENV[name]
-            env.update({f"{stem}_{region}": origin for region, origin in value.items()})
-        else:
-            env[name] = value
-    return env
-
-
-def seed(shop: Shop, sandbox_url: str) -> list[Account]:
+def seed(shop: Shop, *, sandbox_url: str, **_: Any) -> None:
     """Connect the demo accounts (once per shop); Amazon ends up expired, eBay expiring."""
     if Account.objects.filter(shop=shop).exists():
-        return list(Account.objects.filter(shop=shop))
+        return
     with override_settings(**sandbox_settings(sandbox_url)):
         accounts = [
             connect_through_sandbox(shop, marketplace, name, site, user)
@@ -87,7 +44,6 @@ def seed(shop: Shop, sandbox_url: str) -> list[Account]:
             reauthorize_by=timezone.now() + timedelta(days=9)
         )
         services.check_account(account=Account.objects.get(pk=expiring.pk))
-    return [Account.objects.get(pk=account.pk) for account in accounts]
 
 
 def connect_through_sandbox(

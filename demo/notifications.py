@@ -1,11 +1,13 @@
 """`make demo`: one banner of each kind and one email per category, sent through the real
 outbox (the demo's EMAIL_BACKEND is the console, so each also prints there).
 
-Other apps' demo seeds raise some of these for real (accounts.demo expires an account); this
+Other apps' demo seeds raise some of these for real (demo.accounts expires an account; the
+plan banner and email come from demo.billing's real usage); this
 seed only fills in the kinds and categories still missing, so nothing shows twice when it runs
 after them. Idempotent: a second run finds everything present."""
 
 from datetime import timedelta
+from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +19,7 @@ from salestio.models import Shop
 DEMO_ACCOUNT = {"account_name": "My Amazon account", "marketplace": "Amazon"}
 
 
-def seed(shop: Shop) -> None:
+def seed(shop: Shop, **_: Any) -> None:
     _switch_every_category_on(shop)
     shown = set(selectors.active_banners(shop=shop).values_list("kind", flat=True))
     for kind, subject, banner_context in _demo_banners():
@@ -34,7 +36,7 @@ def seed(shop: Shop) -> None:
 
 
 def _demo_banners() -> list[tuple[BannerKind, str, dict[str, str]]]:
-    accounts, plans = reverse("accounts:list"), reverse("billing:plans")
+    accounts = reverse("accounts:list")
     expires_on = (timezone.now() + timedelta(days=9)).date().isoformat()
     return [
         (BannerKind.ACCOUNT_EXPIRED, "demo:amazon", {**DEMO_ACCOUNT, "action_url": accounts}),
@@ -48,8 +50,6 @@ def _demo_banners() -> list[tuple[BannerKind, str, dict[str, str]]]:
                 "expires_on": expires_on,
             },
         ),
-        (BannerKind.PLAN_LIMIT_NEAR, "", {"action_url": plans}),
-        (BannerKind.PLAN_LIMIT_EXCEEDED, "", {"action_url": plans}),
     ]
 
 
@@ -103,17 +103,6 @@ def _demo_incidents(shop: Shop) -> list[tuple[Category, str, dict[str, object]]]
                 **DEMO_ACCOUNT,
                 "reason": "Amazon asks sellers to re-authorize every 365 days.",
                 "action_url": reverse("accounts:list"),
-            },
-        ),
-        (
-            Category.PLAN_LIMIT,
-            "demo:plan:near",
-            {
-                "usage": "4850.00",
-                "limit": "5000.00",
-                "currency": shop.currency or "EUR",
-                "exceeded": False,
-                "action_url": reverse("billing:plans"),
             },
         ),
     ]

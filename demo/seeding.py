@@ -1,0 +1,51 @@
+"""The demo shop and the per-app seeders run for it, in order: the one place to add an app's.
+
+Each seeder is `seed(shop, **kwargs)` and safe to run again; `sandbox_url` is passed to all.
+Accounts come first: its expired account raises the real banner and email, and the
+notifications seeder only adds the kinds and categories still missing.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+
+from demo import accounts, billing, notifications
+from salestio.models import Shop
+
+Seeder = Callable[..., Any]
+
+SEEDERS: list[tuple[str, Seeder]] = [
+    ("accounts", accounts.seed),
+    ("notifications", notifications.seed),
+    # Last: its real crossing at 85 % raises the plan banner and sends the plan-limit email
+    # with the categories notifications switched on.
+    ("billing", billing.seed),
+]
+
+DEMO_SHOP = "demo-shop.myshopify.com"
+DEMO_DETAILS = {
+    "name": "Demo Shop",
+    "owner_email": "owner@demo-shop.example",
+    "currency": "EUR",
+    # A dummy offline token without expiry: the demo never exchanges a session token for it.
+    "access_token": "shpat_demo_offline_token",
+    "access_token_expires_at": None,
+    "refresh_token": "",
+    "uninstalled_at": None,
+}
+
+
+def seed_shop() -> Shop:
+    with transaction.atomic():
+        shop, _ = Shop.objects.update_or_create(domain=DEMO_SHOP, defaults=DEMO_DETAILS)
+    return shop
+
+
+def seed_all(*, sandbox_url: str, report: Callable[[str], object] = print) -> Shop:
+    shop = seed_shop()
+    report(f"demo shop: {shop.domain}")
+    for name, seed in SEEDERS:
+        seed(shop, sandbox_url=sandbox_url)
+        report(f"{name}: seeded")
+    return shop

@@ -1,0 +1,196 @@
+"""Delivery: emails are claimed, checked again against the shop and its settings, sent and
+recorded by `deliver`; a claim is a lease that a dead worker loses, and a failed hand-over is
+retried with backoff until the attempts run out. notifications.routing composes what this sends.
+
+Every claim is a conditional UPDATE whose row count says who won, so duplicate tasks and
+overlapping beat runs never send twice.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from notifications import emails, selectors, transport
+from notifications.models import DeliveryAttempt, Email
+from notifications.routing import cancel_emails
+from salestio.backoff import backoff_seconds
+
+log = logging.getLogger(__name__)
+
+# A claim's lease: a worker holding one longer died mid-send (the task time limit is 150 s).
+SENDING_LEASE = timedelta(minutes=10)
+# An unsent email whose task has not run for this long is enqueued again.
+STALLED_AFTER = timedelta(minutes=10)
+ERROR_MAX_CHARS = 4000
+WORKER_DIED = "The worker stopped during this attempt: no result within {minutes} minutes."
+
+
+def deliver(*, email_id: int) -> int | None:
+    """One attempt at sending; returns the seconds to wait before the next one, if any.
+
+    A claimed attempt always ends recorded (sent, retry, failed or not sent), whatever is
+    raised; only a worker that dies leaves it open, and its lease's end closes it.
+    """
+    attempt = _claim_attempt(email_id)
+    if attempt is None:
+        return None
+    email = attempt.email
+    try:
+        if reason := selectors.reason_not_to_send(email=email):
+            _record_cancelled(email, attempt, reason)
+            return None
+        esp_message_id = transport.send(emails.build_message(email))
+    except transport.TransportError as exc:
+        return _record_failure(email, attempt, str(exc), permanent=exc.permanent)
+    except Exception as exc:
+        # Our own bug (a stored row the code no longer reads, say): retried and recorded like a
+        # backend's (transport.send), never left "sending"; the traceback goes to the log.
+        log.exception("email %s: unexpected error", email.pk, extra={"shop": email.shop.domain})
+        return _record_failure(email, attempt, f"{type(exc).__name__}: {exc}", permanent=False)
+    _record_sent(email, attempt, esp_message_id)
+    return None
+
+
+@transaction.atomic  # the claim and its attempt row commit together, before the send
+def _claim_attempt(email_id: int) -> DeliveryAttempt | None:
+    now = timezone.now()
+    claimed = Email.objects.filter(
+        pk=email_id, status__in=[Email.Status.QUEUED, Email.Status.RETRYING]
+    ).update(
+        status=Email.Status.SENDING,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        next_attempt_at=now + SENDING_LEASE,
+    )
+    if not claimed:
+        return None
+    email = Email.objects.select_related("shop").get(pk=email_id)
+    return DeliveryAttempt.objects.create(email=email, number=email.attempts, started_at=now)
+
+
+def _finish(attempt: DeliveryAttempt, outcome: str, error: str = "") -> None:
+    attempt.outcome, attempt.error, attempt.finished_at = outcome, error, timezone.now()
+    attempt.save(update_fields=["outcome", "error", "finished_at"])
+
+
+@transaction.atomic
+def _record_sent(email: Email, attempt: DeliveryAttempt, esp_message_id: str) -> None:
+    _finish(attempt, DeliveryAttempt.Outcome.SENT)
+    Email.objects.filter(pk=email.pk).update(
+        status=Email.Status.SENT,
+        esp_message_id=esp_message_id,
+        sent_at=timezone.now(),
+        next_attempt_at=None,
+        last_error="",
+    )
+    log.info(
+        "email %s sent to %s (attempt %d, esp id %r)",
+        email.pk,
+        email.recipient,
+        email.attempts,
+        esp_message_id,
+        extra={"shop": email.shop.domain},
+    )
+
+
+@transaction.atomic
+def _record_cancelled(email: Email, attempt: DeliveryAttempt, reason: str) -> None:
+    _finish(attempt, DeliveryAttempt.Outcome.CANCELLED)
+    cancel_emails(Email.objects.filter(pk=email.pk), reason)
+    log.info("email %s not sent: %s", email.pk, reason, extra={"shop": email.shop.domain})
+
+
+@transaction.atomic
+def _record_failure(
+    email: Email, attempt: DeliveryAttempt, error: str, *, permanent: bool
+) -> int | None:
+    error = error[:ERROR_MAX_CHARS]
+    if permanent or email.attempts >= settings.NOTIFICATION_SEND_MAX_ATTEMPTS:
+        _finish(attempt, DeliveryAttempt.Outcome.FAILED, error)
+        Email.objects.filter(pk=email.pk).update(
+            status=Email.Status.FAILED, last_error=error, next_attempt_at=None
+        )
+        log.error(
+            "email %s failed for good after %d attempt(s): %s",
+            email.pk,
+            email.attempts,
+            error,
+            extra={"shop": email.shop.domain},
+        )
+        return None
+    delay = retry_delay(email.attempts)
+    _finish(attempt, DeliveryAttempt.Outcome.RETRY, error)
+    Email.objects.filter(pk=email.pk).update(
+        status=Email.Status.RETRYING,
+        last_error=error,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+    )
+    log.warning(
+        "email %s attempt %d failed, retrying in %ds: %s",
+        email.pk,
+        email.attempts,
+        delay,
+        error,
+        extra={"shop": email.shop.domain},
+    )
+    return delay
+
+
+def retry_delay(attempts: int) -> int:
+    """Whole seconds (the task's countdown): a recovering ESP is not hit by every shop at once."""
+    return round(
+        backoff_seconds(
+            attempts - 1,
+            base=settings.NOTIFICATION_RETRY_BACKOFF_S,
+            cap=settings.NOTIFICATION_RETRY_BACKOFF_MAX_S,
+        )
+    )
+
+
+def stalled_email_ids(*, limit: int) -> list[int]:
+    """Unsent emails whose task was lost (broker restart, worker killed): send them again."""
+    cutoff: datetime = timezone.now() - STALLED_AFTER
+    stalled = Email.objects.filter(
+        status__in=[Email.Status.QUEUED, Email.Status.RETRYING], next_attempt_at__lt=cutoff
+    ).order_by("next_attempt_at")
+    return list(stalled.values_list("pk", flat=True)[:limit])
+
+
+@transaction.atomic
+def release_expired_leases(*, limit: int) -> list[int]:
+    """Claims whose worker died mid-send: the open attempt is closed with that error, and the
+    email retried, or failed once it had all its attempts. Returns the emails to send again.
+
+    SKIP LOCKED: an overlapping sweep takes other rows instead of waiting for these.
+    """
+    now = timezone.now()
+    expired = (
+        Email.objects.filter(status=Email.Status.SENDING, next_attempt_at__lt=now)
+        .order_by("pk")
+        .select_for_update(skip_locked=True)
+    )
+    last_try = settings.NOTIFICATION_SEND_MAX_ATTEMPTS
+    rows = list(expired.values_list("pk", "attempts")[:limit])
+    exhausted = [pk for pk, attempts in rows if attempts >= last_try]
+    retried = [pk for pk, attempts in rows if attempts < last_try]
+    _release(exhausted, DeliveryAttempt.Outcome.FAILED, Email.Status.FAILED, next_attempt_at=None)
+    _release(retried, DeliveryAttempt.Outcome.RETRY, Email.Status.RETRYING, next_attempt_at=now)
+    if rows:
+        log.warning("%d email(s) released after their worker died mid-send", len(rows))
+    return retried
+
+
+def _release(
+    ids: list[int], outcome: str, status: str, *, next_attempt_at: datetime | None
+) -> None:
+    error = WORKER_DIED.format(minutes=int(SENDING_LEASE.total_seconds() // 60))
+    DeliveryAttempt.objects.filter(email_id__in=ids, finished_at=None).update(
+        outcome=outcome, error=error, finished_at=timezone.now()
+    )
+    Email.objects.filter(pk__in=ids).update(
+        status=status, last_error=error, next_attempt_at=next_attempt_at
+    )
