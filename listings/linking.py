@@ -71,7 +71,11 @@ def _store(account: Account, found: RemoteListing, store_sku: str) -> None:
 
 def link_unlinked(*, shop: Shop, listings: "Iterable[Listing] | None" = None) -> int:
     """Link every not-linked listing whose store SKU names a known variant."""
-    rows = Listing.objects.filter(shop=shop, status=Listing.Status.NOT_LINKED).exclude(store_sku="")
+    rows = (
+        Listing.objects.filter(shop=shop, status=Listing.Status.NOT_LINKED)
+        .exclude(store_sku="")
+        .select_related("shop", "account")
+    )
     if listings is not None:
         rows = rows.filter(pk__in=[listing.pk for listing in listings])
     variants = {
@@ -97,7 +101,10 @@ def link_unlinked(*, shop: Shop, listings: "Iterable[Listing] | None" = None) ->
 def _attach(listing: Listing, variant: StoreVariant) -> None:
     listing.variant_id = variant.variant_id
     listing.inventory_item_id = variant.inventory_item_id
-    listing.desired_price = variant.price
+    # Our Amazon patch carries the quantity only (fulfillment_availability); a price there
+    # would need the offer attributes, so Amazon listings do not follow the store price.
+    if listing.account.marketplace != Marketplace.AMAZON:
+        listing.desired_price = variant.price
     listing.currency = listing.shop.currency
     listing.status = Listing.Status.LIVE
 
@@ -107,7 +114,9 @@ def _push_prices(shop: Shop, variant_ids: Sequence[int]) -> None:
         shop=shop, variant_id__in=variant_ids, price__isnull=False
     ):
         services.set_desired(
-            listings=Listing.objects.filter(shop=shop, variant_id=variant.variant_id),
+            listings=Listing.objects.filter(shop=shop, variant_id=variant.variant_id).exclude(
+                account__marketplace=Marketplace.AMAZON
+            ),
             price=variant.price,
         )
 
