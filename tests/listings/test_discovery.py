@@ -13,7 +13,7 @@ from accounts.models import Account
 from listings import linking, services
 from listings.models import Listing
 from orders.models import SkuMapping
-from tests.listings.conftest import Sims
+from tests.listings.fixtures import Sims
 from tests.shopify_webhooks import deliver
 
 pytestmark = [pytest.mark.django_db]

@@ -12,7 +12,7 @@ from django.core import mail
 from accounts.models import Account
 from listings import services
 from listings.models import Listing, ListingPush
-from tests.listings.conftest import Sims
+from tests.listings.fixtures import Sims
 
 pytestmark = [pytest.mark.django_db]
 

@@ -1,6 +1,7 @@
-"""Listings fixtures: a shop the sandbox Shopify knows, accounts connected through the
-simulators' real login, and listings linked the way a merchant's would be (Shopify's
-variants reconciled over GraphQL, the marketplace's listings discovered over its API)."""
+"""Listings fixtures, a plugin of tests/conftest.py so the browser tests share them: a shop
+the sandbox Shopify knows, accounts connected through the simulators' real login, and
+listings linked the way a merchant's would be (Shopify's variants reconciled over GraphQL,
+the marketplace's listings discovered over its API)."""
 
 import json
 from collections.abc import Callable
