@@ -5,6 +5,7 @@ import and listings); the store SKU finds the variant. No variant: the listing i
 linked* and nothing is pushed to it. A listing without any SKU is kept, not linked.
 """
 
+import logging
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -12,13 +13,16 @@ from django.db import transaction
 from django.db.models import Q
 
 from accounts.credentials import call_marketplace
-from accounts.marketplaces import RemoteListing
+from accounts.marketplaces import MarketplaceError, RemoteListing
 from accounts.models import Account, Marketplace
 from listings import services
 from listings.models import Listing, StoreVariant
 from orders.models import SkuMapping
 from orders.selectors import sku_mapping
 from salestio.models import Shop
+from salestio.shopify_api import ShopifyError
+
+log = logging.getLogger(__name__)
 
 # What discovery refreshes on a listing it finds again.
 REMOTE_FIELDS = ("sku", "item_id", "asin", "product_id", "offering_id", "product_type", "title")
@@ -34,6 +38,22 @@ def discover(*, account: Account) -> int:
             _store(account, found, mapping.get(found.sku, found.sku))
         link_unlinked(shop=account.shop, listings=Listing.objects.filter(account=account))
     return len(remote)
+
+
+def discover_after_connect(*, account: Account) -> int:
+    """The first discovery runs beside a login: a failure is logged and shown nowhere
+    worse than an empty listings page, where the merchant can start it again."""
+    from listings.shopify import reconcile
+
+    try:
+        reconcile(shop=account.shop)
+    except ShopifyError as exc:
+        log.warning("store variants not read on connect: %s", exc)
+    try:
+        return discover(account=account)
+    except MarketplaceError as exc:
+        log.warning("listings of %s not discovered on connect: %s", account, exc)
+        return 0
 
 
 def _skus_to_ask(account: Account) -> list[str]:

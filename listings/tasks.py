@@ -29,6 +29,13 @@ def discover_listings(account_id: int) -> int:
 
 
 @shared_task(acks_late=True, soft_time_limit=1200, time_limit=1260)
+def connect_listings(account_id: int) -> int:
+    """On connect: read the store's variants, then find and link the account's listings."""
+    account = Account.objects.select_related("shop").filter(pk=account_id).first()
+    return linking.discover_after_connect(account=account) if account else 0
+
+
+@shared_task(acks_late=True, soft_time_limit=1200, time_limit=1260)
 def reconcile_shop(shop_id: int) -> int:
     shop = Shop.objects.installed().filter(pk=shop_id).first()
     return shopify_changes.reconcile(shop=shop) if shop else 0

@@ -144,3 +144,16 @@ def test_only_the_counted_locations_make_the_quantity(
 
     listing.refresh_from_db()
     assert listing.desired_quantity == 10
+
+
+def test_connecting_an_account_discovers_and_links_its_listings(
+    sims: Sims, store: Any, connect: Callable[..., Account], django_capture_on_commit_callbacks: Any
+) -> None:
+    sims.shopify.catalog.add_variant(store.domain, sku="TRAY-1", available=3)
+    sims.ebay.add_item(sims.ebay.default_user, "77", sku="TRAY-1", quantity=3, price="19.99")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        account = connect(store, "ebay")
+
+    (listing,) = Listing.objects.filter(account=account)
+    assert listing.item_id == "77" and listing.status == Listing.Status.LIVE

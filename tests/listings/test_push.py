@@ -10,8 +10,12 @@ import pytest
 from django.core import mail
 
 from accounts.models import Account
+from billing import usage
+from billing.models import UsagePeriod, UsageState
+from billing.signals import limit_lifted
 from listings import services
 from listings.models import Listing, ListingPush
+from salestio.models import Shop
 from tests.listings.fixtures import Sims
 
 pytestmark = [pytest.mark.django_db]
@@ -110,7 +114,10 @@ def test_twenty_changes_within_a_second_push_once_with_the_last_value(
     link_all: Any,
     change_quantity: Any,
     push: Any,
+    settings: Any,
 ) -> None:
+    # The window is a second in production; the test's webhook deliveries are slower.
+    settings.LISTING_PUSH_DEBOUNCE = timedelta(seconds=30)
     (variant,) = _variants(sims, store, ["CUP-1"])
     account = connect(store, "ebay")
     sims.ebay.add_item(account.external_id, "120001", sku="CUP-1", quantity=5)
@@ -120,8 +127,8 @@ def test_twenty_changes_within_a_second_push_once_with_the_last_value(
     for available in range(1, 21):
         change_quantity(store, variant.inventory_item_id, available)
     assert sims.ebay.revise_calls == calls_before  # nothing before the debounce
-    push(account)
-    push(account)
+    push(account, after=timedelta(seconds=31))
+    push(account, after=timedelta(seconds=31))
 
     assert sims.ebay.revise_calls - calls_before == 1
     assert sims.ebay.items[account.external_id]["120001"]["Quantity"] == 20
@@ -240,3 +247,34 @@ def test_throttling_past_the_last_retry_becomes_an_update_error(
     listing.refresh_from_db()
     assert listing.status == Listing.Status.UPDATE_ERROR
     assert "429" in listing.error_message
+
+
+def test_paused_over_the_plan_limit_and_the_latest_value_pushed_once_when_lifted(
+    sims: Sims,
+    store: Any,
+    connect: Callable[..., Account],
+    link_all: Any,
+    change_quantity: Any,
+    push: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    (variant,) = _variants(sims, store, ["KETTLE-1"])
+    account = connect(store, "ebay")
+    sims.ebay.add_item(account.external_id, "140001", sku="KETTLE-1", quantity=5)
+    link_all(store, account)
+    calls = sims.ebay.revise_calls
+    # Over the limit, as billing records it (its own tests cover how a period gets there).
+    period = usage.open_period(store)
+    UsagePeriod.objects.filter(pk=period.pk).update(state=UsageState.EXCEEDED)
+    for available in (4, 3, 2):
+        change_quantity(store, variant.inventory_item_id, available)
+    push(account)
+    assert sims.ebay.revise_calls == calls
+
+    UsagePeriod.objects.filter(pk=period.pk).update(state=UsageState.OK)
+    with django_capture_on_commit_callbacks(execute=True):
+        limit_lifted.send(sender=Shop, shop=store)
+    push(account)
+
+    assert sims.ebay.revise_calls == calls + 1
+    assert sims.ebay.items[account.external_id]["140001"]["Quantity"] == 2
