@@ -22,7 +22,8 @@ from tests.conftest import session_token
 ROOT = Path(django_settings.BASE_DIR)
 CATALOGUE = ROOT / "locale" / "de" / "LC_MESSAGES" / "django.po"
 # billing, accounts and notifications keep their own catalogues (<app>/locale).
-TRANSLATED_HERE = ["templates", "salestio", "orders", "listings"]
+# The listings app keeps its German in listings/locale (tests/listings/test_i18n.py).
+TRANSLATED_HERE = ["templates", "salestio", "orders"]
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy"}
 TEMPLATE_MSGID = re.compile(r"gettext\((u'(?:[^'\\]|\\.)*')\)")
 GERMAN_NAV = ["Dashboard", "Konten", "Bestellungen", "Angebote", "Pläne", "Einstellungen"]
@@ -80,7 +81,7 @@ def test_the_admins_locale_does_not_overwrite_the_merchants_choice(
     ("path", "german"),
     [
         ("/orders/", "Es wurden noch keine Bestellungen importiert."),
-        ("/listings/", "Es werden noch keine Angebote synchronisiert."),
+        ("/listings/", "Keine passenden Angebote."),
         ("/billing/", "Wählen Sie Ihren Plan"),
     ],
     ids=["orders", "listings", "billing"],
@@ -125,5 +126,5 @@ def test_every_string_of_these_pages_has_a_german_translation() -> None:
     translated = {entry.msgid for entry in catalogue.translated_entries()}
     assert not catalogue.fuzzy_entries()
     found = msgids_under([ROOT / folder for folder in TRANSLATED_HERE])
-    assert len(found) > 20  # the extraction itself works (nav, dashboard, pages)
+    assert len(found) > 15  # the extraction itself works (nav, dashboard, pages)
     assert sorted(found - translated) == []
