@@ -104,6 +104,7 @@ class EbaySimulator(MarketplaceSimulator):
             Rule("/oauth2/authorize", endpoint="consent", methods=["GET", "POST"]),
             Rule("/identity/v1/oauth2/token", endpoint="token", methods=["POST"]),
             Rule("/ws/api.dll", endpoint="trading", methods=["POST"]),
+            Rule("/_sandbox/items", endpoint="add_item_control", methods=["POST"]),
             Rule(
                 "/_sandbox/items/<item_id>/out-of-stock-control",
                 endpoint="out_of_stock_control",
@@ -407,6 +408,22 @@ class EbaySimulator(MarketplaceSimulator):
             },
         }
         return trading_response("GetMyeBaySelling", {"ActiveList": active})
+
+    def on_add_item_control(self, request: Request) -> Response:
+        """POST user, item_id, sku, quantity[, price, out_of_stock_control=0|1] (demo)."""
+        form = request.form
+        if not form.get("user") or not form.get("item_id"):
+            return Response("user and item_id are required", status=400)
+        self.add_item(
+            form["user"],
+            form["item_id"],
+            sku=form.get("sku", ""),
+            quantity=int(form.get("quantity", 0)),
+            price=form.get("price", "19.99"),
+            title=form.get("title", ""),
+            out_of_stock_control=form.get("out_of_stock_control", "1") == "1",
+        )
+        return Response(status=204)
 
     def on_out_of_stock_control(self, request: Request, item_id: str) -> Response:
         """The demo's fix: the seller switches on out-of-stock control for an item."""

@@ -53,6 +53,7 @@ class EtsySimulator(MarketplaceSimulator):
                 endpoint="tracking",
                 methods=["POST"],
             ),
+            Rule("/_sandbox/listings", endpoint="add_listing_control", methods=["POST"]),
             Rule(
                 "/v3/application/shops/<int:shop_id>/listings",
                 endpoint="shop_listings",
@@ -336,6 +337,20 @@ class EtsySimulator(MarketplaceSimulator):
             "skus": skus,
             "price": money(1999),
         }
+
+    def on_add_listing_control(self, request: Request) -> Response:
+        """POST user, listing_id, skus (comma-separated), quantity[, title] (demo)."""
+        form = request.form
+        if not form.get("user") or not form.get("listing_id") or not form.get("skus"):
+            return Response("user, listing_id and skus are required", status=400)
+        self.add_shop_listing(
+            form["user"],
+            int(form["listing_id"]),
+            skus=form["skus"].split(","),
+            quantity=int(form.get("quantity", 0)),
+            title=form.get("title", ""),
+        )
+        return Response(status=204)
 
     def on_shop_listings(self, request: Request, shop_id: int) -> Response:
         user = self._own_shop(request, shop_id)

@@ -618,6 +618,11 @@ class ShopifySimulator:
                     endpoint=self._control_inventory,
                 ),
                 Rule(
+                    "/shopify/_control/variants",
+                    methods=["POST"],
+                    endpoint=self._control_variants,
+                ),
+                Rule(
                     "/shopify/_control/subscriptions",
                     methods=["POST"],
                     endpoint=self._control_subscription,
@@ -920,6 +925,23 @@ class ShopifySimulator:
         payload = self.catalog.set_available(shop, inventory_item_id, location_id, available)
         return self.send_webhook(shop, "inventory_levels/update", payload) if payload else None
 
+    def _control_variants(self, request: Request) -> Response:
+        """POST {shop, sku, price, available}: a product variant in the shop (demo seeding)."""
+        body = request.get_json(silent=True) or {}
+        if not SHOP_RE.match(str(body.get("shop", ""))) or not body.get("sku"):
+            return _json({"error": "shop and sku are required"}, 400)
+        existing = next(
+            (v for v in self.catalog.variants(body["shop"]) if v.sku == body["sku"]), None
+        )
+        variant = existing or self.catalog.add_variant(
+            body["shop"],
+            sku=str(body["sku"]),
+            price=str(body.get("price", "19.99")),
+            available=int(body.get("available", 0)),
+            title=str(body.get("title", "Default")),
+        )
+        return _json(variant.as_rest())
+
     def _control_inventory(self, request: Request) -> Response:
         """POST {shop, inventory_item_id, available[, location_id]} or {shop, sku, …}."""
         body = request.get_json(silent=True) or {}
@@ -934,6 +956,10 @@ class ShopifySimulator:
         )
         if variant is None or not isinstance(body.get("available"), int):
             return _json({"error": "shop, a known sku or inventory_item_id and available"}, 400)
+        if body.get("notify") is False:  # seeding, before the app runs
+            location = int(body.get("location_id", 1001))
+            self.catalog.set_available(shop, variant.inventory_item_id, location, body["available"])
+            return _json({"status": None, "variant": variant.as_rest()})
         try:
             delivery = self.set_available(
                 shop,
