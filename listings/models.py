@@ -69,7 +69,7 @@ class Listing(models.Model):
             ),
         ]
         indexes = [
-            # services.claim_due(): `account = ? AND push_due_at <= now ORDER BY push_due_at`.
+            # services.claim_due(): `account = ? AND push_due_at <= now`.
             models.Index(
                 fields=["account", "push_due_at"],
                 name="listing_push_due_idx",

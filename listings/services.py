@@ -148,12 +148,14 @@ class Claimed:
 def claim_due(*, account: Account, now: datetime, limit: int) -> list[Claimed]:
     """Take the account's due listings with the values to send; a concurrent claimer skips
     the locked rows, and a change arriving during the push makes the row due again."""
+    due = Listing.objects.select_for_update(skip_locked=True).filter(
+        account=account, push_due_at__lte=now, status__in=Listing.SYNCED
+    )
     with transaction.atomic():
-        rows = list(
-            Listing.objects.select_for_update(skip_locked=True)
-            .filter(account=account, push_due_at__lte=now, status__in=Listing.SYNCED)
-            .order_by("push_due_at")[:limit]
-        )
+        # By item: an Etsy listing's products go out together in one inventory write.
+        rows = list(due.order_by("item_id", "pk")[:limit])
+        if len(rows) == limit and rows[-1].item_id:
+            rows += list(due.filter(item_id=rows[-1].item_id, pk__gt=rows[-1].pk).order_by("pk"))
         Listing.objects.filter(pk__in=[row.pk for row in rows]).update(push_due_at=None)
     return [Claimed(row, row.desired_quantity, row.desired_price) for row in rows]
 
@@ -175,7 +177,7 @@ def push_account(*, account: Account, now: datetime | None = None) -> int:
         _hand_back(claimed, now)
         return 0
     sent = record_results(account=account, claimed=claimed, results=results)
-    if len(claimed) == settings.LISTING_PUSH_BATCH:
+    if len(claimed) >= settings.LISTING_PUSH_BATCH:
         schedule_push(account.pk, delay=timedelta(0))
     return sent
 
