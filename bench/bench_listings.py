@@ -9,8 +9,8 @@ push task runs until nothing is due. The floor: after coalescing, each changed l
 eBay four per ReviseInventoryStatus, Etsy one updateListingInventory per changed listing,
 Amazon one patchListingsItem per SKU (no JSON_LISTINGS_FEED yet). Calls counted are the
 marketplaces' write calls as the simulators received them (Etsy also reads the inventory
-before each write; reads are not counted). Lost: listings whose marketplace quantity is not the last desired one.
-BENCH_LISTINGS_CHANGES changes the size.
+before each write; reads are not counted). Lost: listings whose marketplace quantity is not
+the last desired one. BENCH_LISTINGS_CHANGES changes the size.
 """
 
 import math
@@ -158,7 +158,7 @@ def _lost(sims: dict[str, Any], accounts: list[Any], last: dict[int, int]) -> in
     for listing in Listing.objects.filter(inventory_item_id__in=list(last)).select_related(
         "account"
     ):
-        if _remote_quantity(sims, listing) != last[listing.inventory_item_id]:
+        if _remote_quantity(sims, listing) != last.get(listing.inventory_item_id or 0):
             lost += 1
     return lost
 
