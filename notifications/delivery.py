@@ -22,9 +22,10 @@ from salestio.backoff import backoff_seconds
 log = logging.getLogger(__name__)
 
 # A claim's lease: a worker holding one longer died mid-send (the task time limit is 150 s).
-SENDING_LEASE = timedelta(minutes=10)
-# An unsent email whose task has not run for this long is enqueued again.
-STALLED_AFTER = timedelta(minutes=10)
+SENDING_LEASE = timedelta(seconds=settings.NOTIFICATION_SENDING_LEASE_S)
+# An unsent email whose task has not run for this long is enqueued again: the email row is its
+# own outbox entry (salestio.outbox), on the outbox's lease.
+STALLED_AFTER = timedelta(seconds=settings.OUTBOX_LEASE_S)
 ERROR_MAX_CHARS = 4000
 WORKER_DIED = "The worker stopped during this attempt: no result within {minutes} minutes."
 

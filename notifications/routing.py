@@ -26,6 +26,7 @@ from notifications.models import (
     insert_unless_conflict,
 )
 from salestio.models import Shop
+from salestio.outbox import publish
 
 log = logging.getLogger(__name__)
 
@@ -184,9 +185,10 @@ def _render(email: Email, prefs: NotificationSettings, items: list[Notification]
 
 
 def _enqueue_send(email_id: int) -> None:
+    """The email row is its own outbox entry: a failed publish leaves it to the stalled sweep."""
     from notifications.tasks import send_email
 
-    send_email.delay(email_id)
+    publish(send_email, email_id)
 
 
 def due_digest_windows(*, limit: int) -> list[int]:

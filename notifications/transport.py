@@ -6,7 +6,8 @@ import smtplib
 from anymail.exceptions import AnymailAPIError, AnymailError
 from django.core.mail import EmailMessage
 
-# Anymail does not retry (API-FACTS.md, django-anymail): the outbox does, on these only.
+# Anymail does not retry a failed send, it raises AnymailAPIError
+# (https://anymail.dev/en/stable/sending/exceptions/): the outbox retries, on these only.
 TRANSIENT_HTTP = {408, 425, 429}
 
 

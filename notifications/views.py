@@ -14,7 +14,7 @@ from notifications import selectors, services
 from notifications.forms import NotificationSettingsForm
 from notifications.links import unsubscribe_signature_valid
 from notifications.models import SETTINGS_CATEGORIES, Category, Notification
-from salestio.http import ShopRequest
+from salestio.http import ShopRequest, query_id
 from salestio.middleware import public
 from salestio.models import Shop
 
@@ -30,13 +30,11 @@ def settings_page(request: ShopRequest) -> HttpResponse:
         # A flash message, not a flag in the URL: reloading the page must not say it again.
         messages.success(request, _("Settings saved."))
         return redirect("notifications:settings")
-    test_id = request.GET.get("test", "")
+    test_id = query_id(request, "test")
     context = {
         "form": form,
         "owner_email": shop.owner_email,
-        "test": selectors.notification_of(shop=shop, pk=int(test_id))
-        if test_id.isdigit()
-        else None,
+        "test": selectors.notification_of(shop=shop, pk=test_id) if test_id else None,
     }
     return render(request, "notifications/settings.html", context)
 
@@ -50,18 +48,14 @@ def send_test_email(request: ShopRequest) -> HttpResponse:
 @require_GET
 def history(request: ShopRequest) -> HttpResponse:
     category = request.GET.get("category", "")
-    email_id = request.GET.get("email", "")
-    rows = selectors.history(
-        shop=request.shop,
-        category=category,
-        email_id=int(email_id) if email_id.isdigit() else None,
-    )
+    email_id = query_id(request, "email")
+    rows = selectors.history(shop=request.shop, category=category, email_id=email_id)
     page = Paginator(rows, selectors.HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "categories": Category.choices,
         "category": category,
-        "email_id": email_id,
+        "email_id": email_id or "",
     }
     return render(request, "notifications/history.html", context)
 

@@ -5,6 +5,8 @@ from datetime import datetime
 from typing import Any
 
 from celery import Celery, Task
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 from salestio.backoff import backoff_seconds
 
@@ -42,3 +44,15 @@ class SalestioTask(Task):
 app = Celery("salestio", task_cls=SalestioTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _usable_database_connection(task: Task | None = None, **_kwargs: object) -> None:
+    """Like Django around a request: a connection past CONN_MAX_AGE or broken is closed, and
+    the next query health-checks it first (CONN_HEALTH_CHECKS), so a connection the server
+    dropped between tasks (restart, failover, pg_terminate_backend) fails no task. Celery's
+    own fixup would close every connection per task, unless CELERY_DB_REUSE_MAX says to keep
+    them (settings). Not for an eager task: it runs inside its caller's transaction."""
+    if task is not None and not task.request.is_eager:
+        close_old_connections()

@@ -4,15 +4,18 @@ Embedded requests keep their messages in the cache under the shop and the admin 
 session token; standalone (demo) requests use Django's usual cookie/session storage.
 """
 
+import logging
 from typing import Any, cast
 
 from django.contrib.messages.storage.base import BaseStorage, Message
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from redis.exceptions import RedisError
 
 from salestio.http import ShopRequest
 
+log = logging.getLogger(__name__)
 MESSAGE_TTL = 300
 
 
@@ -32,7 +35,11 @@ class ShopMessageStorage(BaseStorage):
         key = self._cache_key()
         if key is None:
             return self._fallback._get(*args, **kwargs)  # type: ignore[attr-defined]
-        return cache.get(key), True
+        try:
+            return cache.get(key), True
+        except RedisError as exc:  # a page without its flash message beats a 500
+            log.warning("flash messages unavailable, cache down: %s", exc)
+            return None, True
 
     def _store(
         self, messages: list[Message], response: HttpResponse, *args: Any, **kwargs: Any
@@ -40,8 +47,11 @@ class ShopMessageStorage(BaseStorage):
         key = self._cache_key()
         if key is None:
             return self._fallback._store(messages, response, *args, **kwargs)  # type: ignore[attr-defined]
-        if messages:
-            cache.set(key, messages, MESSAGE_TTL)
-        else:
-            cache.delete(key)
+        try:
+            if messages:
+                cache.set(key, messages, MESSAGE_TTL)
+            else:
+                cache.delete(key)
+        except RedisError as exc:
+            log.warning("%d flash message(s) dropped, cache down: %s", len(messages), exc)
         return []

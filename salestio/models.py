@@ -80,10 +80,38 @@ class WebhookEvent(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     error = models.TextField(blank=True, default="")
     received_at = models.DateTimeField(default=timezone.now)
+    # The outbox lease: a row still RECEIVED after this is published again (the broker was
+    # down at intake, or the message was lost).
+    requeue_after = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["received_at"], name="webhook_received_idx")]
+        indexes = [
+            models.Index(fields=["received_at"], name="webhook_received_idx"),
+            # requeue_unprocessed_webhooks: received rows whose lease ended.
+            models.Index(
+                fields=["requeue_after"],
+                name="webhook_requeue_idx",
+                condition=Q(status="received"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.topic} {self.event_id}"
+
+
+class OutboxTask(models.Model):
+    """A job to enqueue once its transaction commits (salestio.outbox.enqueue): deleted when
+    the broker took it, published again by the beat sweep when it did not."""
+
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    publish_after = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # publish_stalled: rows whose lease ended, oldest first.
+        indexes = [models.Index(fields=["publish_after"], name="outbox_publish_after_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.task_name}{tuple(self.args)}"

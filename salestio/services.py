@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from salestio import shopify_api
+from salestio import outbox, shopify_api
 from salestio.graphql_documents import SHOP_DETAILS_QUERY
 from salestio.models import Shop
 from salestio.shopify_auth import SessionToken
@@ -30,13 +30,23 @@ def shop_from_session(*, session: SessionToken, locale: str = "") -> Shop:
     # The admin's language is the starting point; after that the merchant's choice
     # (POST /locale) stands, so it is not overwritten on every load.
     language = locale[:2] if locale[:2] in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-    shop, created = Shop.objects.get_or_create(domain=session.shop, defaults={"locale": language})
-    if created or not shop.has_usable_token():
-        shop = install_shop(
-            shop_domain=session.shop,
-            token=shopify_api.exchange_session_token(session.shop, session.raw),
-        )
-    return shop
+    shop = Shop.objects.get_or_create(domain=session.shop, defaults={"locale": language})[0]
+    return shop if shop.has_usable_token() else _install_once(session)
+
+
+@transaction.atomic
+def _install_once(session: SessionToken) -> Shop:
+    """Exchange the session token unless a concurrent first load already did.
+
+    The shop row (a placeholder until installed) is locked before the exchange: concurrent
+    loads of a new shop queue on it, and each one after the first finds the token the first
+    one stored, so Shopify sees one exchange. On SQLite the IMMEDIATE transaction is the lock.
+    """
+    shop = Shop.objects.select_for_update().get(domain=session.shop)
+    if shop.has_usable_token():
+        return shop
+    token = shopify_api.exchange_session_token(session.shop, session.raw)
+    return install_shop(shop_domain=session.shop, token=token)
 
 
 @transaction.atomic
@@ -49,7 +59,7 @@ def install_shop(*, shop_domain: str, token: shopify_api.OfflineToken) -> Shop:
         shop.installed_at = timezone.now()
     shop.save()
     log.info("shop installed, offline token expires %s", shop.access_token_expires_at)
-    transaction.on_commit(lambda: _enqueue_shop_details(shop.pk))
+    _enqueue_shop_details(shop.pk)
     if was_uninstalled:
         transaction.on_commit(lambda: shop_reinstalled.send(sender=Shop, shop=shop))
     return shop
@@ -58,7 +68,7 @@ def install_shop(*, shop_domain: str, token: shopify_api.OfflineToken) -> Shop:
 def _enqueue_shop_details(shop_id: int) -> None:
     from salestio.tasks import sync_shop_details
 
-    sync_shop_details.delay(shop_id)
+    outbox.enqueue(sync_shop_details, shop_id)
 
 
 def refresh_shop_token(*, shop_id: int, force: bool = False) -> Shop:

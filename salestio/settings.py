@@ -7,6 +7,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from salestio.env import env_bool, env_int, env_list, env_origins, env_required, env_str
 
@@ -47,6 +49,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "salestio.middleware.InputGuardMiddleware",
     "salestio.middleware.ShopifySessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -79,9 +82,22 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=0 if PGBOUNCER else 60,
+        # A connection the server closed (restart, failover, pg_terminate_backend) is noticed
+        # at the next request or task and replaced, instead of failing it.
+        conn_health_checks=True,
     )
 }
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = PGBOUNCER
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves one merchant's concurrent requests and the worker: WAL lets
+    # readers run beside the writer; IMMEDIATE takes the write lock at BEGIN, so a transaction
+    # never fails upgrading a read lock ("database is locked"), it waits up to the timeout.
+    # (docs.djangoproject.com/en/5.2/ref/databases/#sqlite-transaction-behavior)
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT_S", 20),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en"
@@ -128,7 +144,17 @@ MESSAGE_STORAGE = "salestio.messages.ShopMessageStorage"
 # Flash messages of embedded pages and other short-lived state; Redis in production.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL")}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("REDIS_URL"),
+            # While Redis is down a page must not wait out redis-py's reconnect backoff (~6 s)
+            # for a flash message: one quick try, then the page goes on without it.
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 2,
+                "retry": Retry(NoBackoff(), 0),
+            },
+        }
         if env_str("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -139,7 +165,11 @@ REDIS_URL = env_str("REDIS_URL")
 CELERY_DATA_DIR = Path(env_str("CELERY_DATA_DIR", str(BASE_DIR / ".demo" / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    # A task a dead worker held (acks_late) is handed out again after this many seconds; keep
+    # it above the longest task and the longest retry countdown (600 s).
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 3600)
+    }
 else:
     # Embedded broker for the demo: kombu's filesystem transport, no server needed.
     CELERY_BROKER_URL = "filesystem://"
@@ -173,10 +203,25 @@ CELERY_TASK_ROUTES = {
     "listings.*": {"queue": "sync"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the database connection around every task unless this is set;
+# reusing it saves a connect per task, and salestio.celery checks it before each one.
+CELERY_DB_REUSE_MAX = 0 if PGBOUNCER else 1000
+# Work committed but not yet taken by the broker (salestio.outbox) is published again by the
+# beat sweeps once this long has passed: a webhook event, an email, a job.
+OUTBOX_LEASE_S = env_int("OUTBOX_LEASE_S", 120)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "refresh-expiring-shop-tokens": {
         "task": "salestio.tasks.refresh_expiring_shop_tokens",
         "schedule": timedelta(minutes=5),
+    },
+    # The outbox sweeps (salestio.outbox): work whose publish failed while the broker was down.
+    "requeue-unprocessed-webhooks": {
+        "task": "salestio.tasks.requeue_unprocessed_webhooks",
+        "schedule": timedelta(minutes=1),
+    },
+    "publish-outbox": {
+        "task": "salestio.tasks.publish_outbox",
+        "schedule": timedelta(minutes=1),
     },
     "purge-old-webhook-events": {
         "task": "salestio.tasks.purge_old_webhook_events",
@@ -211,6 +256,7 @@ LOGGING = {
     "filters": {"shop": {"()": "salestio.logging.ShopContextFilter"}},
     "formatters": {
         "line": {
+            "()": "salestio.logging.RedactingFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s shop=%(shop)s %(message)s",
         }
     },
@@ -225,6 +271,8 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # runserver's request lines (the demo's web server), through the redacting handler.
+        "django.server": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
         # At DEBUG these print request headers, marketplace tokens included.
         "ebaysdk": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
@@ -321,7 +369,14 @@ if (
 
 # --- Notifications (notifications app) ------------------------------------------------------
 # The ESP is EMAIL_BACKEND above, e.g. anymail.backends.postmark.EmailBackend with
-# POSTMARK_SERVER_TOKEN; Django's SMTP backend works too. Tracking: /anymail/<esp>/tracking/.
+# POSTMARK_SERVER_TOKEN; Django's SMTP backend works too. Tracking: /anymail/<esp>/tracking/,
+# mounted for that one ESP only (another ESP's view would fail on its missing settings).
+ANYMAIL_TRACKING_ESP = env_str(
+    "ANYMAIL_TRACKING_ESP",
+    EMAIL_BACKEND.removeprefix("anymail.backends.").removesuffix(".EmailBackend")
+    if EMAIL_BACKEND.startswith("anymail.backends.")
+    else "",
+)
 # Per shop and category the first notification is emailed at once; what follows within this
 # window waits for one digest at its end.
 NOTIFICATION_DIGEST_WINDOW = timedelta(minutes=env_int("NOTIFICATION_DIGEST_WINDOW_MIN", 60))
@@ -332,6 +387,9 @@ NOTIFICATION_DIGEST_ITEMS_SHOWN = env_int("NOTIFICATION_DIGEST_ITEMS_SHOWN", 10)
 NOTIFICATION_SEND_MAX_ATTEMPTS = env_int("NOTIFICATION_SEND_MAX_ATTEMPTS", 8)
 NOTIFICATION_RETRY_BACKOFF_S = env_int("NOTIFICATION_RETRY_BACKOFF_S", 2)
 NOTIFICATION_RETRY_BACKOFF_MAX_S = env_int("NOTIFICATION_RETRY_BACKOFF_MAX_S", 600)
+# A send's claim is a lease: a worker holding one longer died mid-send (the task time limit is
+# 150 s), and the stalled sweep retries the email.
+NOTIFICATION_SENDING_LEASE_S = env_int("NOTIFICATION_SENDING_LEASE_S", 600)
 CELERY_BEAT_SCHEDULE["notifications-flush-digests"] = {
     "task": "notifications.tasks.flush_digests",
     "schedule": timedelta(minutes=1),

@@ -15,6 +15,10 @@ import jwt
 from django.conf import settings
 
 SHOP_DOMAIN_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
+# Shopify's session tokens live one minute (shopify.dev/docs/apps/build/authentication-
+# authorization/session-tokens, "Anatomy of a session token"); a longer-lived one is not theirs.
+SESSION_TOKEN_MAX_LIFETIME_S = 5 * 60
+TIME_CLAIMS = ("exp", "nbf", "iat")
 
 
 class InvalidSessionToken(Exception):
@@ -33,12 +37,17 @@ def is_valid_shop_domain(domain: str) -> bool:
     return bool(SHOP_DOMAIN_RE.fullmatch(domain or ""))
 
 
-def _host(url: str) -> str:
-    return urlsplit(url).hostname or ""
+def _https_host(url: object) -> str:
+    """The host of an https URL; "" for anything else (http, no scheme, not a string)."""
+    if not isinstance(url, str):
+        return ""
+    parts = urlsplit(url)
+    return (parts.hostname or "") if parts.scheme == "https" else ""
 
 
 def decode_session_token(token: str) -> SessionToken:
-    """Signature, exp/nbf (with leeway), aud == our client id, and iss/dest on one shop."""
+    """Signature, exp/nbf (with leeway), aud == our client id, iss/dest https on one shop,
+    integer times and a lifetime of minutes."""
     try:
         claims = jwt.decode(
             token,
@@ -50,10 +59,21 @@ def decode_session_token(token: str) -> SessionToken:
         )
     except jwt.PyJWTError as exc:
         raise InvalidSessionToken(str(exc)) from exc
-    dest_shop = _host(str(claims["dest"]))
-    if _host(str(claims["iss"])) != dest_shop or not is_valid_shop_domain(dest_shop):
-        raise InvalidSessionToken("iss and dest do not name the same shop")
+    _check_times(claims)
+    dest_shop = _https_host(claims["dest"])
+    if _https_host(claims["iss"]) != dest_shop or not is_valid_shop_domain(dest_shop):
+        raise InvalidSessionToken("iss and dest do not name the same shop over https")
     return SessionToken(shop=dest_shop, user_id=str(claims.get("sub", "")), raw=token)
+
+
+def _check_times(claims: Mapping[str, object]) -> None:
+    # bool is an int subclass; PyJWT also takes floats and numeric strings for some claims.
+    times = {name: claims[name] for name in TIME_CLAIMS if name in claims}
+    if any(type(value) is not int for value in times.values()):
+        raise InvalidSessionToken("time claims must be integers")
+    lifetime = int(times["exp"]) - int(times["nbf"])  # type: ignore[call-overload]
+    if lifetime > SESSION_TOKEN_MAX_LIFETIME_S:
+        raise InvalidSessionToken(f"a lifetime of {lifetime}s is not a session token's")
 
 
 def query_hmac(params: Mapping[str, str], secret: str) -> str:

@@ -8,11 +8,11 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from salestio import services, shopify_api
+from salestio import outbox, services, shopify_api, webhooks
 from salestio.celery import SalestioTask
+from salestio.celery import app as celery_app
 from salestio.logging import shop_log_context
 from salestio.models import Shop, WebhookEvent
-from salestio.webhooks import mark_failed, process_event
 
 log = logging.getLogger(__name__)
 REFRESH_BATCH = 200
@@ -25,16 +25,27 @@ class WebhookTask(SalestioTask):
         self, exc: Exception, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any],
         einfo: object,
     ) -> None:  # fmt: skip
-        mark_failed(args[0] if args else kwargs["event_id"], f"{type(exc).__name__}: {exc}")
+        webhooks.mark_failed(
+            args[0] if args else kwargs["event_id"], f"{type(exc).__name__}: {exc}"
+        )
 
 
 @shared_task(base=WebhookTask, autoretry_for=(shopify_api.ShopifyTransientError,))
 def process_webhook(event_id: int) -> None:
-    event = WebhookEvent.objects.select_related("shop").filter(pk=event_id).first()
-    if event is None or event.status != WebhookEvent.Status.RECEIVED:
-        return
-    with shop_log_context(event.shop.domain if event.shop else "-"):
-        process_event(event)
+    webhooks.process_received(event_id=event_id)
+
+
+@shared_task
+def requeue_unprocessed_webhooks() -> int:
+    """Beat: events whose task never reached the broker, or was lost, are published again."""
+    ids = webhooks.requeue_unprocessed(limit=outbox.SWEEP_BATCH)
+    return sum(outbox.publish(process_webhook, event_id) for event_id in ids)
+
+
+@shared_task
+def publish_outbox() -> int:
+    """Beat: jobs whose after-commit publish failed (salestio.outbox.enqueue)."""
+    return outbox.publish_stalled(tasks=celery_app.tasks)
 
 
 @shared_task(autoretry_for=(shopify_api.ShopifyTransientError,))

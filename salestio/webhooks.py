@@ -1,4 +1,8 @@
-"""Shopify webhook intake: verify, dedupe, enqueue. The work runs in a Celery task."""
+"""Shopify webhook intake: verify, dedupe, record, enqueue. The work runs in a Celery task.
+
+The event row is the outbox entry: Shopify gets its 200 once the row is committed, whether or
+not the broker takes the task; requeue_unprocessed() publishes what is left (salestio.outbox).
+"""
 
 import json
 import logging
@@ -16,7 +20,8 @@ from django.views.decorators.http import require_POST
 
 from billing import services as billing_services
 from listings import shopify as listing_changes
-from salestio import services
+from salestio import outbox, services
+from salestio.logging import shop_log_context
 from salestio.middleware import public
 from salestio.models import Shop, WebhookEvent
 from salestio.shopify_auth import verify_webhook_hmac
@@ -47,6 +52,7 @@ INSTALL_SENSITIVE = {"app/uninstalled", "shop/redact"}
 # Compliance payloads carry customer contact data: the handler needs it, the stored row
 # afterwards keeps only the ids.
 CUSTOMER_TOPICS = {"customers/data_request", "customers/redact"}
+EVENT_ID_MAX = WebhookEvent._meta.get_field("event_id").max_length or 255
 
 
 @public  # authenticated by its HMAC, not by a session token
@@ -64,8 +70,13 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
         payload = json.loads(body or b"{}")
     except ValueError:
         return HttpResponse("body is not JSON", status=400)
-    if not event_id or topic not in HANDLERS or not isinstance(payload, dict):
-        return HttpResponse("unknown topic or missing event id", status=400)
+    if not _is_event_id(event_id) or not isinstance(payload, dict):
+        return HttpResponse("missing or overlong event id, or not a JSON object", status=400)
+    if topic not in HANDLERS:
+        # A topic subscribed in the Partner Dashboard but not handled here: a 4xx would only
+        # make Shopify retry it for hours, and the subscription can be removed meanwhile.
+        log.warning("webhook topic %r not handled; acknowledged (event %s)", topic, event_id)
+        return HttpResponse(status=200)
     event = WebhookEvent(
         event_id=event_id,
         topic=topic,
@@ -78,10 +89,21 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=200)
 
 
+def _is_event_id(value: str) -> bool:
+    """Shopify's ids are short printable strings; one that does not fit its column, or holds a
+    NUL (which PostgreSQL refuses in text), is not from Shopify."""
+    return 0 < len(value) <= EVENT_ID_MAX and value.isprintable()
+
+
 def parse_triggered_at(value: str) -> datetime | None:
-    """Shopify sends nanoseconds ("…:27.877041743Z"); Python keeps microseconds."""
+    """Shopify sends nanoseconds ("…:27.877041743Z"); Python keeps microseconds. A malformed
+    value counts as absent: the event is still Shopify's (its HMAC says so)."""
     trimmed = re.sub(r"(\.\d{6})\d+", r"\1", value.strip())
-    return parse_datetime(trimmed) if trimmed else None
+    try:
+        return parse_datetime(trimmed) if trimmed else None
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        log.warning("malformed X-Shopify-Triggered-At %r ignored", value[:100])
+        return None
 
 
 def _kept_payload(topic: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -102,11 +124,48 @@ def _record(event: WebhookEvent) -> bool:
 
     try:
         with transaction.atomic():
+            event.requeue_after = timezone.now() + outbox.lease()
             event.save()
+            outbox.publish_on_commit(process_webhook, event.pk)
     except IntegrityError:
         return False
-    transaction.on_commit(lambda: process_webhook.delay(event.pk))
     return True
+
+
+def requeue_unprocessed(*, limit: int) -> list[int]:
+    """Events still waiting past their lease: the ids to publish again, each leased anew.
+
+    SKIP LOCKED: a webhook task holding a row (processing it) is not disturbed, and an
+    overlapping sweep takes other rows.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        due = (
+            WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED, requeue_after__lt=now)
+            .order_by("requeue_after")
+            .select_for_update(skip_locked=True)
+        )
+        ids = list(due.values_list("pk", flat=True)[:limit])
+        WebhookEvent.objects.filter(pk__in=ids).update(requeue_after=now + outbox.lease())
+    return ids
+
+
+def process_received(*, event_id: int) -> None:
+    """Claim and process one event: the row lock and its status are the claim, and the
+    handler's effects commit with the status change, so a duplicate task (a retried publish,
+    the sweep) finds it processed, and a worker that dies leaves it received for the sweep."""
+    with transaction.atomic():
+        event = (
+            WebhookEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("shop")
+            .filter(pk=event_id, status=WebhookEvent.Status.RECEIVED)
+            .first()
+        )
+        if event is None:
+            return
+        with shop_log_context(event.shop.domain if event.shop else "-"):
+            process_event(event)
+            log.info("webhook %s %s processed", event.topic, event.event_id)
 
 
 def _is_stale(event: WebhookEvent) -> bool:

@@ -1,9 +1,13 @@
 """Login with Amazon + SP-API (Orders v0, Listings Items 2021-08-01), as Amazon documents them.
 
+Requests are validated against Amazon's own Swagger files in sandbox/specs/amazon
+(sandbox.spec_validation: a violation is a 400 `InvalidInput` with the validator's message).
 Wire formats: LWA token errors are RFC 6749 JSON (`invalid_grant`); SP-API errors are
 `{"errors": [{"code", "message", "details"}]}` (ordersV0.json ErrorList). Amazon's own docs
-name the 403 `Unauthorized` answer for a revoked authorization. The client library sends a
-wrong Host header for http:// endpoints (API-FACTS.md), so nothing here looks at Host.
+name the 403 `Unauthorized` answer for a revoked authorization
+(https://developer-docs.amazon.com/sp-api/docs/response-format). python-amazon-sp-api derives
+the Host header by cutting eight characters ("https://") off the endpoint (sp_api/base/client.py),
+which is wrong for an http:// endpoint, so nothing here looks at Host.
 """
 
 import base64
@@ -24,6 +28,8 @@ from sandbox.marketplace_oauth import (
     json_response,
     with_query,
 )
+from sandbox.spec_validation import swagger_violation
+from sandbox.specs import AMAZON_LISTINGS, AMAZON_ORDERS
 
 # The sandbox's registered application; demo.wiring.sandbox_settings points the app at it.
 APP_ID = "amzn1.sp.solution.sandbox"
@@ -73,10 +79,16 @@ def next_page_token(start: int) -> str:
     return base64.urlsafe_b64encode(f"orders:{start}".encode()).decode()
 
 
-def page_start(token: str) -> int:
+def page_start(token: str) -> int | None:
+    """Where the page of a NextToken starts; None for a token this sandbox did not issue."""
     if not token:
         return 0
-    return int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("orders:"))
+    try:
+        decoded = base64.urlsafe_b64decode(token.encode()).decode()
+    except ValueError:
+        return None
+    start = decoded.removeprefix("orders:")
+    return int(start) if decoded.startswith("orders:") and start.isdigit() else None
 
 
 class AmazonSimulator(MarketplaceSimulator):
@@ -123,10 +135,16 @@ class AmazonSimulator(MarketplaceSimulator):
     def new_book(self) -> OAuthBook:
         return OAuthBook(access_lifetime=ACCESS_LIFETIME, refresh_lifetime=AUTHORIZATION_LIFETIME)
 
+    def spec_violation(self, request: Request) -> str | None:
+        return swagger_violation((AMAZON_ORDERS, AMAZON_LISTINGS), request)
+
+    def invalid_request(self, message: str) -> Response:
+        return sp_error(400, message, "InvalidInput")
+
     def fault_response(self, fault: Fault) -> Response:
         if fault.path.startswith("/auth"):
             return _json(fault.body or {"error": "server_error"}, fault.status)
-        if fault.body:
+        if fault.body is not None:
             return _json(fault.body, fault.status)
         return sp_error(fault.status, "Injected failure.")
 
@@ -225,7 +243,7 @@ class AmazonSimulator(MarketplaceSimulator):
         if seller is None or refused:
             # Amazon gives the same 403 for a revoked authorization and a missing role.
             return sp_error(403, UNAUTHORIZED["message"], "Unauthorized")
-        return seller
+        return self.refusal(request) or seller
 
     def on_get_orders(self, request: Request) -> Response:
         seller = self._seller(request)
@@ -240,6 +258,10 @@ class AmazonSimulator(MarketplaceSimulator):
         ]
         limit = int(request.args.get("MaxResultsPerPage", 100))
         start = page_start(request.args.get("NextToken", ""))
+        if not 1 <= limit <= 100:  # the parameter's description: "Value must be 1 - 100."
+            return sp_error(400, "MaxResultsPerPage must be between 1 and 100.")
+        if start is None:
+            return sp_error(400, "Invalid NextToken.")
         payload: dict[str, Any] = {
             "Orders": orders[start : start + limit],
             "LastUpdatedBefore": iso(time.time()),
@@ -263,12 +285,11 @@ class AmazonSimulator(MarketplaceSimulator):
         seller = self._seller(request)
         if isinstance(seller, Response):
             return seller
+        # Required fields and formats were checked against ordersV0.json in _seller.
         body = request.get_json(silent=True) or {}
-        package = body.get("packageDetail") or {}
-        if not body.get("marketplaceId") or not package.get("trackingNumber"):
-            return sp_error(400, "marketplaceId and packageDetail.trackingNumber are required.")
         self.shipments.append({"seller": seller, "order_id": order_id, **body})
-        return Response(status=204, headers=_request_id())
+        # The API produces application/json only, and says so on its empty answers too.
+        return Response(status=204, headers=_request_id(), mimetype="application/json")
 
     def on_patch_listing(self, request: Request, seller_id: str, sku: str) -> Response:
         seller = self._seller(request)
@@ -276,9 +297,7 @@ class AmazonSimulator(MarketplaceSimulator):
             return seller
         if seller != seller_id:
             return sp_error(403, UNAUTHORIZED["message"], "Unauthorized")
-        body = request.get_json(silent=True) or {}
-        if not body.get("productType") or not body.get("patches"):
-            return sp_error(400, "productType and patches are required.")
+        body = request.get_json(silent=True) or {}  # validated against the spec in _seller
         submission = secrets.token_hex(16)
         self.listing_patches.append({"seller": seller, "sku": sku, **body})
         self.apply_patches(seller, sku, body["patches"])

@@ -136,6 +136,8 @@ class EbaySimulator(MarketplaceSimulator):
         return OAuthBook(access_lifetime=ACCESS_LIFETIME, refresh_lifetime=REFRESH_LIFETIME)
 
     def fault_response(self, fault: Fault) -> Response:
+        if isinstance(fault.body, str):  # a Trading API answer as XML (e.g. eBay's own sample)
+            return Response(fault.body, status=fault.status, mimetype="text/xml")
         if fault.body:
             return json_response(fault.body, fault.status)
         return Response("Service Unavailable", status=fault.status, mimetype="text/plain")
@@ -331,7 +333,7 @@ class EbaySimulator(MarketplaceSimulator):
             )
         self.revise_calls += 1
         requested = [{child.tag: child.text for child in status} for status in statuses]
-        refused = {id(item): self.refusal(user, item) for item in requested}
+        refused = {id(item): self.item_refusal(user, item) for item in requested}
         echoed = [item for item in requested if refused[id(item)] is None]
         self.inventory_updates += [{"user": user, **item} for item in echoed]
         for item in echoed:
@@ -368,7 +370,7 @@ class EbaySimulator(MarketplaceSimulator):
             return items.get(str(item["ItemID"]))
         return next((i for i in items.values() if i["SKU"] == item.get("SKU")), None)
 
-    def refusal(self, user: str, item: dict[str, Any]) -> dict[str, Any] | None:
+    def item_refusal(self, user: str, item: dict[str, Any]) -> dict[str, Any] | None:
         """The error eBay gives this InventoryStatus, naming the item in ErrorParameters.
 
         Quantity 0 ends a fixed-price listing unless the seller switched on out-of-stock

@@ -1,7 +1,8 @@
 """Etsy OAuth 2 (PKCE, rotating refresh tokens) and Open API v3, as Etsy documents them.
 
-Responses follow specs/etsy/etsy_openapi_v3.json (Self, ShopReceipts, ShopReceipt,
-ListingInventory, ErrorSchema); tests/sandbox/test_etsy_contract.py holds them to it.
+Requests are validated against Etsy's own file, sandbox/specs/etsy/etsy_openapi_v3.json
+(sandbox.spec_validation: a violation is a 400 with the validator's message). Responses follow
+it (Self, ShopReceipts, ShopReceipt, ListingInventory, ErrorSchema); tests/sandbox holds them to it.
 """
 
 import copy
@@ -20,6 +21,8 @@ from sandbox.marketplace_oauth import (
     json_response,
     with_query,
 )
+from sandbox.spec_validation import openapi_violation
+from sandbox.specs import ETSY
 
 KEYSTRING = "sandboxkeystring"
 SHARED_SECRET = "sandbox-etsy-secret"
@@ -33,6 +36,27 @@ def error(status: int, message: str) -> Response:
 
 def money(cents: int) -> dict[str, Any]:
     return {"amount": cents, "divisor": 100, "currency_code": "EUR"}
+
+
+# Etsy's limits on what a listing offers (createDraftListing reference: price 0.20-50,000 in the
+# shop's currency, quantity up to 999,
+# https://developers.etsy.com/documentation/reference#operation/createDraftListing); the API file
+# types price and quantity only as number and int64.
+PRICE_RANGE = (0.20, 50000.0)
+MAX_QUANTITY = 999
+
+
+def offerings_of(products: list[Any]) -> list[dict[str, Any]]:
+    return [o for p in products if isinstance(p, dict) for o in p.get("offerings") or []]
+
+
+def offering_refusal(offering: dict[str, Any]) -> str | None:
+    low, high = PRICE_RANGE
+    if not low <= float(offering["price"]) <= high:
+        return f"Offering price must be between {low:.2f} and {high:.2f}"
+    if not 0 <= int(offering["quantity"]) <= MAX_QUANTITY:
+        return f"Offering quantity must be between 0 and {MAX_QUANTITY}"
+    return None
 
 
 class EtsySimulator(MarketplaceSimulator):
@@ -79,6 +103,9 @@ class EtsySimulator(MarketplaceSimulator):
         return OAuthBook(
             access_lifetime=ACCESS_LIFETIME, refresh_lifetime=REFRESH_LIFETIME, rotate_refresh=True
         )
+
+    def spec_violation(self, request: Request) -> str | None:
+        return openapi_violation(ETSY, request)
 
     def fault_response(self, fault: Fault) -> Response:
         response = json_response(fault.body or {"error": "Injected failure"}, fault.status)
@@ -245,7 +272,7 @@ class EtsySimulator(MarketplaceSimulator):
         user = self.book.user_of(token)
         if user is None or user in self.denied:
             return error(401, "invalid_token")
-        return user
+        return self.refusal(request) or user
 
     def on_me(self, request: Request) -> Response:
         user = self._user(request)
@@ -305,6 +332,9 @@ class EtsySimulator(MarketplaceSimulator):
         products = (request.get_json(silent=True) or {}).get("products")
         if not isinstance(products, list) or not products:
             return error(400, "products is required")
+        refused = next(filter(None, map(offering_refusal, offerings_of(products))), None)
+        if refused:
+            return error(400, refused)
         self.inventory_writes.append({"listing_id": listing_id, "products": products})
         for stored, sent in zip(inventory["products"], products, strict=False):
             for offering, new in zip(stored["offerings"], sent.get("offerings", []), strict=False):

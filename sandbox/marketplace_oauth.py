@@ -56,11 +56,13 @@ class Received:
     path: str
     query: dict[str, list[str]]
     json: Any
+    data: bytes = b""
 
     @classmethod
     def of(cls, request: Request) -> "Received":
         query = {key: request.args.getlist(key) for key in request.args}
-        return cls(request.method, request.path, query, request.get_json(silent=True))
+        body = request.get_json(silent=True)
+        return cls(request.method, request.path, query, body, request.get_data())
 
 
 @dataclass
@@ -244,6 +246,20 @@ class MarketplaceSimulator(ABC):
                 time.sleep(seconds)  # widens races in concurrency tests
         response = self._fault(request) or self._dispatch(request)
         return response(environ, start_response)
+
+    def spec_violation(self, request: Request) -> str | None:
+        """What the vendor's API file refuses in the request (sandbox.spec_validation)."""
+        return None
+
+    def invalid_request(self, message: str) -> Response:
+        """The vendor's 400 for a request its API file refuses."""
+        return json_response({"error": message}, 400)
+
+    def refusal(self, request: Request) -> Response | None:
+        """The 400 for a request off the vendor's spec; called once the caller is known, as
+        the vendors authenticate before they validate."""
+        violation = self.spec_violation(request)
+        return self.invalid_request(violation) if violation else None
 
     def _fault(self, request: Request) -> Response | None:
         fault = next((f for f in self.faults if request.path.startswith(f.path)), None)

@@ -12,8 +12,13 @@ that frames the app — with an App Bridge stand-in script.
     GET  /shopify/cdn/app-bridge.js
     GET  /store/{handle}/apps/{api_key}[/{path}]  the admin page, as admin.shopify.com has it
 
-Wire formats follow ../shared/API-FACTS.md (Shopify). The signatures are written here from
-Shopify's documentation, not imported from salestio, so the app and the sandbox check each other.
+Wire formats follow Shopify's docs:
+- token exchange: https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/token-exchange
+- session tokens: https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens
+- GraphQL rate limits: https://shopify.dev/docs/api/usage/rate-limits
+- webhooks: https://shopify.dev/docs/apps/build/webhooks/subscribe/https
+The signatures are written here from Shopify's documentation, not imported from salestio, so the
+app and the sandbox check each other.
 """
 
 import base64
@@ -51,13 +56,12 @@ from sandbox.responses import json_response as _json
 from sandbox.responses import with_query as _with_query
 from sandbox.server import SandboxConfig
 from sandbox.shopify_inventory import Catalog
+from sandbox.specs import SHOPIFY_ADMIN_SCHEMA
 
 log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).with_name("shopify_assets")
-PUBLISHED_SCHEMA = (
-    Path(__file__).resolve().parents[2] / "shared/specs/shopify/admin_schema_2025-01.json.gz"
-)
+PUBLISHED_SCHEMA = SHOPIFY_ADMIN_SCHEMA
 SHOP_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
 
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"

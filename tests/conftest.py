@@ -15,7 +15,6 @@ if TYPE_CHECKING:  # imported for real inside the fixtures, once Django is set u
     from salestio.models import Shop
     from sandbox.server import SandboxServer
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
 # Fixtures an app's tests share with the browser tests in tests/e2e.
 pytest_plugins = ["tests.listings.fixtures"]
@@ -109,11 +108,10 @@ def sandbox(settings: Any) -> Iterator["SandboxServer"]:
 
 @pytest.fixture
 def specs_dir() -> Path:
-    if not SHARED.joinpath("specs").exists():
-        if os.environ.get("REQUIRE_SPECS") == "1":
-            pytest.fail(f"vendor specs missing at {SHARED / 'specs'}")
-        pytest.skip(f"vendor specs folder {SHARED / 'specs'} is absent")
-    return SHARED / "specs"
+    """The vendored vendor specs (sandbox/specs/README.md says where each comes from)."""
+    from sandbox.specs import SPECS_DIR
+
+    return SPECS_DIR
 
 
 @pytest.fixture(autouse=True)

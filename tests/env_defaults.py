@@ -12,6 +12,8 @@ TEST_ENV = {
     "SHOPIFY_API_SECRET": "test-api-secret-of-at-least-32-bytes",
     "CELERY_TASK_ALWAYS_EAGER": "1",
     "ANYMAIL_WEBHOOK_SECRET": "tracking:test-webhook-secret",
+    # The ESP whose tracking webhook is mounted (the sending backend stays locmem).
+    "ANYMAIL_TRACKING_ESP": "postmark",
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
     "LOG_LEVEL": "WARNING",

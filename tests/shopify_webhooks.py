@@ -2,7 +2,8 @@
 
 The payloads in tests/payloads/shopify/ are Shopify's documented examples for each topic (shop
 domains set to the test shop). The signature is the real algorithm: X-Shopify-Hmac-Sha256 is the
-base64 HMAC-SHA256 of the raw body with the app's client secret (API-FACTS.md, Webhooks).
+base64 HMAC-SHA256 of the raw body with the app's client secret
+(https://shopify.dev/docs/apps/build/webhooks/subscribe/https).
 """
 
 import base64
@@ -45,10 +46,12 @@ def deliver(
     event_id: str | None = None,
     signature: str | None = None,
     triggered_at: datetime | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Any:
-    """POST one delivery; `body` defaults to the recorded payload, `signature` to a valid one."""
+    """POST one delivery; `body` defaults to the recorded payload, `signature` to a valid one;
+    `headers` override Shopify's."""
     body = recorded(topic) if body is None else body
-    headers = {
+    sent = {
         "X-Shopify-Topic": topic,
         "X-Shopify-Hmac-Sha256": sign(body) if signature is None else signature,
         "X-Shopify-Shop-Domain": shop_domain,
@@ -56,5 +59,6 @@ def deliver(
         "X-Shopify-Webhook-Id": f"webhook-{next(_event_ids)}",
         "X-Shopify-API-Version": settings.SHOPIFY_API_VERSION,
         "X-Shopify-Triggered-At": shopify_timestamp(triggered_at or timezone.now()),
+        **(headers or {}),
     }
-    return client.post(WEBHOOK_PATH, data=body, content_type="application/json", headers=headers)
+    return client.post(WEBHOOK_PATH, data=body, content_type="application/json", headers=sent)

@@ -26,6 +26,7 @@ from accounts.marketplaces.base import (
     RemoteOrder,
     Shipment,
     TransientError,
+    UnreadableResponse,
     expires_in,
     from_iso,
     http_failure,
@@ -51,7 +52,9 @@ def region_of(site: str) -> str:
 
 
 class LwaClient(AccessTokenClient):
-    """The LWA token URL comes from settings; sp_api has no setting for it (API-FACTS.md)."""
+    """The LWA token URL comes from settings: sp_api hard-codes api.amazon.com in
+    AccessTokenClient.host and has no setting for it
+    (https://github.com/saleweaver/python-amazon-sp-api/blob/master/sp_api/auth/access_token_client.py)."""
 
     @property
     def scheme(self) -> str:
@@ -95,6 +98,10 @@ def _call(operation: Callable[[], T], *, probe: bool = False) -> T:
         raise TransientError(f"Amazon unreachable: {exc!r}") from exc
     except ValueError as exc:  # a token endpoint answering something other than JSON
         raise TransientError(f"Amazon answered an unreadable response: {exc}") from exc
+    except (TypeError, AttributeError, IndexError) as exc:
+        # sp_api's parse_response does ApiResponse(**body, headers=…) on whatever JSON came
+        # back: a body that is no object, an empty list, or one with a "headers" key ends here.
+        raise UnreadableResponse(f"Amazon answered data we cannot read: {exc!r}") from exc
 
 
 class AmazonAdapter(Adapter):

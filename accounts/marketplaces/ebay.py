@@ -28,8 +28,11 @@ from accounts.marketplaces.base import (
     Throttled,
     TransientError,
     expires_in,
+    from_iso,
     http_failure,
     post_token_form,
+    reading,
+    rfc3339,
 )
 
 # Trading API token errors: 931 invalid, 932 hard expired, 21916984 invalid IAF token,
@@ -105,7 +108,7 @@ class EbayAdapter(Adapter):
         )
 
     def check_connection(self) -> None:
-        status = str(self._execute("GetTokenStatus", {}).reply.TokenStatus.Status)
+        status = token_status(self._execute("GetTokenStatus", {}).reply)
         if status != "Active":
             raise ConnectionExpired(f"eBay reports the token as {status}")
 
@@ -134,12 +137,13 @@ class EbayAdapter(Adapter):
             {
                 "OrderID": shipment.order_id,
                 "Shipped": "true",
+                # ShipmentType's order: the tracking details, then the time (eBay's sample).
                 "Shipment": {
-                    "ShippedTime": shipment.shipped_at.isoformat(),
                     "ShipmentTrackingDetails": {
                         "ShipmentTrackingNumber": shipment.tracking_number,
                         "ShippingCarrierUsed": shipment.carrier,
                     },
+                    "ShippedTime": rfc3339(shipment.shipped_at),
                 },
             },
         )
@@ -242,14 +246,22 @@ class EbayAdapter(Adapter):
             raise http_failure("eBay", status, "response without a Trading API body") from exc
 
 
+def token_status(reply: Any) -> str:
+    """GetTokenStatus' TokenStatus.Status (TokenStatusCodeType: Active, Expired, RevokedByApp,
+    RevokedByeBay, RevokedByUser)."""
+    with reading("eBay"):
+        return str(reply.TokenStatus.Status)
+
+
 def _remote_order(order: dict[str, Any]) -> RemoteOrder:
-    modified = (order.get("CheckoutStatus") or {}).get("LastModifiedTime") or order["CreatedTime"]
-    return RemoteOrder(
-        order_id=str(order["OrderID"]),
-        status=str(order.get("OrderStatus", "")),
-        updated_at=datetime.fromisoformat(str(modified).replace("Z", "+00:00")),
-        raw=order,
-    )
+    with reading("eBay"):
+        modified = (order.get("CheckoutStatus") or {}).get("LastModifiedTime")
+        return RemoteOrder(
+            order_id=str(order["OrderID"]),
+            status=str(order.get("OrderStatus", "")),
+            updated_at=from_iso(str(modified or order["CreatedTime"])),
+            raw=order,
+        )
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -72,6 +72,20 @@ def test_etsy_put_carries_what_the_get_gave_and_matches_the_request_schema(
     assert sims.etsy.inventories[9001]["products"][0]["offerings"][0]["readiness_state_id"] == 77
 
 
+def test_etsy_refuses_a_put_off_its_spec_and_the_adapter_raises(
+    connect: Any, shop: Any, sims: Any
+) -> None:
+    """getListingInventory requires nothing in a property value, the PUT requires property_id:
+    a GET without it makes the adapter send a PUT the sandbox's spec validation refuses."""
+    account = connect(shop, "etsy")
+    inventory = sims.etsy.add_listing(9001, sku="SKU-1", quantity=3)
+    inventory["products"][0]["property_values"] = [{"value_ids": [1], "values": ["Red"]}]
+
+    with pytest.raises(PermanentError, match="'property_id' is a required property"):
+        adapter_for(account).update_listing(ListingUpdate("SKU-1", 8, listing_id="9001"))
+    assert inventory["products"][0]["offerings"][0]["quantity"] == 3
+
+
 def listing_priced_with_divisor_zero(sims: Any, sku: str) -> None:
     """Money.divisor has `minimum: 0` in Etsy's spec, so a GET may carry 0."""
     inventory = sims.etsy.add_listing(9001, sku=sku, quantity=3)
@@ -216,6 +230,24 @@ def test_amazon_order_with_an_unreadable_date_is_an_adapter_error(
     account = connect(shop, "amazon")
     order = sims.amazon.add_order(account.external_id, "028-0000001-0000001")
     order["LastUpdateDate"] = "1.569521782042E9"  # the shape of the spec's CreatedBefore example
+
+    with pytest.raises(UnreadableResponse):
+        adapter_for(account).fetch_orders(SINCE)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"payload": {"Orders": []}, "headers": {}},  # additionalProperties are allowed
+        "not an object",
+        [1],  # sp_api unwraps a list to its first element
+    ],
+)
+def test_amazon_answers_the_client_library_cannot_wrap_are_adapter_errors(
+    connect: Any, shop: Any, sims: Any, body: Any
+) -> None:
+    account = connect(shop, "amazon")
+    sims.amazon.answer_next(body, path=ORDERS)
 
     with pytest.raises(UnreadableResponse):
         adapter_for(account).fetch_orders(SINCE)

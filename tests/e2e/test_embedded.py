@@ -1,5 +1,6 @@
 """The embedded path in real Chromium: the sandbox's Shopify admin frames the live app, and
-App Bridge's stand-in supplies session tokens (API-FACTS.md, Shopify: "Embedded app load")."""
+App Bridge's stand-in supplies session tokens
+(https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens)."""
 
 from typing import Any
 

@@ -1,8 +1,8 @@
 """salestio.shopify_api.AdminGraphQL against the sandbox's Admin API over real HTTP.
 
 Throttling is Shopify's: a leaky bucket of cost points; a throttled call answers 200 with
-errors[].extensions.code == "THROTTLED" and extensions.cost.throttleStatus (API-FACTS.md,
-Shopify, "Rate limit"). 401 means the access token is dead.
+errors[].extensions.code == "THROTTLED" and extensions.cost.throttleStatus
+(https://shopify.dev/docs/api/usage/rate-limits). 401 means the access token is dead.
 """
 
 import time

@@ -1,5 +1,5 @@
 """Every GraphQL document the app sends is valid against Shopify's published Admin schema
-(../shared/specs/shopify/admin_schema_2025-01.json.gz, see specs/README.md), and none is sent
+(sandbox/specs/shopify/admin_schema_2025-01.json.gz, see sandbox/specs/README.md), and none is sent
 without being declared through salestio.graphql_documents.gql."""
 
 import ast

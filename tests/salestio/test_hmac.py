@@ -1,4 +1,6 @@
-"""Shopify's documented HMAC vectors (../shared/API-FACTS.md, Shopify section)."""
+"""Shopify's documented HMAC vectors: the install request's query `hmac`
+(https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant)
+and X-Shopify-Hmac-Sha256 (https://shopify.dev/docs/apps/build/webhooks/subscribe/https)."""
 
 from salestio.shopify_auth import verify_query_hmac, verify_webhook_hmac
 

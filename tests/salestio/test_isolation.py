@@ -2,7 +2,8 @@
 
 - Another shop's object id answers 404 (the URL's objects come from tests/factories.py).
 - Without a session token, a page load goes to the bounce page; a fetch gets 401 and the
-  header that makes App Bridge retry with a fresh token (API-FACTS.md, Shopify section).
+  header that makes App Bridge retry with a fresh token
+  (https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens).
 - Every HTML response names the frames allowed to embed it (CSP frame-ancestors).
 """
 

@@ -15,6 +15,7 @@ from django.urls import include, path
 
 from salestio.logging import ShopContextFilter
 from salestio.models import Shop
+from tests.conftest import session_token
 from tests.shopify_webhooks import deliver
 
 log = logging.getLogger("salestio.tests")
@@ -69,3 +70,15 @@ def test_a_line_outside_any_shop_says_so(log_lines: Callable[[], list[str]]) -> 
     log.info("no shop here")
     [line] = [line for line in log_lines() if "no shop here" in line]
     assert " shop=- " in line
+
+
+def test_no_token_reaches_a_line(log_lines: Callable[[], list[str]]) -> None:
+    token = session_token("shop-a.myshopify.com")
+    log.warning(
+        "redirect to %s with Authorization: Bearer %s",
+        f"https://app.example/?shop=a&id_token={token}&code=abc123",
+        token,
+    )
+    [line] = [line for line in log_lines() if "redirect to" in line]
+    assert token not in line and "abc123" not in line
+    assert "id_token=[redacted]" in line and "Bearer [redacted]" in line and "shop=a" in line

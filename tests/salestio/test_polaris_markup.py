@@ -1,5 +1,5 @@
 """Every Polaris web component the templates use exists, with attributes it documents
-(../shared/specs/shopify/polaris-web-components-schema.json)."""
+(sandbox/specs/shopify/polaris-web-components-schema.json)."""
 
 import json
 import re

@@ -1,4 +1,5 @@
-"""Session tokens decide who the shop is (API-FACTS.md, Shopify: "Embedded app load").
+"""Session tokens decide who the shop is
+(https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens).
 
 Checked: signature, exp/nbf with ~10 s leeway, aud == client id, iss and dest on one shop.
 A fetch with a bad token gets 401 + X-Shopify-Retry-Invalid-Session-Request: 1; a page load

@@ -1,5 +1,7 @@
-"""Offline tokens over real HTTP against the sandbox's Shopify (API-FACTS.md, Shopify:
-"Token exchange", "Expiring offline tokens", "Authorization-code OAuth").
+"""Offline tokens over real HTTP against the sandbox's Shopify
+(https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/token-exchange,
+https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens,
+https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant).
 
 Expiring offline tokens last 3600 s, their refresh tokens 90 days, and every refresh rotates
 both. A spent refresh token stays retryable until its replacement is used (shopify.dev

@@ -67,10 +67,31 @@ def test_body_that_is_not_json_answers_400(send: Send, shop: Shop) -> None:
     assert not WebhookEvent.objects.exists()
 
 
-def test_unknown_topic_answers_400(send: Send, shop: Shop) -> None:
+def test_unknown_topic_is_acknowledged_and_logged_but_not_stored(
+    send: Send, shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 4xx would only have Shopify retry a topic nobody handles for hours."""
     response = send("products/create", body=recorded("shop/update"))
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert not WebhookEvent.objects.exists()
+    assert "webhook topic 'products/create' not handled" in caplog.text
+
+
+@pytest.mark.parametrize("event_id", ["e" * 256, "evt\x00-1"], ids=["overlong", "nul"])
+def test_an_event_id_shopify_would_not_send_answers_400(
+    send: Send, shop: Shop, event_id: str
+) -> None:
+    assert send("shop/update", event_id=event_id).status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["2024-13-45T10:00:00Z", "2024-02-30T25:61:00Z", "yesterday"])
+def test_a_malformed_triggered_at_counts_as_absent(send: Send, shop: Shop, value: str) -> None:
+    body = recorded("shop/update")
+    response = send("shop/update", body=body, headers={"X-Shopify-Triggered-At": value})
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.triggered_at) == (WebhookEvent.Status.PROCESSED, None)
 
 
 def test_same_event_id_twice_answers_200_and_is_processed_once(send: Send, shop: Shop) -> None:

@@ -80,35 +80,31 @@ def test_get_order_items(sandbox: Any, amazon: Any, specs_dir: Any) -> None:
     check(specs_dir, "ordersV0.json", ITEMS, "get", response)
 
 
+PACKAGE = {
+    "packageReferenceId": "1",
+    "carrierCode": "DHL",
+    "trackingNumber": "00340434",
+    "shipDate": "2026-01-01T00:00:00Z",
+    "orderItems": [{"orderItemId": "1", "quantity": 1}],
+}
+
+
+def confirm(sandbox: Any, amazon: Any, body: dict[str, Any]) -> Any:
+    path = "/orders/v0/orders/028-1234567-1234567/shipmentConfirmation"
+    return call(sandbox, amazon, "POST", path, json=body)
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [
-        (
-            {
-                "marketplaceId": "A1PA6795UKMFR9",
-                "packageDetail": {
-                    "packageReferenceId": "1",
-                    "carrierCode": "DHL",
-                    "trackingNumber": "00340434",
-                    "shipDate": "2026-01-01T00:00:00Z",
-                    "orderItems": [{"orderItemId": "1", "quantity": 1}],
-                },
-            },
-            204,
-        ),
+        ({"marketplaceId": "A1PA6795UKMFR9", "packageDetail": PACKAGE}, 204),
         ({"packageDetail": {}}, 400),
     ],
 )
 def test_confirm_shipment(
     sandbox: Any, amazon: Any, specs_dir: Any, body: dict[str, Any], status: int
 ) -> None:
-    response = call(
-        sandbox,
-        amazon,
-        "POST",
-        "/orders/v0/orders/028-1234567-1234567/shipmentConfirmation",
-        json=body,
-    )
+    response = confirm(sandbox, amazon, body)
     assert response.status_code == status
     check(specs_dir, "ordersV0.json", CONFIRM, "post", response)
 
@@ -148,3 +144,26 @@ def test_the_checker_rejects_a_body_off_the_spec(specs_dir: Any) -> None:
             200,
             {"payload": {"Orders": "not a list"}},
         )
+
+
+def test_a_ship_date_off_the_spec_is_refused_with_the_validators_message(
+    sandbox: Any, amazon: Any, specs_dir: Any
+) -> None:
+    naive = {**PACKAGE, "shipDate": "2026-01-01T00:00:00"}  # no time zone: not RFC 3339
+    response = confirm(sandbox, amazon, {"marketplaceId": "A1PA6795UKMFR9", "packageDetail": naive})
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error["code"] == "InvalidInput" and "is not a 'date-time'" in error["message"]
+    check(specs_dir, "ordersV0.json", CONFIRM, "post", response)
+    assert not amazon.shipments
+
+
+def test_a_listing_patch_without_marketplace_ids_is_refused(sandbox: Any, amazon: Any) -> None:
+    body = {"productType": "PRODUCT", "patches": [{"op": "delete", "path": "/attributes/x"}]}
+    response = call(
+        sandbox, amazon, "PATCH", f"/listings/2021-08-01/items/{SELLER}/SKU-1", json=body
+    )
+    assert (
+        response.status_code == 400 and "marketplaceIds" in response.json()["errors"][0]["message"]
+    )
+    assert not amazon.listing_patches

@@ -25,7 +25,9 @@ def trading(sandbox: Any, token: str) -> Connection:
         uri="/ebay/ws/api.dll",
         siteid="77",
     )
-    api.config.set("https", False, force=True)  # ebaysdk forces HTTPS (API-FACTS.md)
+    # ebaysdk sets https=True with force=True in its Connection (ebaysdk/trading/__init__.py,
+    # https://github.com/timotheus/ebaysdk-python); the simulator speaks plain HTTP.
+    api.config.set("https", False, force=True)
     return api
 
 

@@ -59,7 +59,7 @@ def test_get_shop_receipts(
         etsy,
         "GET",
         f"/v3/application/shops/{shop_id}/receipts",
-        params={"min_last_modified": 0, "limit": 100},
+        params={"min_last_modified": 946684800, "limit": 100},
     )
     assert response.status_code == status
     check(specs_dir, RECEIPTS, "get", response)
@@ -87,7 +87,9 @@ def test_listing_inventory(sandbox: Any, etsy: Any, specs_dir: Any, method: str)
             {
                 "sku": "SKU-1",
                 "property_values": [],
-                "offerings": [{"price": 21.5, "quantity": 7, "is_enabled": True}],
+                "offerings": [
+                    {"price": 21.5, "quantity": 7, "is_enabled": True, "readiness_state_id": 1}
+                ],
             }
         ]
     }
@@ -100,3 +102,30 @@ def test_listing_inventory(sandbox: Any, etsy: Any, specs_dir: Any, method: str)
     )
     assert response.status_code == 200
     check(specs_dir, INVENTORY, method, response)
+
+
+def test_a_put_without_readiness_state_id_is_refused_with_the_validators_message(
+    sandbox: Any, etsy: Any, specs_dir: Any
+) -> None:
+    offering = {"price": 21.5, "quantity": 7, "is_enabled": True}
+    body = {"products": [{"sku": "SKU-1", "property_values": [], "offerings": [offering]}]}
+    response = call(sandbox, etsy, "PUT", "/v3/application/listings/9001/inventory", json=body)
+    assert response.status_code == 400
+    assert "'readiness_state_id' is a required property" in response.json()["error"]
+    check(specs_dir, INVENTORY, "put", response)
+    assert etsy.inventories[9001]["products"][0]["offerings"][0]["quantity"] == 3
+
+
+@pytest.mark.parametrize("since", [0, 946684799])
+def test_receipts_before_the_specs_minimum_timestamp_are_refused(
+    sandbox: Any, etsy: Any, specs_dir: Any, since: int
+) -> None:
+    response = call(
+        sandbox,
+        etsy,
+        "GET",
+        f"/v3/application/shops/{SHOP}/receipts",
+        params={"min_last_modified": since},
+    )
+    assert response.status_code == 400 and "946684800" in response.json()["error"]
+    check(specs_dir, RECEIPTS, "get", response)

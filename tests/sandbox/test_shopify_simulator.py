@@ -1,5 +1,6 @@
-"""The Shopify simulator held to Shopify's documented behaviour (../shared/API-FACTS.md,
-Shopify) and its GraphQL subset to the published Admin schema."""
+"""The Shopify simulator held to Shopify's documented behaviour (https://shopify.dev/docs/apps/build/
+authentication-authorization, https://shopify.dev/docs/api/usage/rate-limits) and its GraphQL
+subset to the published Admin schema (sandbox/specs/shopify)."""
 
 import hashlib
 import hmac
