@@ -46,7 +46,8 @@ def discover_after_connect(*, account: Account) -> int:
     from listings.shopify import reconcile
 
     try:
-        reconcile(shop=account.shop)
+        # One attempt: beside a login nothing waits out an outage; the periodic one retries.
+        reconcile(shop=account.shop, attempts=1)
     except ShopifyError as exc:
         log.warning("store variants not read on connect: %s", exc)
     try:

@@ -98,10 +98,11 @@ def on_product_update(shop: Shop, payload: dict[str, Any]) -> None:
     )
 
 
-def reconcile(*, shop: Shop) -> int:
-    """Read every variant with its inventory levels and record them; returns the count."""
+def reconcile(*, shop: Shop, attempts: int | None = None) -> int:
+    """Read every variant with its inventory levels and record them; returns the count.
+    `attempts` caps the client's retries per page (None: its default)."""
     count = 0
-    for page in _variant_pages(shop):
+    for page in _variant_pages(shop, attempts):
         linking.record_variants(shop=shop, variants=[_variant_row(node) for node in page])
         services.record_inventory_levels(
             shop=shop, levels=[level for node in page for level in _levels(node)]
@@ -110,8 +111,9 @@ def reconcile(*, shop: Shop) -> int:
     return count
 
 
-def _variant_pages(shop: Shop) -> Iterator[list[dict[str, Any]]]:
+def _variant_pages(shop: Shop, attempts: int | None) -> Iterator[list[dict[str, Any]]]:
     client = admin_client(shop)
+    client.max_attempts = attempts or client.max_attempts
     after: str | None = None
     while True:
         data = client.execute(
