@@ -6,4 +6,6 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import receivers  # noqa: F401  (connects the signal receivers)
+        from accounts import banner_conditions, receivers  # noqa: F401  (connects receivers)
+
+        banner_conditions.register()

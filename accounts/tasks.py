@@ -4,11 +4,15 @@ from celery import shared_task
 from django.utils import timezone
 
 from accounts import login, sweep
+from accounts.banner_conditions import ACCOUNT_BANNER_KINDS
+from notifications.conditions import resolve_stale_banners
 
 
 @shared_task
 def sweep_accounts() -> int:
-    """Beat: lease due accounts in batches and fan the batches out to the workers."""
+    """Beat: lease due accounts in batches and fan the batches out to the workers; first,
+    account banners whose condition no longer holds are resolved."""
+    resolve_stale_banners(kinds=ACCOUNT_BANNER_KINDS)
     return sweep.fan_out_due_accounts(now=timezone.now(), enqueue=check_accounts.delay)
 
 

@@ -1,11 +1,10 @@
-"""Money as the merchant reads it. One function, so the localisation helpers (Babel) can take
-over in one place."""
+"""Money as the merchant reads it: salestio.l10n's one money format (Babel), so the plans,
+the counter and the emails say "5.000,00 €" in German and "€5,000.00" in English."""
 
 from decimal import Decimal
 
-from django.utils.formats import number_format
+from salestio import l10n
 
 
 def format_money(amount: Decimal, currency: str) -> str:
-    """ "4,850.00 EUR" in English, "4.850,00 EUR" in German (the active language's format)."""
-    return f"{number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)} {currency}"
+    return l10n.money(amount, currency)

@@ -1,8 +1,9 @@
 """The demo shop and the per-app seeders run for it, in order: the one place to add an app's.
 
 Each seeder is `seed(shop, **kwargs)` and safe to run again; `sandbox_url` is passed to all.
-Accounts come first: its expired account raises the real banner and email, and the
-notifications seeder only adds the kinds and categories still missing.
+The email settings come first (every category on, so the incidents the other seeders raise
+are emailed), then the accounts: the expired account raises the real banner and email, and
+the notifications seeder only adds the categories still missing.
 """
 
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from salestio.models import Shop
 Seeder = Callable[..., Any]
 
 SEEDERS: list[tuple[str, Seeder]] = [
+    ("email settings", notifications.switch_every_category_on),
     ("accounts", accounts.seed),
     ("notifications", notifications.seed),
     # Last: its real crossing at 85 % raises the plan banner and sends the plan-limit email
@@ -28,6 +30,7 @@ DEMO_DETAILS = {
     "name": "Demo Shop",
     "owner_email": "owner@demo-shop.example",
     "currency": "EUR",
+    "iana_timezone": "Europe/Berlin",
     # A dummy offline token without expiry: the demo never exchanges a session token for it.
     "access_token": "shpat_demo_offline_token",
     "access_token_expires_at": None,

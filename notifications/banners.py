@@ -1,11 +1,9 @@
 """How each banner kind reads on the dashboard: tone, the seed's text, and its action button."""
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -14,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications.links import is_app_path
 from notifications.models import Banner, BannerKind
+from salestio import l10n
+from salestio.errors import explain
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,8 @@ TEXTS: dict[str, BannerText] = {
         "warning",
         _("Account cannot be reached"),
         _(
-            "Account '{account_name}' cannot be reached since {failing_since}. Last error: "
-            "“{reason}”. Confirm the connection of your {marketplace} account to ensure "
+            "Account '{account_name}' cannot be reached since {failing_since}. {reason} "
+            "Confirm the connection of your {marketplace} account to ensure "
             "product and order sync."
         ),
         RECONNECT,
@@ -117,7 +117,7 @@ def present(banner: Banner) -> BannerView:
         "address": ctx.get("address") or banner.subject,
         "expires_on": _localized_date(ctx.get("expires_on")),
         "failing_since": _localized_date(ctx.get("failing_since")),
-        "reason": ctx.get("reason", ""),
+        "reason": explain(ctx.get("reason", "")).sentence,
         "link": format_html('<a href="{}">{}</a>', action_url, gettext("this link")),
     }
     return BannerView(
@@ -130,7 +130,4 @@ def present(banner: Banner) -> BannerView:
 
 
 def _localized_date(iso: object) -> str:
-    try:
-        return date_format(date.fromisoformat(str(iso)), "DATE_FORMAT")
-    except ValueError:
-        return str(iso or "")
+    return l10n.date_short(str(iso)) if iso else ""

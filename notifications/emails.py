@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from notifications.links import admin_app_url, is_app_path, unsubscribe_url
+from notifications.links import admin_app_url, object_path, unsubscribe_url
 from notifications.models import (
     SETTINGS_CATEGORIES,
     Category,
@@ -30,14 +30,6 @@ from notifications.models import (
 
 # Where an item's link points when the caller gave no `action_url`: (URL name, context field
 # searched for on that page).
-FALLBACK_PAGES: dict[str, tuple[str, str]] = {
-    Category.ORDER_IMPORT_FAILED: ("orders:list", "order_id"),
-    Category.FULFILLMENT_FAILED: ("orders:list", "order_id"),
-    Category.LISTING_UPDATE_FAILED: ("listings:list", "sku"),
-    Category.ACCOUNT_EXPIRED: ("accounts:list", ""),
-    Category.PLAN_LIMIT: ("billing:plans", ""),
-    Category.TEST: ("dashboard", ""),
-}
 # The attachment's columns: every item of a long digest, one row each.
 CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     Category.ORDER_IMPORT_FAILED: ("order_id", "marketplace", "error"),
@@ -77,14 +69,7 @@ def render(name: str, ctx: dict[str, Any], *, language: str) -> Rendered:
 
 
 def item_link(notification: Notification) -> str:
-    action_url = notification.context.get("action_url")
-    if is_app_path(action_url):
-        return admin_app_url(notification.shop, action_url)
-    url_name, field = FALLBACK_PAGES[notification.category]
-    path = reverse(url_name)
-    if field and notification.context.get(field):
-        path += "?" + urlencode({"q": notification.context[field]})
-    return admin_app_url(notification.shop, path)
+    return admin_app_url(notification.shop, object_path(notification))
 
 
 def email_context(

@@ -1,10 +1,13 @@
 """URLs that leave the app: pages inside the Shopify admin, and signed unsubscribe links."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.core.signing import Signer
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
+from notifications.models import Category, Notification
 from salestio.models import Shop
 
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
@@ -19,6 +22,30 @@ def admin_app_url(shop: Shop, path: str) -> str:
 def is_app_path(path: object) -> bool:
     """A path on our own app ("/orders/12/"): no scheme, no other host ("//evil")."""
     return isinstance(path, str) and path.startswith("/") and not path.startswith("//")
+
+
+# The page about an incident's object when its context names none (action_url): the order
+# or listing found by its id/SKU (`?q=`), the accounts, the plans.
+FALLBACK_PAGES: dict[str, tuple[str, str]] = {
+    Category.ORDER_IMPORT_FAILED: ("orders:list", "order_id"),
+    Category.FULFILLMENT_FAILED: ("orders:list", "order_id"),
+    Category.LISTING_UPDATE_FAILED: ("listings:list", "sku"),
+    Category.ACCOUNT_EXPIRED: ("accounts:list", ""),
+    Category.PLAN_LIMIT: ("billing:plans", ""),
+    Category.TEST: ("dashboard", ""),
+}
+
+
+def object_path(notification: Notification) -> str:
+    """The app page of the object an incident is about (account, order, listing, plan)."""
+    action_url = notification.context.get("action_url")
+    if is_app_path(action_url):
+        return str(action_url)
+    url_name, field = FALLBACK_PAGES[notification.category]
+    path = reverse(url_name)
+    if field and notification.context.get(field):
+        path += "?" + urlencode({"q": notification.context[field]})
+    return path
 
 
 def unsubscribe_signature(shop_id: int, category: str) -> str:

@@ -124,4 +124,10 @@ def notification_of(*, shop: Shop, pk: int) -> Notification | None:
 
 
 def recent_problems(*, shop: Shop, limit: int = 5) -> list[Notification]:
-    return list(history(shop=shop).exclude(category=Category.TEST)[:limit])
+    """Open incidents first (newest first), then the latest resolved ones to fill up."""
+    problems = history(shop=shop).exclude(category=Category.TEST)
+    open_ones = list(problems.filter(closed_at=None)[:limit])
+    resolved = (
+        problems.exclude(closed_at=None)[: limit - len(open_ones)] if len(open_ones) < limit else []
+    )
+    return open_ones + list(resolved)

@@ -48,6 +48,11 @@ app_name = "notifications"
 urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
     path("settings/test-email/", views.send_test_email, name="test-email"),
+    path(
+        "settings/test-email/<int:pk>/status",
+        views.test_email_status,
+        name="test-email-status",
+    ),
     path("notifications/", views.history, name="history"),
     path("notifications/<int:pk>/", views.notification_detail, name="detail"),
     path(

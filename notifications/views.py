@@ -2,8 +2,9 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -43,6 +44,18 @@ def settings_page(request: ShopRequest) -> HttpResponse:
 def send_test_email(request: ShopRequest) -> HttpResponse:
     notification = services.send_test_email(shop=request.shop)
     return redirect(f"{reverse('notifications:settings')}?test={notification.pk}")
+
+
+@require_GET
+def test_email_status(request: ShopRequest, pk: int) -> JsonResponse:
+    """The settings page's test-email notice as it stands now, for settings.js to swap in
+    until the email is sent or failed; only the shop's own test emails."""
+    test = selectors.notification_of(shop=request.shop, pk=pk)
+    if test is None or test.category != Category.TEST:
+        raise Http404
+    html = render_to_string("notifications/_test_result.html", {"test": test}, request=request)
+    status = test.email.status if test.email else "suppressed"
+    return JsonResponse({"status": status, "html": html})
 
 
 @require_GET

@@ -11,6 +11,7 @@ NAVIGATION = [
     ("listings:list", _("Listings")),
     ("billing:plans", _("Plans")),
     ("notifications:settings", _("Settings")),
+    ("notifications:history", _("Email history")),
 ]
 
 

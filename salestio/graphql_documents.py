@@ -12,7 +12,7 @@ def gql(document: str) -> str:
 SHOP_DETAILS_QUERY = gql(
     """
     query ShopDetails {
-      shop { name email contactEmail currencyCode }
+      shop { name email contactEmail currencyCode ianaTimezone }
     }
     """
 )

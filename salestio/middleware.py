@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from salestio import shopify_api
 from salestio.http import MAX_ID, ShopRequest
+from salestio.l10n import activate_shop_zone
 from salestio.logging import current_shop_domain
 from salestio.models import Shop
 from salestio.services import shop_from_session
@@ -155,6 +156,7 @@ class ShopifySessionMiddleware:
         request.shop = shop
         current_shop_domain.set(shop.domain)
         translation.activate(shop.locale or settings.LANGUAGE_CODE)
+        activate_shop_zone(shop.iana_timezone)
         request.LANGUAGE_CODE = translation.get_language()
 
 

@@ -25,6 +25,8 @@ class Shop(models.Model):
     owner_email = models.EmailField(blank=True, default="")
     currency = models.CharField(max_length=3, blank=True, default="")
     locale = models.CharField(max_length=16, blank=True, default="en")
+    # Shopify's shop.ianaTimezone: the merchant's dates are shown in it (UTC until known).
+    iana_timezone = models.CharField(max_length=64, blank=True, default="", db_default="")
     installed_at = models.DateTimeField(default=timezone.now)
     uninstalled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

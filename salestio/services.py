@@ -122,6 +122,7 @@ def sync_shop_details(*, shop: Shop) -> None:
             "name": data["name"],
             "email": data["email"],
             "currency": data["currencyCode"],
+            "iana_timezone": data["ianaTimezone"],
         },
     )
 
@@ -131,7 +132,8 @@ def update_shop_details(*, shop: Shop, payload: dict[str, Any]) -> None:
     shop.name = payload.get("name") or shop.name
     shop.owner_email = payload.get("email") or shop.owner_email
     shop.currency = payload.get("currency") or shop.currency
-    shop.save(update_fields=["name", "owner_email", "currency"])
+    shop.iana_timezone = payload.get("iana_timezone") or shop.iana_timezone
+    shop.save(update_fields=["name", "owner_email", "currency", "iana_timezone"])
 
 
 def set_shop_locale(*, shop: Shop, locale: str) -> None:

@@ -4,6 +4,7 @@ import secrets
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.core import signing
 from django.db import connection
 from django.http import (
@@ -16,11 +17,15 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from billing import selectors as billing_selectors
 from notifications import selectors as notification_selectors
 from notifications.banners import present
+from notifications.conditions import holding
+from notifications.links import object_path
 from salestio import services, shopify_api
 from salestio.celery import app as celery_app
 from salestio.http import ShopRequest
@@ -41,10 +46,14 @@ def dashboard(request: ShopRequest) -> HttpResponse:
         {
             "shop": shop,
             "banners": [
-                present(banner) for banner in notification_selectors.active_banners(shop=shop)
+                present(banner)
+                for banner in holding(notification_selectors.active_banners(shop=shop))
             ],
             "emails_on": notification_selectors.notification_settings(shop=shop).any_enabled,
-            "problems": notification_selectors.recent_problems(shop=shop),
+            "problems": [
+                (problem, object_path(problem))
+                for problem in notification_selectors.recent_problems(shop=shop)
+            ],
             "usage": billing_selectors.usage_summary(shop=shop),
         },
     )
@@ -57,6 +66,12 @@ def set_locale(request: ShopRequest) -> HttpResponse:
     if language not in dict(settings.LANGUAGES):
         return HttpResponseBadRequest("unsupported language")
     services.set_shop_locale(shop=request.shop, locale=language)
+    with translation.override(language):  # confirmed in the language just chosen
+        messages.success(
+            request,
+            _("Language changed to %(language)s.")
+            % {"language": translation.get_language_info(language)["name_local"]},
+        )
     return HttpResponseRedirect(reverse("dashboard"))
 
 

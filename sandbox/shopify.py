@@ -342,6 +342,7 @@ class ShopState:
             "email": f"owner@{domain}",
             "contactEmail": f"support@{domain}",
             "currencyCode": "EUR",
+            "ianaTimezone": "Europe/Berlin",
         }
         return cls(domain=domain, number=number, scope=scope, details=details)
 

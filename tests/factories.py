@@ -182,6 +182,14 @@ def _notification_url(shop: Shop) -> UrlKwargs:
     return {"pk": make("notifications.Notification", shop).pk}
 
 
+@url_object("notifications:test-email-status")
+def _test_email_url(shop: Shop) -> UrlKwargs:
+    test = Notification.objects.create(
+        shop=shop, category=Category.TEST, key=f"test:{next(_serial)}", email=_email(shop)
+    )
+    return {"pk": test.pk}
+
+
 # Each app registers its own rows next to its tests; importing them here completes the registry.
 from tests.billing import factories as _billing  # noqa: E402, F401
 from tests.listings import factories as _listings  # noqa: E402, F401

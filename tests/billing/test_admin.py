@@ -29,7 +29,7 @@ def test_staff_change_a_plans_limit_and_the_plans_page_shows_it(
     plan.refresh_from_db()
     assert (plan.monthly_price, plan.gmv_limit) == (Decimal("59.00"), Decimal("30000.00"))
     assert (
-        "GMV up to 30,000.00 EUR per billing period"
+        "GMV up to €30,000.00 per billing period"
         in shop_client(shop).get("/billing/").content.decode()
     )
 

@@ -71,7 +71,7 @@ def test_each_crossing_sends_one_email_with_the_figures(
     # The near email went at once; the exceeded one waits for the digest window's end.
     (email,) = Email.objects.filter(shop=shop, category=Category.PLAN_LIMIT)
     assert email.subject == "You have almost reached the subscription limit"
-    assert "4500.00 EUR of 5000.00 EUR" in email.text
+    assert "€4,500.00 of €5,000.00" in email.text  # salestio.l10n's money format
 
 
 def test_straight_past_the_limit_tells_only_that_it_was_exceeded(

@@ -101,7 +101,7 @@ def test_a_downgrade_below_this_periods_usage_is_refused_with_the_reason(
     refused = app.post("/billing/plans/starter/choose")
     assert refused.status_code == 400
     assert (
-        "Starter allows 5,000.00 EUR per billing period, and 6,000.00 EUR were already used "
+        "Starter allows €5,000.00 per billing period, and €6,000.00 were already used "
         "in this one. Choose it again when the new period begins."
     ) in refused.content.decode()
     assert Subscription.objects.get(shop=installed).plan.code == "growth"

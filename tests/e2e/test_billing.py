@@ -34,7 +34,7 @@ def test_change_plan_from_the_banner_through_shopifys_confirmation(
     page.goto(shopify_admin(SHOP))
     banner = app.locator("s-banner", has_text="You have almost reached the subscription limit")
     expect(banner).to_be_visible()
-    expect(app.locator("[data-usage-limit]")).to_have_text("1,000.00 EUR")
+    expect(app.locator("[data-usage-limit]")).to_have_text("€1,000.00")
     banner.get_by_role("link", name="Change plan").click()
     app.get_by_role("button", name="Choose Growth").click()
 
@@ -44,10 +44,10 @@ def test_change_plan_from_the_banner_through_shopifys_confirmation(
 
     page.wait_for_url(re.compile(rf"^{re.escape(sandbox.url)}/store/billing-shop/apps/"))
     expect(app.get_by_text("You are on the Growth plan now.")).to_be_visible()
-    expect(app.locator("[data-usage-limit]")).to_have_text("25,000.00 EUR")
+    expect(app.locator("[data-usage-limit]")).to_have_text("€25,000.00")
     expect(app.locator('.plan.current[data-plan="growth"]')).to_be_visible()
     page.goto(shopify_admin(SHOP))
-    expect(app.locator("[data-usage-used]")).to_have_text("850.00 EUR")
-    expect(app.locator("[data-usage-limit]")).to_have_text("25,000.00 EUR")
+    expect(app.locator("[data-usage-used]")).to_have_text("€850.00")
+    expect(app.locator("[data-usage-limit]")).to_have_text("€25,000.00")
     expect(app.locator("s-banner", has_text="subscription limit")).to_have_count(0)
     assert not Banner.objects.filter(shop=shop, resolved_at=None).exists()

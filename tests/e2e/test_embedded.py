@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from salestio.models import Shop
 
 SHOP = "embedded-shop.myshopify.com"
-NAVIGATION = ["Dashboard", "Accounts", "Orders", "Listings", "Plans", "Settings"]
+# The admin draws the app's <ui-nav-menu> under the app's name; "Dashboard" is its home link.
+NAVIGATION = ["Accounts", "Orders", "Listings", "Plans", "Settings", "Email history"]
 
 
 def _open(page: Any, admin_url: str) -> Any:
@@ -21,21 +22,55 @@ def _open(page: Any, admin_url: str) -> Any:
     return app
 
 
-def test_the_admin_frames_the_dashboard_with_its_navigation(page: Any, shopify_admin: Any) -> None:
-    app = _open(page, shopify_admin(SHOP))
-    assert app.locator("nav.app-nav a").all_inner_texts() == NAVIGATION
-    assert Shop.objects.get(domain=SHOP).has_usable_token()
-
-
-def test_a_link_inside_the_frame_reloads_through_the_bounce_route(
+def test_the_admin_draws_the_apps_navigation_and_the_frame_has_none(
     page: Any, shopify_admin: Any
 ) -> None:
     app = _open(page, shopify_admin(SHOP))
-    with page.expect_request(lambda r: "/auth/patch-id-token?" in r.url) as bounce:
-        app.locator("nav.app-nav a", has_text="Settings").click()
+    expect(page.locator("#app-nav-menu a")).to_have_text(NAVIGATION)
+    assert app.locator("ui-nav-menu a").count() == len(NAVIGATION) + 1
+    assert app.locator("nav.app-nav").count() == 0
+    assert Shop.objects.get(domain=SHOP).has_usable_token()
+
+
+def app_documents(page: Any) -> list[str]:
+    """Every document the app's frame loads from now on (bounces included)."""
+    loads: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            loads.append(r.url)
+            if r.resource_type == "document" and r.frame.name == "app-iframe"
+            else None
+        ),
+    )
+    return loads
+
+
+def settings_loads(page: Any, app: Any, link: Any) -> list[str]:
+    """The app's document loads caused by clicking `link`, which leads to Settings."""
+    loads = app_documents(page)
+    link.click()
     expect(app.locator("h1.page-title")).to_have_text("Settings")
-    assert "shopify-reload=%2Fsettings%2F" in bounce.value.url
-    assert "/settings/?id_token=" in page.frame(name="app-iframe").url
+    page.wait_for_load_state("load")
+    return loads
+
+
+def test_the_admins_menu_loads_the_page_once_with_a_session_token(
+    page: Any, shopify_admin: Any
+) -> None:
+    app = _open(page, shopify_admin(SHOP))
+    loads = settings_loads(page, app, page.locator("#app-nav-menu a", has_text="Settings"))
+    assert len(loads) == 1 and "/settings/?id_token=" in loads[0], loads
+
+
+def test_a_link_inside_the_frame_loads_one_document_not_a_bounce(
+    page: Any, shopify_admin: Any
+) -> None:
+    app = _open(page, shopify_admin(SHOP))
+    link = app.locator("a", has_text="Choose the emails you want in Settings")
+    loads = settings_loads(page, app, link)
+    assert len(loads) == 1 and "/settings/?id_token=" in loads[0], loads
+    assert not any("/auth/patch-id-token" in url for url in loads)
 
 
 def test_a_form_inside_the_frame_posts_with_the_session_token_and_no_cookie(
@@ -75,3 +110,16 @@ def test_an_admin_on_an_origin_the_app_does_not_allow_cannot_frame_it(
     frame = page.frame(name="app-iframe")
     assert frame.url.startswith("chrome-error://")
     assert frame.locator("h1.page-title").count() == 0
+
+
+def test_a_filter_form_inside_the_frame_loads_one_document(page: Any, shopify_admin: Any) -> None:
+    page.goto(shopify_admin(SHOP, "notifications/"))
+    app = page.frame_locator("#app-iframe")
+    expect(app.locator("h1.page-title")).to_have_text("Email history")
+    loads = app_documents(page)
+    app.locator("#history-category").select_option("plan_limit")
+    with page.expect_request(lambda r: "category=plan_limit" in r.url):
+        app.get_by_role("button", name="Apply filter").click()
+    expect(app.locator("h1.page-title")).to_have_text("Email history")
+    page.wait_for_load_state("load")
+    assert len(loads) == 1 and "category=plan_limit" in loads[0] and "id_token=" in loads[0]

@@ -3,11 +3,14 @@ holds, with the seed's texts in English and German and their action buttons."""
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.models import Account
 from notifications import selectors, services
 from notifications.banners import TEXTS
 from notifications.models import Banner, BannerKind
@@ -20,6 +23,31 @@ EXPIRED = {
     "action_url": "/accounts/7/edit/",
 }
 FAILING = {**EXPIRED, "failing_since": "2026-05-02", "reason": "GetUser: 503 Service Unavailable"}
+ACCOUNT_STATES = {
+    BannerKind.ACCOUNT_EXPIRED: (Account.Status.EXPIRED, None),
+    BannerKind.ACCOUNT_EXPIRING: (Account.Status.ACTIVE, None),
+    BannerKind.ACCOUNT_FAILING: (Account.Status.ACTIVE, datetime(2026, 5, 2, tzinfo=UTC)),
+}
+
+
+def account_subject(shop: Any, kind: BannerKind) -> str:
+    """A real account in the state the kind's condition asks for (notifications.conditions):
+    the dashboard shows an account banner only while its account is in that state."""
+    if kind not in ACCOUNT_STATES:
+        return "s"
+    status, failing_since = ACCOUNT_STATES[kind]
+    expired = status == Account.Status.EXPIRED
+    account = Account.objects.create(
+        shop=shop,
+        marketplace="amazon",
+        name="My Amazon account",
+        status=status,
+        refresh_token="" if expired else "refresh",
+        sync_paused_at=timezone.now() if expired else None,
+        paused_reason=Account.PauseReason.EXPIRED if expired else "",
+        failing_since=failing_since,
+    )
+    return account.subject
 
 
 def dashboard_banners(client: Any) -> list[tuple[str, str, list[str]]]:
@@ -48,12 +76,13 @@ def test_raising_twice_keeps_one_banner_with_the_latest_context(shop: Shop) -> N
 def test_resolving_removes_it_from_the_dashboard_and_keeps_it_in_history(
     shop: Shop, shop_client: Any
 ) -> None:
+    subject = account_subject(shop, BannerKind.ACCOUNT_EXPIRED)
     services.raise_banner(
-        shop=shop, kind=BannerKind.ACCOUNT_EXPIRED, subject="account:7", context=EXPIRED
+        shop=shop, kind=BannerKind.ACCOUNT_EXPIRED, subject=subject, context=EXPIRED
     )
     client = shop_client(shop)
     assert len(dashboard_banners(client)) == 1
-    assert services.resolve_banner(shop=shop, kind=BannerKind.ACCOUNT_EXPIRED, subject="account:7")
+    assert services.resolve_banner(shop=shop, kind=BannerKind.ACCOUNT_EXPIRED, subject=subject)
     assert dashboard_banners(client) == []
     assert Banner.objects.get().resolved_at is not None
 
@@ -93,7 +122,7 @@ DASHBOARD = {
             BannerKind.ACCOUNT_EXPIRING,
             {**EXPIRED, "expires_on": "2026-12-24"},
             "warning",
-            "Account 'My Amazon account' expires on Dec. 24, 2026.",
+            "Account 'My Amazon account' expires on Dec 24, 2026.",
             "Confirm connection",
             "/accounts/7/edit/",
         ),
@@ -101,9 +130,9 @@ DASHBOARD = {
             BannerKind.ACCOUNT_FAILING,
             FAILING,
             "warning",
-            "Account 'My Amazon account' cannot be reached since May 2, 2026. Last error: "
-            "“GetUser: 503 Service Unavailable”. Confirm the connection of your Amazon "
-            "account to ensure product and order sync.",
+            "Account 'My Amazon account' cannot be reached since May 2, 2026. The marketplace "
+            "could not be reached. Salestio keeps trying by itself. Confirm the connection of "
+            "your Amazon account to ensure product and order sync.",
             "Confirm connection",
             "/accounts/7/edit/",
         ),
@@ -140,7 +169,7 @@ DASHBOARD = {
             BannerKind.ACCOUNT_EXPIRING,
             {**EXPIRED, "expires_on": "2026-12-24"},
             "warning",
-            "Konto 'My Amazon account' läuft am 24. Dezember 2026 ab.",
+            "Konto 'My Amazon account' läuft am 24.12.2026 ab.",
             "Verbindung bestätigen",
             "/accounts/7/edit/",
         ),
@@ -148,9 +177,10 @@ DASHBOARD = {
             BannerKind.ACCOUNT_FAILING,
             FAILING,
             "warning",
-            "Konto 'My Amazon account' ist seit dem 2. Mai 2026 nicht erreichbar. Letzter Fehler: "
-            "„GetUser: 503 Service Unavailable“. Bestätigen Sie die Verbindung Ihres "
-            "Amazon-Kontos, um die Produkt- und Auftragssynchronisierung sicherzustellen.",
+            "Konto 'My Amazon account' ist seit dem 02.05.2026 nicht erreichbar. Der Marktplatz "
+            "war nicht erreichbar. Salestio versucht es weiter von selbst. Bestätigen Sie die "
+            "Verbindung Ihres Amazon-Kontos, um die Produkt- und Auftragssynchronisierung "
+            "sicherzustellen.",
             "Verbindung bestätigen",
             "/accounts/7/edit/",
         ),
@@ -183,7 +213,9 @@ def test_the_dashboard_shows_each_banner_in_the_seeds_words(
 ) -> None:
     kind, context, tone, sentence, button, target = DASHBOARD[language][case]
     shop = make_shop(locale=language)
-    services.raise_banner(shop=shop, kind=kind, subject="s", context=context)
+    services.raise_banner(
+        shop=shop, kind=kind, subject=account_subject(shop, kind), context=context
+    )
     [(shown_tone, text, links)] = dashboard_banners(shop_client(shop))
     assert shown_tone == tone
     assert sentence in text and button in text
@@ -194,6 +226,7 @@ def test_the_account_name_is_text_not_markup(shop: Shop, shop_client: Any) -> No
     services.raise_banner(
         shop=shop,
         kind=BannerKind.ACCOUNT_EXPIRED,
+        subject=account_subject(shop, BannerKind.ACCOUNT_EXPIRED),
         context={**EXPIRED, "account_name": "<img src=x onerror=alert(1)>"},
     )
     page = shop_client(shop).get(reverse("dashboard")).content.decode()

@@ -1,4 +1,5 @@
-"""`make demo`'s part of the notifications: one banner of each kind and one email per category."""
+"""`make demo`'s part of the notifications: one email per category it owns, no banner (banners
+come only from real state: demo.accounts, demo.billing)."""
 
 from typing import Any
 
@@ -10,15 +11,15 @@ from notifications.models import SETTINGS_CATEGORIES, BannerKind, Category, Emai
 from salestio.models import Shop
 
 
-def test_demo_seed_shows_every_banner_and_one_sent_email_per_category(
+def test_demo_seed_raises_no_banner_and_sends_one_email_per_category(
     shop: Shop, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         demo.seed(shop)
         demo.seed(shop)  # seed_demo may run again: nothing doubles
     kinds = set(selectors.active_banners(shop=shop).values_list("kind", flat=True))
-    # The plan banner and email come from real usage (demo/billing.py), not from here.
-    assert kinds == {"account_expired", "account_expiring"}
+    # Banners come from real state only: accounts (demo/accounts.py), usage (demo/billing.py).
+    assert kinds == set()
     categories = sorted(set(SETTINGS_CATEGORIES) - {Category.PLAN_LIMIT})
     sent = Email.objects.filter(status=Email.Status.SENT)
     assert sorted(sent.values_list("category", flat=True)) == categories
@@ -36,4 +37,4 @@ def test_demo_seed_adds_only_what_other_apps_seeds_did_not_show(
         demo.seed(shop)
     expired = selectors.active_banners(shop=shop).filter(kind=BannerKind.ACCOUNT_EXPIRED)
     assert list(expired.values_list("subject", flat=True)) == ["account:1"]
-    assert selectors.active_banners(shop=shop).count() == 2
+    assert selectors.active_banners(shop=shop).count() == 1

@@ -48,11 +48,11 @@ WORDING = {
     Category.PLAN_LIMIT: {
         "en": (
             "Order import was stopped: the subscription limit was exceeded",
-            "GMV this billing period: 5120.00 EUR of 5000.00 EUR",
+            "GMV this billing period: €5,120.00 of €5,000.00",
         ),
         "de": (
             "Der Bestellimport wurde gestoppt: Das Abonnementlimit wurde überschritten",
-            "GMV in diesem Abrechnungszeitraum: 5120.00 EUR von 5000.00 EUR",
+            "GMV in diesem Abrechnungszeitraum: 5.120,00 € von 5.000,00 €",
         ),
     },
 }
@@ -71,7 +71,7 @@ CONTENT = {
         "/listings/?q=MUG-BLUE-M",
     ),
     Category.ACCOUNT_EXPIRED: (("My Amazon account", "Amazon"), "/accounts/7/edit/"),
-    Category.PLAN_LIMIT: (("5120.00", "5000.00"), "/billing/"),
+    Category.PLAN_LIMIT: ((), "/billing/"),  # the amounts, formatted per language: WORDING
 }
 
 
@@ -139,21 +139,21 @@ ALERT_WORDING = {
         ),
     ),
     ("failing", "de"): (
-        "Ihr Amazon-Konto 'My Amazon account' ist seit dem 2. Mai 2026 nicht erreichbar",
+        "Ihr Amazon-Konto 'My Amazon account' ist seit dem 02.05.2026 nicht erreichbar",
         (
             "Salestio kann eines Ihrer Marktplatzkonten nicht erreichen",
-            "Seit dem 2. Mai 2026 nicht erreichbar.",
+            "Seit dem 02.05.2026 nicht erreichbar.",
             "Letzter Fehler: GetUser: 503 Service Unavailable",
             "Verbindung bestätigen",
         ),
     ),
     ("expiring", "en"): (
-        "Your Amazon account 'My Amazon account' expires on Dec. 24, 2026",
-        ("expires soon", "Expires on Dec. 24, 2026.", "Reconnect the account"),
+        "Your Amazon account 'My Amazon account' expires on Dec 24, 2026",
+        ("expires soon", "Expires on Dec 24, 2026.", "Reconnect the account"),
     ),
     ("expiring", "de"): (
-        "Ihr Amazon-Konto 'My Amazon account' läuft am 24. Dezember 2026 ab",
-        ("läuft bald ab", "Läuft am 24. Dezember 2026 ab.", "Konto erneut verbinden"),
+        "Ihr Amazon-Konto 'My Amazon account' läuft am 24.12.2026 ab",
+        ("läuft bald ab", "Läuft am 24.12.2026 ab.", "Konto erneut verbinden"),
     ),
 }
 # (in the subject, in the body) of an expired account's email; the footer names the category.
@@ -218,7 +218,7 @@ def test_a_digest_of_account_alerts_says_what_happened_to_each_account(
     assert digest.subject == "2 marketplace accounts need your attention"
     assert "2 marketplace accounts in Salestio need your attention." in text
     assert "'Old shop' (Amazon) Expired: product and order sync for this account is paused." in text
-    assert "'EU shop' (Amazon) Expires on Dec. 24, 2026." in text
+    assert "'EU shop' (Amazon) Expires on Dec 24, 2026." in text
 
 
 @pytest.mark.parametrize("category", list(CONTENT))

@@ -26,8 +26,16 @@ CATALOGUE = ROOT / "locale" / "de" / "LC_MESSAGES" / "django.po"
 TRANSLATED_HERE = ["templates", "salestio", "orders"]
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy"}
 TEMPLATE_MSGID = re.compile(r"gettext\((u'(?:[^'\\]|\\.)*')\)")
-GERMAN_NAV = ["Dashboard", "Konten", "Bestellungen", "Angebote", "Pläne", "Einstellungen"]
-ENGLISH_NAV = ["Dashboard", "Accounts", "Orders", "Listings", "Plans", "Settings"]
+GERMAN_NAV = [
+    "Dashboard",
+    "Konten",
+    "Bestellungen",
+    "Angebote",
+    "Pläne",
+    "Einstellungen",
+    "E-Mail-Verlauf",
+]
+ENGLISH_NAV = ["Dashboard", "Accounts", "Orders", "Listings", "Plans", "Settings", "Email history"]
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +47,8 @@ def compiled(settings: Any) -> None:
 
 
 def nav_labels(html: str) -> list[str]:
-    nav = re.search(r'<nav class="app-nav".*?</nav>', html, re.S)
+    """The embedded page's navigation: the admin draws it from <ui-nav-menu>."""
+    nav = re.search(r"<ui-nav-menu>.*?</ui-nav-menu>", html, re.S)
     assert nav, html
     return re.findall(r"<a [^>]*>([^<]+)</a>", nav.group(0))
 

@@ -74,3 +74,16 @@ def test_the_demos_account_banners_come_from_its_real_accounts(sandbox: Any, db:
         banners[BannerKind.ACCOUNT_EXPIRED],
     )
     assert banners[BannerKind.ACCOUNT_EXPIRING] == status["My eBay account"][1]
+
+
+def test_the_demos_incidents_are_emailed_as_its_settings_say(sandbox: Any, db: None) -> None:
+    """Every category is on in the demo, so no incident may read "Category is switched off"
+    (the accounts seed used to run before the settings were saved)."""
+    from notifications.models import Notification
+
+    seed_demo(sandbox.url)
+    shop = Shop.objects.get(domain=DEMO_SHOP)
+    off = Notification.objects.filter(
+        shop=shop, suppressed_reason=Notification.Suppression.CATEGORY_OFF
+    )
+    assert list(off.values_list("category", flat=True)) == []

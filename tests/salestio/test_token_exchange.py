@@ -90,6 +90,7 @@ def test_the_install_reads_the_shops_details_with_the_new_token(
     details = shopify.shop(SHOP).details
     installed.refresh_from_db()
     assert (installed.name, installed.owner_email) == (details["name"], details["email"])
+    assert installed.iana_timezone == details["ianaTimezone"] == "Europe/Berlin"
 
 
 def test_a_stale_id_token_installs_nothing(client: Any, db: None, shopify: Any) -> None:
