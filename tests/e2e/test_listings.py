@@ -37,7 +37,7 @@ def test_filter_error_read_the_message_press_update_and_it_turns_live(
     page: Page = demo_login(store)
     page.goto(f"{app_url}/listings/")
     page.get_by_label("Status").select_option("update_error")
-    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("button", name="Show").click()
 
     row = page.locator(f"tr[data-listing='{broken.pk}']")
     expect(row).to_contain_text("Quantity is not valid")
