@@ -120,7 +120,7 @@ class Account(models.Model):
             ),
         ]
         indexes = [
-            # claim_due_batch(): `next_check_at <= now ORDER BY next_check_at LIMIT n`.
+            # sweep.claim_due(): `next_check_at <= now ORDER BY next_check_at LIMIT n`.
             models.Index(
                 fields=["next_check_at"],
                 name="account_due_idx",

@@ -1,4 +1,6 @@
-"""notify() ingestion: 10,000 calls across 1,000 shops, against a bulk INSERT of the same rows.
+"""Notification ingestion: 10,000 incidents across 1,000 shops in job-sized notify_many() calls
+of 100, against a bulk INSERT of the same rows; and single notify() calls (a sample of them, in
+a second set of shops), so a regression of the one-incident path shows too.
 
 Each call does what production does: write the row, decide (suppress, email now, or hold for
 the digest), compose and render the email when one is due, and publish its send task to the
@@ -19,6 +21,8 @@ from typing import Any
 
 CALLS = int(os.environ.get("BENCH_NOTIFY_CALLS", "10000"))
 SHOPS = int(os.environ.get("BENCH_NOTIFY_SHOPS", "1000"))
+JOB_SIZE = int(os.environ.get("BENCH_NOTIFY_JOB_SIZE", "100"))
+SINGLE_CALLS = int(os.environ.get("BENCH_NOTIFY_SINGLE_CALLS", "2000"))
 # Failures are bursty and mostly listing updates; a few shops have most of them.
 CATEGORY_WEIGHTS = {
     "listing_update_failed": 60,
@@ -67,23 +71,30 @@ def _scratch_database() -> Iterator[None]:
 def _run() -> None:
     from django.db import connection
 
-    calls = _plan(_make_shops())
+    calls = _plan(_make_shops("bench"))
+    singles = _plan(_make_shops("single"))[:SINGLE_CALLS]
     _publish_to_memory_broker()
     queries = _QueryCounter()
     with connection.execute_wrapper(queries):
         ingest_seconds = _timed(lambda: _ingest(calls))
+    single_seconds = _timed(lambda: _ingest_one_by_one(singles))
     floor_seconds = _timed(lambda: _bulk_insert(calls))
     immediate, digests = _send_everything()
     _report(connection.vendor, ingest_seconds, floor_seconds, queries.count, immediate, digests)
+    print(
+        f"  notify():     {single_seconds:7.2f} s  {len(singles) / single_seconds:9,.0f} calls/s"
+        f"  (single calls, {len(singles):,} of them)"
+    )
+    print(f"RESULT notify ratio={ingest_seconds / floor_seconds:.2f}")
 
 
-def _make_shops() -> list[Any]:
+def _make_shops(prefix: str) -> list[Any]:
     from notifications.models import SETTINGS_CATEGORIES, NotificationSettings
     from salestio.models import Shop
 
     shops = Shop.objects.bulk_create(
         Shop(
-            domain=f"bench-{n:04}.myshopify.com",
+            domain=f"{prefix}-{n:04}.myshopify.com",
             name=f"Bench {n}",
             owner_email=f"owner{n}@example.com",
             currency="EUR",
@@ -139,6 +150,15 @@ def _publish_to_memory_broker() -> None:
 
 
 def _ingest(calls: list[dict[str, Any]]) -> None:
+    """As the jobs report: one notify_many() per job run of JOB_SIZE incidents."""
+    from notifications.services import Incident, notify_many
+
+    incidents = [Incident(**call) for call in calls]
+    for start in range(0, len(incidents), JOB_SIZE):
+        notify_many(incidents[start : start + JOB_SIZE])
+
+
+def _ingest_one_by_one(calls: list[dict[str, Any]]) -> None:
     from notifications.services import notify
 
     for call in calls:
@@ -195,16 +215,20 @@ def _report(
     from notifications.models import Email, Notification
 
     emailed = Notification.objects.filter(email__status=Email.Status.SENT).count()
-    print(f"bench_notify: {CALLS:,} notify() calls across {SHOPS:,} shops ({vendor})")
     print(
-        f"  notify():     {ingest:7.2f} s  {CALLS / ingest:9,.0f} calls/s  "
-        f"{queries / CALLS:.1f} queries/call"
+        f"bench_notify: {CALLS:,} incidents across {SHOPS:,} shops, notify_many() calls of "
+        f"{JOB_SIZE} ({vendor})"
+    )
+    print(
+        f"  notify_many(): {ingest:7.2f} s  {CALLS / ingest:9,.0f} incidents/s  "
+        f"{queries / CALLS:.2f} queries/incident"
     )
     print(f"  bulk INSERT:  {floor:7.2f} s  {CALLS / floor:9,.0f} rows/s   (the floor)")
     print(f"  ratio:        {ingest / floor:7.1f}x the floor")
     print(
         f"  emails:       {len(mail.outbox):,} sent ({immediate:,} at once, {digests:,} digests) "
-        f"for {CALLS:,} notifications; {emailed:,} notifications are in a sent email"
+        f"for {Notification.objects.count():,} notifications (both sets of shops); "
+        f"{emailed:,} notifications are in a sent email"
     )
 
 

@@ -2,10 +2,11 @@
 notifications (one row per incident, written first), the emails they go out in, and each
 delivery attempt."""
 
-from typing import cast
+from collections.abc import Sequence
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.db import models, router
+from django.db import connections, models, router
 from django.db.models import Q
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
@@ -349,6 +350,9 @@ class Notification(models.Model):
         return f"{self.category} {self.key} {self.status}"
 
 
+M = TypeVar("M", bound=models.Model)
+
+
 def insert_unless_conflict(obj: models.Model) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id: True, and `obj` saved, if the row is new.
 
@@ -358,15 +362,65 @@ def insert_unless_conflict(obj: models.Model) -> bool:
     insert query that Model.save() runs, with the conflict clause added. Needs a database that
     returns columns from an INSERT (PostgreSQL; SQLite 3.35+).
     """
-    meta, using = obj._meta, router.db_for_write(type(obj), instance=obj)
-    query = InsertQuery(type(obj), on_conflict=OnConflict.IGNORE)
-    query.insert_values(
-        [field for field in meta.local_concrete_fields if field is not meta.pk], [obj]
-    )
-    compiler = cast(SQLInsertCompiler, query.get_compiler(using=using))
-    # django-stubs types returning_fields as names; Django reads fields (as Model.save passes).
-    (returned,) = compiler.execute_sql(returning_fields=[meta.pk])  # type: ignore[list-item]
-    if returned is None:
-        return False
-    obj.pk, obj._state.adding, obj._state.db = returned[0], False, using
-    return True
+    return bool(insert_all_unless_conflict([obj], unique=()))
+
+
+def insert_all_unless_conflict(objs: Sequence[M], *, unique: tuple[str, ...]) -> list[M]:
+    """insert_unless_conflict() for many rows in one statement (per batch the database takes):
+    the objects whose rows went in, saved. `unique` names the fields that tell the rows apart
+    (those of the constraint that is the claim); the database returns them with each new id.
+    """
+    if not objs:
+        return []
+    model, meta = type(objs[0]), objs[0]._meta
+    using = router.db_for_write(model, instance=objs[0])
+    fields = [field for field in meta.local_concrete_fields if field is not meta.pk]
+    keys = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in unique]
+    returning = [meta.pk, *keys]
+    by_key = {tuple(getattr(obj, field.attname) for field in keys): obj for obj in objs}
+    size = connections[using].ops.bulk_batch_size(fields, objs) or len(objs)
+    inserted: list[M] = []
+    for start in range(0, len(objs), size):
+        query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
+        query.insert_values(fields, list(objs[start : start + size]))
+        compiler = cast(SQLInsertCompiler, query.get_compiler(using=using))
+        # django-stubs types returning_fields as names; Django reads fields (as Model.save does).
+        rows = compiler.execute_sql(returning_fields=returning)  # type: ignore[arg-type]
+        for row in filter(None, rows):
+            obj = by_key[tuple(row[1:])]
+            obj.pk, obj._state.adding, obj._state.db = row[0], False, using
+            inserted.append(obj)
+    return inserted
+
+
+def update_each(model: type[models.Model], values: dict[Any, dict[str, Any]]) -> None:
+    """UPDATE ... SET field = CASE pk WHEN ... END ... WHERE pk IN (...): each row its own
+    values, in one statement per batch of rows (every row sets the same fields). Written out
+    because bulk_update composes a Case/When per value in the ORM, which costs more CPU than
+    the statement itself once there are hundreds of rows (bench_notify)."""
+    if not values:
+        return
+    meta, using = model._meta, router.db_for_write(model)
+    connection, quote = connections[using], connections[using].ops.quote_name
+    names = list(next(iter(values.values())))
+    fields = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in names]
+    pks, pk_column = list(values), quote(meta.pk.attname)  # an auto "id": attname is the column
+    for start in range(0, len(pks), UPDATE_BATCH):
+        batch = pks[start : start + UPDATE_BATCH]
+        assignments, params = [], []
+        for field in fields:
+            whens = " ".join(["WHEN %s THEN %s"] * len(batch))
+            column = quote(str(field.get_attname_column()[1]))
+            assignments.append(f"{column} = CASE {pk_column} {whens} END")
+            for pk in batch:
+                params += [pk, field.get_db_prep_save(values[pk][field.name], connection)]
+        sql = (
+            f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} "
+            f"WHERE {pk_column} IN ({', '.join(['%s'] * len(batch))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *batch])
+
+
+# update_each's rows per statement: a few parameters each, well within SQLite's 32,766.
+UPDATE_BATCH = 500

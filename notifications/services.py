@@ -3,7 +3,7 @@ behind the settings page, unsubscribe links and the ESP's delivery reports."""
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from notifications.models import (
     Email,
     Notification,
     NotificationSettings,
+    insert_all_unless_conflict,
     insert_unless_conflict,
 )
 from salestio.models import Shop
@@ -68,22 +69,11 @@ def notify(
 ) -> Notification:
     """Record an incident; idempotent on `key` for as long as the incident is open.
 
-    The row is written first, so nothing is lost whatever happens to the email; a retried
-    failure finds the open row and sends nothing more. Row and routing commit together: no
-    row is left undecided, and a call costs one commit. Queries per call (pinned by
+    A one-item notify_many(). Queries per call (pinned by
     tests/notifications/test_notify_queries.py): 2 for a duplicate, 3 suppressed or held for
     the digest, 7 emailed at once.
     """
-    notification = Notification(shop=shop, category=category, key=key, context=context or {})
-    with transaction.atomic():
-        # The partial unique constraint is the claim; a concurrent caller waits for the
-        # first one's commit, then conflicts and reads its row.
-        if not insert_unless_conflict(notification):
-            return Notification.objects.get(shop=shop, category=category, key=key, closed_at=None)
-        routing.route(notification)
-    log.info(
-        "notification %s %s: %s", category, key, notification.status, extra={"shop": shop.domain}
-    )
+    (notification,) = notify_many([Incident(shop, category, key, context or {})])
     return notification
 
 
@@ -98,10 +88,58 @@ class Incident:
 
 
 def notify_many(incidents: Sequence[Incident]) -> list[Notification]:
-    """A job run's incidents in one call, with `notify()`'s guarantees for each."""
-    return [
-        notify(shop=i.shop, category=i.category, key=i.key, context=i.context) for i in incidents
+    """A job run's incidents in one call: one INSERT ... ON CONFLICT, one routing pass.
+
+    The rows are written first, so nothing is lost whatever happens to the emails; a retried
+    run finds the open rows and sends nothing more for them. Rows and routing commit together:
+    no row is left undecided. The partial unique constraint is the claim: a concurrent call
+    with the same incidents waits for the first one's commit, then conflicts and reads its
+    rows. Rows go in sorted by (shop, category, key), so two such calls lock in the same order
+    and never deadlock. Returns one notification per incident, in order (the same row for an
+    incident repeated in the call).
+    """
+    wanted: dict[tuple[int, str, str], Incident] = {}
+    for incident in incidents:  # a repeated incident: its first context, as notify() keeps
+        wanted.setdefault((incident.shop.pk, str(incident.category), incident.key), incident)
+    rows = [
+        Notification(shop=i.shop, category=i.category, key=i.key, context=i.context)
+        for _, i in sorted(wanted.items(), key=lambda item: item[0])
     ]
+    with transaction.atomic():
+        new = insert_all_unless_conflict(rows, unique=("shop", "category", "key"))
+        # Routed in the caller's order: the first incident of a window is the one emailed.
+        position = {key: n for n, key in enumerate(wanted)}
+        new.sort(key=lambda n: position[n.shop_id, n.category, n.key])
+        if new:
+            routing.route_many(new)
+        found = {(n.shop_id, n.category, n.key): n for n in new}
+        if len(found) < len(rows):
+            found.update(_open_notifications(wanted.values(), skip=found))
+    for notification in new:
+        log.info(
+            "notification %s %s: %s",
+            notification.category,
+            notification.key,
+            notification.status,
+            extra={"shop": notification.shop.domain},
+        )
+    return [found[i.shop.pk, str(i.category), i.key] for i in incidents]
+
+
+def _open_notifications(
+    incidents: Iterable[Incident], *, skip: Container[tuple[int, str, str]]
+) -> dict[tuple[int, str, str], Notification]:
+    """The open rows of incidents recorded before (one query; the shop objects reused)."""
+    others = [i for i in incidents if (i.shop.pk, str(i.category), i.key) not in skip]
+    shops = {i.shop.pk: i.shop for i in others}
+    rows = Notification.objects.filter(
+        shop_id__in=shops, key__in={i.key for i in others}, closed_at=None
+    )
+    found = {}
+    for row in rows:
+        row.shop = shops[row.shop_id]
+        found[row.shop_id, row.category, row.key] = row
+    return found
 
 
 def close_incident(*, shop: Shop, category: Category, key: str) -> None:

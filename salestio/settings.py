@@ -333,6 +333,9 @@ ACCOUNT_CHECK_INTERVAL = timedelta(hours=env_int("ACCOUNT_CHECK_INTERVAL_HOURS",
 ACCOUNT_TOKEN_REFRESH_MARGIN = timedelta(minutes=env_int("ACCOUNT_TOKEN_REFRESH_MARGIN_MIN", 10))
 # Small batches: each account costs up to four sequential HTTP calls.
 ACCOUNT_SWEEP_BATCH = env_int("ACCOUNT_SWEEP_BATCH", 25)
+# One sweep run leases at most this many due accounts (one UPDATE ... RETURNING); the rest stay
+# due for the next beat, so a backlog never holds one huge id list in memory.
+ACCOUNT_SWEEP_MAX_CLAIM = env_int("ACCOUNT_SWEEP_MAX_CLAIM", 100_000)
 # A check batch starts no account after this long and hands the rest back to the queue, so the
 # soft time limit seldom lands mid-refresh (where Etsy's rotated refresh token, not yet
 # committed, would be lost). Worst case per account: two refreshes and two calls.
@@ -342,6 +345,19 @@ ACCOUNT_FAILING_NOTICE_AFTER = timedelta(hours=24)
 # Never-connected accounts (the merchant left the consent page) are deleted after this long.
 ACCOUNT_ABANDONED_AFTER = timedelta(days=1)
 OAUTH_STATE_MAX_AGE = env_int("OAUTH_STATE_MAX_AGE", 900)
+if DEMO_MODE:  # the sandbox marketplaces keep producing orders while the demo runs
+    CELERY_BEAT_SCHEDULE["demo-produce-orders"] = {
+        "task": "demo.tasks.produce_demo_orders",
+        "schedule": timedelta(minutes=3),
+    }
+CELERY_BEAT_SCHEDULE["orders-import"] = {
+    "task": "orders.tasks.import_all_orders",
+    "schedule": timedelta(minutes=5),
+}
+CELERY_BEAT_SCHEDULE["orders-push-due-fulfillments"] = {
+    "task": "orders.tasks.push_due_fulfillments",
+    "schedule": timedelta(minutes=2),
+}
 CELERY_BEAT_SCHEDULE["accounts-expiry-sweep"] = {
     "task": "accounts.tasks.sweep_accounts",
     "schedule": timedelta(minutes=5),
@@ -443,3 +459,6 @@ CELERY_BEAT_SCHEDULE["billing-exchange-rates"] = {
     "task": "billing.tasks.refresh_exchange_rates",
     "schedule": crontab(minute=30, hour=16),  # the ECB publishes around 16:00 CET
 }
+
+# The dashboard shows this many banners (newest first) and says where the others are.
+DASHBOARD_BANNERS = env_int("DASHBOARD_BANNERS", 10)

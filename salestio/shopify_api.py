@@ -143,6 +143,11 @@ class AdminGraphQL:
         self.shop_domain = shop_domain
         self.max_attempts = max_attempts
         self.sleep = sleep
+        # Pacing: with keep_available > 0 a call waits until the leaky bucket (as the last
+        # answer's throttleStatus reported it, refilled since) holds that many points, so a
+        # steady stream of mutations never meets THROTTLED.
+        self.keep_available = 0.0
+        self._bucket: tuple[float, float, float] | None = None  # available, restore, at
         self.session = requests.Session()
         self.session.headers.update(
             {"X-Shopify-Access-Token": access_token, "Content-Type": "application/json"}
@@ -169,6 +174,7 @@ class AdminGraphQL:
         self, query: str, variables: Mapping[str, Any], attempt: int
     ) -> dict[str, Any] | float:
         """The data, or how long to wait before the next attempt."""
+        self._pace()
         try:
             response = self.session.post(
                 self.url,
@@ -192,7 +198,22 @@ class AdminGraphQL:
         if errors or status >= 400 or not isinstance(body.get("data"), dict):
             messages = "; ".join(str(e.get("message")) for e in errors) or response.text[:200]
             raise ShopifyGraphQLError(f"HTTP {status}: {messages}")
+        self._remember_bucket(body)
         return dict(body["data"])
+
+    def _remember_bucket(self, body: Mapping[str, Any]) -> None:
+        status = ((body.get("extensions") or {}).get("cost") or {}).get("throttleStatus") or {}
+        if status.get("restoreRate"):
+            available, restore = float(status["currentlyAvailable"]), float(status["restoreRate"])
+            self._bucket = (available, restore, time.monotonic())
+
+    def _pace(self) -> None:
+        if not self.keep_available or self._bucket is None:
+            return
+        available, restore, at = self._bucket
+        now_available = available + (time.monotonic() - at) * restore
+        if now_available < self.keep_available:
+            self.sleep((self.keep_available - now_available) / restore)
 
 
 def _json_body(response: requests.Response) -> dict[str, Any]:

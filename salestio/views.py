@@ -40,15 +40,15 @@ INSTALL_STATE_MAX_AGE = 600
 @require_GET
 def dashboard(request: ShopRequest) -> HttpResponse:
     shop = request.shop
+    banners, more_banners = notification_selectors.dashboard_banners(shop=shop)
     return render(
         request,
         "salestio/dashboard.html",
         {
             "shop": shop,
-            "banners": [
-                present(banner)
-                for banner in holding(notification_selectors.active_banners(shop=shop))
-            ],
+            # The stale ones of the newest few are left out; the sweep resolves them.
+            "banners": [present(banner) for banner in holding(banners)],
+            "more_banners": more_banners,
             "emails_on": notification_selectors.notification_settings(shop=shop).any_enabled,
             "problems": [
                 (problem, object_path(problem))

@@ -45,13 +45,22 @@ MAX_INVENTORY_STATUS = 4
 
 
 def _xml(value: Any, name: str = "") -> str:
+    """A dict as elements; its "@name" keys become attributes and "#text" the text, as in
+    `<Total currencyID="EUR">19.99</Total>` ({"@currencyID": "EUR", "#text": "19.99"})."""
+    attributes = ""
     if isinstance(value, dict):
-        inner = "".join(_xml(v, k) for k, v in value.items())
+        attributes = "".join(
+            f' {k[1:]}="{escape(str(v), {chr(34): "&quot;"})}"'
+            for k, v in value.items()
+            if k.startswith("@")
+        )
+        inner = escape(str(value["#text"])) if "#text" in value else ""
+        inner += "".join(_xml(v, k) for k, v in value.items() if k[0] not in "@#")
     elif isinstance(value, list):
         return "".join(_xml(item, name) for item in value)
     else:
         inner = escape(str(value))
-    return f"<{name}>{inner}</{name}>" if name else inner
+    return f"<{name}{attributes}>{inner}</{name}>" if name else inner
 
 
 def _now() -> str:
@@ -141,6 +150,29 @@ class EbaySimulator(MarketplaceSimulator):
         if fault.body:
             return json_response(fault.body, fault.status)
         return Response("Service Unavailable", status=fault.status, mimetype="text/plain")
+
+    def demo_order(self, user: str, sku: str) -> str:
+        order_id = f"12-{len(self.orders.get(user, [])) + 10001:05d}-DEMO"
+        order = self.add_order(user, order_id)
+        order["Total"] = {"@currencyID": "EUR", "#text": "24.99"}
+        order["ShippingAddress"] = {
+            "Name": "Max Muster",
+            "Street1": "Ringstr. 5",
+            "CityName": "Hamburg",
+            "PostalCode": "20095",
+            "Country": "DE",
+        }
+        order["TransactionArray"] = {
+            "Transaction": [
+                {
+                    "OrderLineItemID": f"{order_id}-1",
+                    "Item": {"SKU": sku, "Title": "Demo item"},
+                    "QuantityPurchased": "1",
+                    "TransactionPrice": {"@currencyID": "EUR", "#text": "24.99"},
+                }
+            ]
+        }
+        return order_id
 
     def add_order(self, user: str, order_id: str, *, status: str = "Completed") -> dict[str, Any]:
         order = {

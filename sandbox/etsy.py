@@ -118,6 +118,10 @@ class EtsySimulator(MarketplaceSimulator):
         """Each sandbox user owns one shop whose id is derived from the user id."""
         return int(user) * 10 + 1
 
+    def demo_order(self, user: str, sku: str) -> str:
+        receipt_id = 900000 + sum(len(r) for r in self.receipts.values()) + 1
+        return str(self.add_receipt(user, receipt_id, sku=sku)["receipt_id"])
+
     def add_receipt(self, user: str, receipt_id: int, *, sku: str = "SKU-1") -> dict[str, Any]:
         now = int(time.time())
         receipt = {

@@ -282,9 +282,18 @@ class MarketplaceSimulator(ABC):
             return exc  # type: ignore[return-value]
         return getattr(self, f"on_{endpoint}")(request, **args)
 
+    def demo_order(self, user: str, sku: str) -> str:
+        """A new order of `user` for one `sku` (the demo's order stream); its id, or "" where
+        the simulator has no such control."""
+        return ""
+
     def on_control(self, request: Request, action: str) -> Response:
-        """POST /_sandbox/revoke|expire|deny with form field `user`: the demo's controls."""
+        """POST /_sandbox/revoke|expire|deny|order with form field `user`: the demo's
+        controls (`order` also takes `sku`)."""
         user = request.form.get("user", "")
+        if action == "order" and user:
+            order_id = self.demo_order(user, request.form.get("sku", "SKU-1"))
+            return Response(order_id, status=200 if order_id else 400)
         actions = {"revoke": self.book.revoke, "expire": self.book.expire, "deny": self.deny}
         if action not in actions or not user:
             return Response("unknown action or user", status=400)

@@ -22,6 +22,7 @@ app and the sandbox check each other.
 """
 
 import base64
+import contextlib
 import gzip
 import hashlib
 import hmac
@@ -55,7 +56,7 @@ from werkzeug.wrappers import Request, Response
 from sandbox.responses import json_response as _json
 from sandbox.responses import with_query as _with_query
 from sandbox.server import SandboxConfig
-from sandbox.shopify_inventory import Catalog
+from sandbox.shopify_inventory import Catalog, Variant, connection, search_terms
 from sandbox.specs import SHOPIFY_ADMIN_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -332,6 +333,14 @@ class ShopState:
     # Grant types of every token response, in order.
     grants: list[str] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
+    # The orders orderCreate made (with their full input); variants live in the Catalog.
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    # Development stores may create only 5 orders a minute (shopify.dev orderCreate docs).
+    development: bool = False
+    order_times: list[float] = field(default_factory=list)
+    # Tests: orderCreate creates the order, then holds its answer until this is set.
+    answer_gate: threading.Event | None = None
+    throttled: int = 0  # requests answered THROTTLED, for benchmarks
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     @classmethod
@@ -442,6 +451,58 @@ class ShopState:
 
     def by_gid(self, gid: str) -> Subscription | None:
         return next((s for s in self.subscriptions if s.gid == gid), None)
+
+
+# --- Orders: orderCreate (over the Catalog's variants), search -------------------------------
+
+DEV_STORE_ORDERS_PER_MINUTE = 5
+
+
+def order_input_errors(order: Mapping[str, Any], known: set[str]) -> list[dict[str, Any]]:
+    """orderCreate's userErrors for input the schema accepts but Shopify refuses."""
+    items = order.get("lineItems") or []
+    if not items:
+        return [
+            {
+                "code": "INVALID",
+                "field": ["order", "lineItems"],
+                "message": "Line items must have at least one line item",
+            }
+        ]
+    errors = []
+    for index, item in enumerate(items):
+        if item.get("variantId") and item["variantId"] not in known:
+            errors.append(
+                {
+                    "code": "INVALID",
+                    "field": ["order", "lineItems", str(index), "variantId"],
+                    "message": "Variant does not exist",
+                }
+            )
+        if int(item["quantity"]) < 1:
+            errors.append(
+                {
+                    "code": "INVALID",
+                    "field": ["order", "lineItems", str(index), "quantity"],
+                    "message": "Quantity must be greater than or equal to 1",
+                }
+            )
+    return errors
+
+
+def order_node(order: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: order[key]
+        for key in (
+            "id",
+            "name",
+            "createdAt",
+            "sourceIdentifier",
+            "sourceName",
+            "tags",
+            "currencyCode",
+        )
+    }
 
 
 # --- The Admin GraphQL API --------------------------------------------------------------------
@@ -581,10 +642,12 @@ class ShopifySimulator:
                 "shop": self._shop_details,
                 "currentAppInstallation": self._installation,
                 "appSubscriptionCreate": self._create_subscription,
+                "appSubscriptionCancel": self._cancel_subscription,
                 "productVariants": lambda state, arguments: self.catalog.resolve_product_variants(
                     state.domain, arguments
                 ),
-                "appSubscriptionCancel": self._cancel_subscription,
+                "orders": self._orders,
+                "orderCreate": self._order_create,
             },
         )
         self.catalog = Catalog()
@@ -616,6 +679,12 @@ class ShopifySimulator:
                 ),
                 Rule(
                     "/shopify/_control/webhooks", methods=["POST"], endpoint=self._control_webhook
+                ),
+                Rule("/shopify/_control/shops", methods=["POST"], endpoint=self._control_shop),
+                Rule(
+                    "/shopify/_control/fulfillments",
+                    methods=["POST"],
+                    endpoint=self._control_fulfillment,
                 ),
                 Rule(
                     "/shopify/_control/inventory",
@@ -686,6 +755,45 @@ class ShopifySimulator:
 
     def set_rate_limit(self, domain: str, *, maximum: float, restore_rate: float) -> None:
         self.shop(domain).bucket = LeakyBucket(maximum, restore_rate)
+
+    def add_variant(self, domain: str, sku: str, *, quantity: int = 10) -> Variant:
+        """A product variant with this SKU and stock (at the default location) in the shop."""
+        return self.catalog.add_variant(domain, sku=sku, available=quantity)
+
+    def hold_order_answers(self, domain: str) -> threading.Event:
+        """orderCreate keeps creating orders but answers only once the event is set: the
+        window in which a worker can die after Shopify created the order."""
+        gate = threading.Event()
+        self.shop(domain).answer_gate = gate
+        return gate
+
+    def make_development_store(self, domain: str) -> None:
+        self.shop(domain).development = True
+
+    def fulfill(self, domain: str, order_gid: str, *, company: str, number: str) -> dict[str, Any]:
+        """The merchant fulfils an order in the admin; returns the fulfillments/create payload
+        (REST shape, https://shopify.dev/docs/api/admin-rest/latest/resources/fulfillment)
+        for `send_webhook`."""
+        state = self.shop(domain)
+        order = next(o for o in state.orders if o["id"] == order_gid)
+        order_id = int(order_gid.rsplit("/", 1)[1])
+        fulfillment_id = order_id * 10 + len(order.setdefault("fulfillments", [])) + 1
+        payload = {
+            "id": fulfillment_id,
+            "admin_graphql_api_id": f"gid://shopify/Fulfillment/{fulfillment_id}",
+            "order_id": order_id,
+            "status": "success",
+            "created_at": _iso(datetime.now(UTC)),
+            "tracking_company": company,
+            "tracking_number": number,
+            "tracking_numbers": [number],
+            "line_items": [
+                {"id": order_id * 100 + i, "sku": item.get("sku"), "quantity": item["quantity"]}
+                for i, item in enumerate(order["input"].get("lineItems") or [])
+            ],
+        }
+        order["fulfillments"].append(payload)
+        return payload
 
     def session_token(self, domain: str) -> str:
         return mint_session_token(
@@ -791,7 +899,14 @@ class ShopifySimulator:
         )
         if not isinstance(operation, Operation):
             return _json({"errors": operation})
+        if wait := _order_limit_wait(state, operation):
+            # Development stores: 5 new orders a minute, refused with a 429 beyond that.
+            response = _json({"errors": "Exceeded 5 orders per minute for this store"}, 429)
+            response.headers["Retry-After"] = f"{wait:.0f}"
+            return response
         if not state.bucket.take(operation.cost):
+            with state.lock:
+                state.throttled += 1
             return _json({"errors": [THROTTLED_ERROR], "extensions": _cost(operation, state, None)})
         result = self.api.execute(operation, state)
         return _json({**result, "extensions": _cost(operation, state, operation.cost)})
@@ -803,6 +918,61 @@ class ShopifySimulator:
         active = [s.as_node() for s in state.subscriptions if s.status == "ACTIVE"]
         gid = f"gid://shopify/AppInstallation/{state.number}"
         return {"id": gid, "activeSubscriptions": active}
+
+    def _orders(self, state: ShopState, arguments: dict[str, Any]) -> dict[str, Any]:
+        terms = search_terms(arguments.get("query") or "")
+        wanted = {"source_identifier": "sourceIdentifier", "name": "name"}
+        with state.lock:
+            found = [
+                order_node(o)
+                for o in state.orders
+                if all(o[wanted[k]] == v for k, v in terms.items() if k in wanted)
+            ]
+        return connection(found, arguments)
+
+    def _order_create(self, state: ShopState, arguments: dict[str, Any]) -> dict[str, Any]:
+        order, options = arguments["order"], arguments.get("options") or {}
+        known = {v.gid for v in self.catalog.variants(state.domain)}
+        with state.lock:
+            errors = order_input_errors(order, known)
+            if errors:
+                return {"order": None, "userErrors": errors}
+            if options.get("inventoryBehaviour", "BYPASS") != "BYPASS":
+                self._sell(state.domain, order["lineItems"])
+            number = len(state.orders) + 1
+            created = {
+                "id": f"gid://shopify/Order/{state.number * 100000 + number}",
+                "name": f"#{1000 + number}",
+                "createdAt": _iso(datetime.now(UTC)),
+                "sourceIdentifier": order.get("sourceIdentifier"),
+                "sourceName": order.get("sourceName"),
+                "tags": list(order.get("tags") or []),
+                "currencyCode": order.get("currency") or state.details["currencyCode"],
+                "input": order,
+                "options": options,
+            }
+            state.orders.append(created)
+            state.order_times.append(time.monotonic())
+        if state.answer_gate is not None:
+            state.answer_gate.wait(30)
+        return {"order": order_node(created), "userErrors": []}
+
+    def _sell(self, domain: str, items: list[dict[str, Any]]) -> None:
+        """Take the items' stock; like the admin's changes, each new level is announced by an
+        inventory_levels/update webhook, delivered after the order as Shopify's are
+        (asynchronously, best effort: an app that does not answer misses it)."""
+        sold = [
+            self.catalog.sell(domain, item["variantId"], int(item["quantity"]))
+            for item in items
+            if item.get("variantId")
+        ]
+        payloads = [payload for payload in sold if payload]
+        threading.Thread(target=self._announce_levels, args=(domain, payloads), daemon=True).start()
+
+    def _announce_levels(self, domain: str, payloads: list[dict[str, Any]]) -> None:
+        for payload in payloads:
+            with contextlib.suppress(requests.RequestException):
+                self.send_webhook(domain, "inventory_levels/update", payload)
 
     def _create_subscription(self, state: ShopState, arguments: dict[str, Any]) -> dict[str, Any]:
         errors = subscription_input_errors(arguments)
@@ -935,12 +1105,9 @@ class ShopifySimulator:
         body = request.get_json(silent=True) or {}
         if not SHOP_RE.match(str(body.get("shop", ""))) or not body.get("sku"):
             return _json({"error": "shop and sku are required"}, 400)
-        existing = next(
-            (v for v in self.catalog.variants(body["shop"]) if v.sku == body["sku"]), None
-        )
-        variant = existing or self.catalog.add_variant(
+        variant = self.catalog.stocked(
             body["shop"],
-            sku=str(body["sku"]),
+            str(body["sku"]),
             price=str(body.get("price", "19.99")),
             available=int(body.get("available", 0)),
             title=str(body.get("title", "Default")),
@@ -977,6 +1144,43 @@ class ShopifySimulator:
         return _json(
             {"status": delivery.status if delivery else None, "variant": variant.as_rest()}
         )
+
+    def _control_shop(self, request: Request) -> Response:
+        """The demo's store: accept its offline token, stock its variants, and (optionally)
+        make it a development store. JSON: shop, access_token, variants [{sku, quantity}]."""
+        body = request.get_json(silent=True) or {}
+        shop, token = body.get("shop"), body.get("access_token")
+        if not (isinstance(shop, str) and SHOP_RE.match(shop) and isinstance(token, str)):
+            return _json({"error": "shop and access_token are required"}, 400)
+        state = self.shop(shop)
+        with state.lock:
+            state.access_tokens[token] = None
+            state.development = bool(body.get("development"))
+        stocked = [
+            self.catalog.stocked(
+                shop, str(variant["sku"]), available=int(variant.get("quantity", 10))
+            ).as_rest()
+            for variant in body.get("variants") or []
+        ]
+        return _json({"variants": stocked})
+
+    def _control_fulfillment(self, request: Request) -> Response:
+        """The merchant fulfils an order: the fulfillments/create payload, and its webhook to
+        the app unless `send` is false. JSON: shop, order_id (gid), company, number[, send]."""
+        body = request.get_json(silent=True) or {}
+        shop, order_id = str(body.get("shop", "")), str(body.get("order_id", ""))
+        state = self.shop(shop) if SHOP_RE.match(shop) else None
+        if state is None or not any(o["id"] == order_id for o in state.orders):
+            return _json({"error": "unknown shop or order"}, 404)
+        payload = self.fulfill(
+            shop, order_id, company=str(body.get("company", "")), number=str(body.get("number", ""))
+        )
+        if body.get("send", True):
+            try:
+                self.send_webhook(shop, "fulfillments/create", payload)
+            except requests.RequestException as error:
+                return _json({"error": f"the app did not answer: {error}"}, 502)
+        return _json(payload)
 
     # -- The admin page and App Bridge stand-in --
 
@@ -1019,6 +1223,27 @@ class ShopifySimulator:
         response = _json({"token": self.session_token(shop)})
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _creates_order(operation: Operation) -> bool:
+    definition = graphql.get_operation_ast(operation.document, operation.name)
+    return definition is not None and any(
+        isinstance(node, graphql.FieldNode) and node.name.value == "orderCreate"
+        for node in definition.selection_set.selections
+    )
+
+
+def _order_limit_wait(state: ShopState, operation: Operation) -> float:
+    """Seconds until a development store may create an order again (0: now)."""
+    if not state.development or not _creates_order(operation):
+        return 0.0
+    now = time.monotonic()
+    with state.lock:
+        recent = [t for t in state.order_times if now - t < 60]
+        state.order_times = recent
+        if len(recent) < DEV_STORE_ORDERS_PER_MINUTE:
+            return 0.0
+        return max(1.0, 60 - (now - recent[0]))
 
 
 def _injected_failure(state: ShopState) -> Response | None:

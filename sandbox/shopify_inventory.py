@@ -1,6 +1,7 @@
-"""The sandbox Shopify's catalogue for listing sync: variants, inventory items and their
-available quantities per location, the `productVariants` query over them, and the
-`inventory_levels/update` webhook a quantity change sends.
+"""The sandbox Shopify's one variant store, shared by listing sync and order import: variants,
+inventory items and their available quantities per location, the `productVariants` query over
+them (sku search and cursor pages), orderCreate's stock decrement, and the
+`inventory_levels/update` payload a quantity change sends.
 
 Shapes follow the Admin GraphQL API 2025-01 (ProductVariant, InventoryItem, InventoryLevel,
 InventoryQuantity; https://shopify.dev/docs/api/admin-graphql/2025-01/queries/productVariants)
@@ -9,6 +10,7 @@ and the REST webhook payload of inventory_levels/update
 """
 
 import itertools
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +18,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 DEFAULT_LOCATION = 1001
+SEARCH_TERM = re.compile(r'(\w+):(?:"([^"]*)"|(\S+))')
+
+
+def search_terms(query: str) -> dict[str, str]:
+    """Shopify's search syntax, the `field:value` / `field:"value"` terms the app sends."""
+    return {
+        m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
+        for m in SEARCH_TERM.finditer(query or "")
+    }
 
 
 @dataclass
@@ -29,6 +40,14 @@ class Variant:
     # location id → available
     levels: dict[int, int] = field(default_factory=dict)
 
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/ProductVariant/{self.id}"
+
+    @property
+    def available(self) -> int:
+        return sum(self.levels.values())
+
     def as_node(self) -> dict[str, Any]:
         levels = [
             {
@@ -38,14 +57,15 @@ class Variant:
             for location, available in sorted(self.levels.items())
         ]
         return {
-            "id": f"gid://shopify/ProductVariant/{self.id}",
+            "id": self.gid,
             "sku": self.sku or None,
+            "inventoryQuantity": self.available,
             "price": self.price,
             "title": self.title,
             "displayName": f"Product {self.product_id} - {self.title}",
             "inventoryItem": {
                 "id": f"gid://shopify/InventoryItem/{self.inventory_item_id}",
-                "inventoryLevels": lambda _info, **args: _connection(levels, args),
+                "inventoryLevels": lambda _info, **args: connection(levels, args),
             },
         }
 
@@ -57,7 +77,7 @@ class Variant:
             "sku": self.sku,
             "price": self.price,
             "inventory_item_id": self.inventory_item_id,
-            "inventory_quantity": sum(self.levels.values()),
+            "inventory_quantity": self.available,
         }
 
 
@@ -68,7 +88,7 @@ def _quantities(available: int) -> Callable[..., list[dict[str, Any]]]:
     return resolve
 
 
-def _connection(nodes: list[Any], args: dict[str, Any]) -> dict[str, Any]:
+def connection(nodes: list[Any], args: dict[str, Any]) -> dict[str, Any]:
     """A cursor page: the cursor is the index of the page's last node."""
     start = int(args["after"]) + 1 if args.get("after") else 0
     first = int(args.get("first") or 50)
@@ -124,6 +144,23 @@ class Catalog:
             (v for v in self.variants(shop) if v.inventory_item_id == inventory_item_id), None
         )
 
+    def by_sku(self, shop: str, sku: str) -> Variant | None:
+        return next((v for v in self.variants(shop) if v.sku == sku), None)
+
+    def stocked(self, shop: str, sku: str, **details: Any) -> Variant:
+        """The variant with this SKU, added with `details` (add_variant's) if missing."""
+        return self.by_sku(shop, sku) or self.add_variant(shop, sku=sku, **details)
+
+    def sell(self, shop: str, variant_gid: str, quantity: int) -> dict[str, Any] | None:
+        """An order takes `quantity` from the variant's first location, even past zero
+        (orderCreate's DECREMENT_IGNORING_POLICY); returns the inventory_levels/update payload."""
+        variant = next((v for v in self.variants(shop) if v.gid == variant_gid), None)
+        if variant is None:
+            return None
+        location = min(variant.levels, default=DEFAULT_LOCATION)
+        available = variant.levels.get(location, 0) - quantity
+        return self.set_available(shop, variant.inventory_item_id, location, available)
+
     def set_available(
         self, shop: str, inventory_item_id: int, location_id: int, available: int
     ) -> dict[str, Any] | None:
@@ -145,9 +182,6 @@ class Catalog:
 
     def resolve_product_variants(self, shop: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """productVariants(first, after, query): `query` supports `sku:<value>`."""
-        variants = self.variants(shop)
-        query = str(arguments.get("query") or "")
-        if query.startswith("sku:"):
-            wanted = query.removeprefix("sku:").strip('"')
-            variants = [v for v in variants if v.sku == wanted]
-        return _connection([v.as_node() for v in variants], arguments)
+        sku = search_terms(str(arguments.get("query") or "")).get("sku")
+        variants = [v for v in self.variants(shop) if sku is None or v.sku == sku]
+        return connection([v.as_node() for v in variants], arguments)

@@ -168,6 +168,23 @@ class AmazonAdapter(Adapter):
             "one fetch; the next run continues from the same point."
         )
 
+    def fetch_order_items(self, order_id: str) -> list[dict[str, Any]]:
+        """getOrderItems, every page (ordersV0.json OrderItemsList). Order import needs the
+        SKUs, quantities and prices the order list leaves out. A 403 here is this order's
+        refusal, never the connection's (probe=False)."""
+        orders = self._client(OrdersV0)
+        items: list[dict[str, Any]] = []
+        token = ""
+        for _ in range(MAX_ORDER_PAGES):
+            query = {"NextToken": token} if token else {}
+            payload = _call(lambda q=query: orders.get_order_items(order_id, **q)).payload or {}  # type: ignore[misc]
+            with reading("Amazon"):
+                items += list(payload.get("OrderItems") or [])
+                token = str(payload.get("NextToken") or "")
+            if not token:
+                return items
+        raise TransientError(f"Amazon kept paging the items of order {order_id}.")
+
     def push_fulfillment(self, shipment: Shipment) -> None:
         orders = self._client(OrdersV0)
         package = {

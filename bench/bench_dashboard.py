@@ -1,0 +1,117 @@
+"""The dashboard of a busy shop (10,000 notifications, 1,000 accounts each with a banner, 1,000
+SKU mappings): a whole request through the middleware and the view, against the bare template
+rendered with the same context in the same run (the floor). Prints the ratio and the request's
+queries. Runs in a throwaway database, bench_dashboard_<name>.
+"""
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench.database import throwaway_database
+
+NOTIFICATIONS = int(os.environ.get("BENCH_DASHBOARD_NOTIFICATIONS", "10000"))
+ACCOUNTS = int(os.environ.get("BENCH_DASHBOARD_ACCOUNTS", "1000"))
+ROUNDS = int(os.environ.get("BENCH_DASHBOARD_ROUNDS", "30"))
+
+
+def main() -> None:
+    os.environ.setdefault("SHOPIFY_API_KEY", "bench-api-key")
+    os.environ.setdefault("SHOPIFY_API_SECRET", "bench-api-secret")
+    with throwaway_database("bench_dashboard") as connection:
+        _run(connection)
+
+
+def busy_shop() -> Any:
+    from bench.shop_data import populate
+    from salestio.models import Shop
+
+    shop = Shop.objects.create(
+        domain="busy.myshopify.com",
+        name="Busy",
+        owner_email="owner@busy.example",
+        access_token="shpat_bench",
+        currency="EUR",
+    )
+    populate(shop, accounts=ACCOUNTS, notifications=NOTIFICATIONS)
+    return shop
+
+
+def _run(connection: Any) -> None:
+    from django.conf import settings
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment(debug=False)  # the test client's response.context is recorded
+    settings.ALLOWED_HOSTS = ["*"]
+    shop = busy_shop()
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {session_token(shop.domain)}")
+    response = client.get("/")  # warm-up: template loading, first-request lookups
+    assert response.status_code == 200, response.status_code
+    queries = _QueryCounter()
+    with connection.execute_wrapper(queries):  # the query log is reset by each request
+        client.get("/")
+    request = _median(lambda: client.get("/"))
+    bare = _median(_bare_render(response))
+    print(
+        f"bench_dashboard: {NOTIFICATIONS:,} notifications, {ACCOUNTS:,} accounts and banners "
+        f"({connection.vendor})"
+    )
+    print(f"  dashboard request: {request * 1000:7.2f} ms  {queries.count} queries")
+    print(f"  bare template:     {bare * 1000:7.2f} ms  (the floor)")
+    print(f"RESULT dashboard ratio={request / bare:.2f} queries={queries.count}")
+
+
+def _bare_render(response: Any) -> Callable[[], object]:
+    """The template alone, with the context and request the view gave it (no middleware, no
+    queries: every list in the context is already read)."""
+    from django.template.loader import get_template
+
+    template = get_template("salestio/dashboard.html")
+    context = response.context[0].flatten()  # the dashboard's own, before its includes'
+    request = response.wsgi_request
+    return lambda: template.render(context, request)
+
+
+def session_token(domain: str) -> str:
+    """A session token as App Bridge sends it (HS256 with the app secret)."""
+    import jwt
+    from django.conf import settings
+
+    now = int(time.time())
+    payload = {
+        "iss": f"https://{domain}/admin",
+        "dest": f"https://{domain}",
+        "aud": settings.SHOPIFY_API_KEY,
+        "sub": "42",
+        "exp": now + 60,  # a session token lives a minute (SESSION_TOKEN_MAX_LIFETIME_S)
+        "nbf": now - 1,
+        "iat": now,
+        "jti": f"bench-{now}",
+        "sid": "bench",
+    }
+    return jwt.encode(payload, settings.SHOPIFY_API_SECRET, algorithm="HS256")
+
+
+class _QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute: Callable[..., Any], *args: Any) -> Any:
+        self.count += 1
+        return execute(*args)
+
+
+def _median(work: Callable[[], object]) -> float:
+    timings = []
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        work()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+if __name__ == "__main__":
+    main()

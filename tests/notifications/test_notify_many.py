@@ -1,0 +1,177 @@
+"""notify_many(): a job run's incidents in one call give what as many notify() calls give: the
+same rows and statuses, the same emails at once and the same digests (issue 12)."""
+
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import SETTINGS_CATEGORIES, BouncedAddress, Email, Notification
+from notifications.services import Incident
+from notifications.tasks import flush_digests
+from salestio.models import Shop
+from tests.concurrency import run_at_once
+from tests.notifications.conftest import CONTEXTS
+
+SHOPS = 10
+INCIDENTS = 1000
+
+
+def _shops(make_shop: Callable[..., Shop], enable: Any, prefix: str) -> list[Shop]:
+    """Ten shops: most with every category on, one with two categories, one whose address
+    bounced, one uninstalled, one that never saved settings (everything off)."""
+    shops = []
+    for n in range(SHOPS):
+        shop = make_shop(f"{prefix}-{n}.myshopify.com")
+        if n == 1:
+            enable(shop, SETTINGS_CATEGORIES[0], SETTINGS_CATEGORIES[2])
+        elif n != 2:
+            enable(shop)
+        if n == 3:
+            BouncedAddress.objects.create(shop=shop, address=shop.owner_email)
+        if n == 4:
+            Shop.objects.filter(pk=shop.pk).update(uninstalled_at=timezone.now())
+            shop.refresh_from_db()
+        shops.append(shop)
+    return shops
+
+
+def _incidents(shops: list[Shop]) -> list[Incident]:
+    """1,000 incidents across the shops and the five categories; some keys repeat (a retried
+    failure in the same run) and a few were reported by an earlier run (see _earlier)."""
+    rng = random.Random(12)
+    incidents = []
+    for n in range(INCIDENTS):
+        shop, category = rng.choice(shops), rng.choice(SETTINGS_CATEGORIES)
+        key = f"{category}:{n if n % 10 else n // 100}"  # every tenth key repeats
+        incidents.append(Incident(shop, category, key, {**CONTEXTS[category], "n": n}))
+    return incidents
+
+
+def _earlier(shops: list[Shop]) -> None:
+    """An open incident from an earlier run, and one emailed window, in two shops."""
+    for shop in shops[5:7]:
+        services.notify(
+            shop=shop, category=SETTINGS_CATEGORIES[0], key="order_import_failed:0", context={}
+        )
+
+
+def _outcome(shops: list[Shop]) -> dict[str, Any]:
+    """Rows, statuses, emails (at once and digests) and the mail sent, per shop by position."""
+    index = {shop.pk: n for n, shop in enumerate(shops)}
+    rows = Notification.objects.filter(shop__in=shops).order_by("shop_id", "category", "key")
+    emails = Email.objects.filter(shop__in=shops).order_by("pk")
+    items: dict[int, list[str]] = defaultdict(list)
+    for row in rows:
+        if row.email_id:
+            items[row.email_id].append(row.key)
+    sent: dict[str, int] = defaultdict(int)
+    for message in mail.outbox:
+        sent[message.to[0].split("@")[1].split("-")[1]] += 1
+    return {
+        "rows": [
+            (index[r.shop_id], r.category, r.key, r.status, r.suppressed_reason, r.context)
+            for r in rows
+        ],
+        "emails": sorted(
+            (index[e.shop_id], e.category, e.status, sorted(items[e.pk])) for e in emails
+        ),
+        "mail per shop": dict(sent),
+    }
+
+
+def _run_to_the_end(time_machine: Any, commit: Any, work: Callable[[], object]) -> None:
+    """The incidents, their emails sent, then every digest window closed and its digest sent."""
+    start = timezone.now()
+    time_machine.move_to(start)
+    with commit(execute=True):
+        work()
+    time_machine.move_to(start + settings.NOTIFICATION_DIGEST_WINDOW + timedelta(minutes=1))
+    with commit(execute=True):
+        while flush_digests():
+            pass
+
+
+def test_notify_many_gives_what_as_many_notify_calls_give(
+    make_shop: Callable[..., Shop],
+    enable: Any,
+    time_machine: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    outcomes = []
+    for prefix, ingest in [("single", _one_by_one), ("bulk", services.notify_many)]:
+        mail.outbox.clear()
+        shops = _shops(make_shop, enable, prefix)
+        with django_capture_on_commit_callbacks(execute=True):
+            _earlier(shops)
+        incidents = _incidents(shops)
+
+        _run_to_the_end(
+            time_machine, django_capture_on_commit_callbacks, partial(ingest, incidents)
+        )
+        outcomes.append(_outcome(shops))
+    single, bulk = outcomes
+    assert bulk == single
+    statuses = {row[3] for row in bulk["rows"]}
+    assert statuses == {"queued", "suppressed"}  # the held ones all went out in digests
+    index = {shop.pk: n for n, shop in enumerate(shops)}
+    distinct = {(index[i.shop.pk], str(i.category), i.key) for i in incidents}
+    distinct |= {(n, str(SETTINGS_CATEGORIES[0]), "order_import_failed:0") for n in (5, 6)}
+    assert len(bulk["rows"]) == len(distinct) < INCIDENTS  # the repeated keys: one row each
+    # Per shop and category on: one email at once, the rest in one digest.
+    assert all(status == Email.Status.SENT for _, _, status, _ in bulk["emails"])
+    per_window = defaultdict(list)
+    for shop_index, category, _, keys in bulk["emails"]:
+        per_window[shop_index, category].append(len(keys))
+    # The first alone, at once; the rest in one digest.
+    assert all(len(sizes) <= 2 and min(sizes) == 1 for sizes in per_window.values())
+    assert {shop_index for shop_index, _ in per_window}.isdisjoint({2, 3, 4})  # suppressed
+    assert sum(bulk["mail per shop"].values()) == len(bulk["emails"])
+
+
+def _one_by_one(incidents: list[Incident]) -> None:
+    for i in incidents:
+        services.notify(shop=i.shop, category=i.category, key=i.key, context=i.context)
+
+
+def test_notify_many_returns_each_incident_s_row_in_order(shop: Shop, enable: Any) -> None:
+    enable(shop)
+    earlier = services.notify(shop=shop, category=SETTINGS_CATEGORIES[0], key="k1")
+    incidents = [
+        Incident(shop, SETTINGS_CATEGORIES[0], "k2"),
+        Incident(shop, SETTINGS_CATEGORIES[0], "k1"),
+        Incident(shop, SETTINGS_CATEGORIES[0], "k2"),
+    ]
+    rows = services.notify_many(incidents)
+    assert [row.key for row in rows] == ["k2", "k1", "k2"]
+    assert rows[1].pk == earlier.pk and rows[0].pk == rows[2].pk
+    assert rows[0].status == Notification.Status.PENDING  # the window is busy: digest
+    assert services.notify_many([]) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_runs_of_the_same_incidents_make_no_duplicate(
+    make_shop: Callable[..., Shop], enable: Any
+) -> None:
+    shops = _shops(make_shop, enable, "race")
+    incidents = _incidents(shops)
+    results, errors = run_at_once(
+        lambda: [n.pk for n in services.notify_many(incidents)], threads=2
+    )
+    assert errors == []
+    assert results[0] == results[1]  # the second run found the first one's rows
+    distinct = {(i.shop.pk, i.category, i.key) for i in incidents}
+    assert Notification.objects.count() == len(distinct) == len(set(results[0]))
+    # One email at once per shop and category on, never two.
+    per_window = Email.objects.values_list("shop_id", "category")
+    assert len(per_window) == len(set(per_window))
+    assert len(mail.outbox) == len(per_window)
