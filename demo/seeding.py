@@ -22,8 +22,8 @@ SEEDERS: list[tuple[str, Seeder]] = [
     ("notifications", notifications.seed),
     # After the accounts: imports real orders from the sandbox marketplaces.
     ("orders", orders.seed),
-    # After the orders: its real crossing at 85 % raises the plan banner and sends the plan-limit email
-    # with the categories notifications switched on.
+    # After the orders: its real crossing at 85 % raises the plan banner and sends the
+    # plan-limit email with the categories notifications switched on.
     ("billing", billing.seed),
     # After billing, which gives the demo shop the sandbox's token: listings reconciles the
     # store's variants through it, then discovers and pushes the marketplaces' listings.
