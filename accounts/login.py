@@ -21,6 +21,7 @@ from accounts.health import clear_alerts
 from accounts.marketplaces import ADAPTERS, ConsentRequest, Grant, PermanentError, adapter_for
 from accounts.marketplaces.base import new_code_verifier
 from accounts.models import Account, OAuthState
+from accounts.signals import account_connected
 from salestio.models import Shop
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,9 @@ def restore_connection(*, account_id: int, grant: Grant, site: str = "") -> Acco
     clear_alerts(account)  # reads the warning and the failing run this login ends
     transitions.connect(account=account, grant=grant, site=site)  # on the row locked above
     log.info("%s connected; sync resumes from %s", account, account.sync_cursor)
+    transaction.on_commit(
+        lambda: account_connected.send(sender=Account, account=Account.objects.get(pk=account.pk))
+    )
     return account
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
-from demo import accounts, billing, notifications, orders
+from demo import accounts, billing, listings, notifications, orders
 from salestio.models import Shop
 
 Seeder = Callable[..., Any]
@@ -22,9 +22,12 @@ SEEDERS: list[tuple[str, Seeder]] = [
     ("notifications", notifications.seed),
     # After the accounts: imports real orders from the sandbox marketplaces.
     ("orders", orders.seed),
-    # Last: its real crossing at 85 % raises the plan banner and sends the plan-limit email
-    # with the categories notifications switched on.
+    # After the orders: its real crossing at 85 % raises the plan banner and sends the
+    # plan-limit email with the categories notifications switched on.
     ("billing", billing.seed),
+    # After billing, which gives the demo shop the sandbox's token: listings reconciles the
+    # store's variants through it, then discovers and pushes the marketplaces' listings.
+    ("listings", listings.seed),
 ]
 
 DEMO_SHOP = "demo-shop.myshopify.com"

@@ -120,7 +120,9 @@ X_FRAME_OPTIONS = "ALLOWALL"
 # --- Shopify -------------------------------------------------------------------------------
 SHOPIFY_API_KEY = env_str("SHOPIFY_API_KEY", "demo-api-key")
 SHOPIFY_API_SECRET = env_required("SHOPIFY_API_SECRET", unless=DEBUG, fallback="demo-api-secret")
-SCOPES = env_str("SCOPES", "read_orders,write_orders,read_products,read_fulfillments")
+SCOPES = env_str(
+    "SCOPES", "read_orders,write_orders,read_products,read_fulfillments,read_inventory"
+)
 SHOPIFY_APP_URL = env_str("SHOPIFY_APP_URL", "http://127.0.0.1:8000").rstrip("/")
 SHOPIFY_API_VERSION = env_str("SHOPIFY_API_VERSION", "2026-10")
 # Where a shop's own endpoints live; "{shop}" is the myshopify domain. The sandbox sets
@@ -411,6 +413,26 @@ CELERY_BEAT_SCHEDULE["notifications-flush-digests"] = {
 CELERY_BEAT_SCHEDULE["notifications-requeue-stalled"] = {
     "task": "notifications.tasks.requeue_stalled_emails",
     "schedule": timedelta(minutes=5),
+}
+
+# --- Listing sync (listings app) ------------------------------------------------------------
+# Changes to one variant within this window go out as one push of the latest values.
+LISTING_PUSH_DEBOUNCE = timedelta(milliseconds=env_int("LISTING_PUSH_DEBOUNCE_MS", 1000))
+# Listings one push task sends (one account); more are handed to a follow-up task.
+LISTING_PUSH_BATCH = env_int("LISTING_PUSH_BATCH", 200)
+# Attempts for a throttled or failing marketplace before the listing shows Update Error;
+# waits grow 5 s, 10 s, … up to the cap, each drawn at random (jitter).
+LISTING_PUSH_MAX_ATTEMPTS = env_int("LISTING_PUSH_MAX_ATTEMPTS", 6)
+LISTING_RETRY_BACKOFF_S = env_int("LISTING_RETRY_BACKOFF_S", 5)
+LISTING_RETRY_BACKOFF_MAX_S = env_int("LISTING_RETRY_BACKOFF_MAX_S", 900)
+LISTINGS_PER_PAGE = env_int("LISTINGS_PER_PAGE", 50)
+CELERY_BEAT_SCHEDULE["listings-push-due"] = {
+    "task": "listings.tasks.push_due",
+    "schedule": timedelta(seconds=env_int("LISTING_PUSH_SWEEP_S", 15)),
+}
+CELERY_BEAT_SCHEDULE["listings-reconcile"] = {
+    "task": "listings.tasks.reconcile_all",
+    "schedule": timedelta(hours=env_int("LISTING_RECONCILE_HOURS", 6)),
 }
 
 # --- Billing (billing app) ------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from billing import services as billing_services
+from listings import shopify as listing_changes
 from salestio import outbox, services
 from salestio.logging import shop_log_context
 from salestio.middleware import public
@@ -37,6 +38,8 @@ HANDLERS: dict[str, Handler] = {
     ),
     "customers/redact": lambda shop, payload: services.redact_customer(shop=shop, payload=payload),
     "shop/redact": lambda shop, _payload: services.redact_shop(shop=shop),
+    "inventory_levels/update": listing_changes.on_inventory_level_update,
+    "products/update": listing_changes.on_product_update,
     "app_subscriptions/update": lambda shop, payload: billing_services.subscription_updated(
         shop=shop, payload=payload
     ),

@@ -13,6 +13,7 @@ which is wrong for an http:// endpoint, so nothing here looks at Host.
 import base64
 import secrets
 import time
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -115,6 +116,11 @@ class AmazonSimulator(MarketplaceSimulator):
                 endpoint="patch_listing",
                 methods=["PATCH"],
             ),
+            Rule(
+                "/listings/2021-08-01/items/<seller_id>/<sku>",
+                endpoint="get_listing",
+                methods=["GET"],
+            ),
         ]
 
     def reset(self) -> None:
@@ -122,6 +128,8 @@ class AmazonSimulator(MarketplaceSimulator):
         self.orders: dict[str, list[dict[str, Any]]] = {}
         self.shipments: list[dict[str, Any]] = []
         self.listing_patches: list[dict[str, Any]] = []
+        # Listing sync (issue 11): the sellers' listings by SKU.
+        self.listings: dict[str, dict[str, dict[str, Any]]] = {}
         self.client_id, self.client_secret = CLIENT_ID, CLIENT_SECRET
 
     def new_book(self) -> OAuthBook:
@@ -292,4 +300,55 @@ class AmazonSimulator(MarketplaceSimulator):
         body = request.get_json(silent=True) or {}  # validated against the spec in _seller
         submission = secrets.token_hex(16)
         self.listing_patches.append({"seller": seller, "sku": sku, **body})
+        self.apply_patches(seller, sku, body["patches"])
         return _json({"sku": sku, "status": "ACCEPTED", "submissionId": submission, "issues": []})
+
+    # --- Listings: getListingsItem and the effect of patches --------------------------------
+
+    def add_listing(
+        self, seller: str, sku: str, *, quantity: int, asin: str = "", title: str = ""
+    ) -> dict[str, Any]:
+        listing = {
+            "asin": asin or f"B0{zlib.crc32(sku.encode()) % 10**8:08d}",
+            "productType": "PRODUCT",
+            "itemName": title or f"Item {sku}",
+            "status": ["BUYABLE", "DISCOVERABLE"],
+            "quantity": quantity,
+        }
+        self.listings.setdefault(seller, {})[sku] = listing
+        return listing
+
+    def apply_patches(self, seller: str, sku: str, patches: list[dict[str, Any]]) -> None:
+        listing = self.listings.get(seller, {}).get(sku)
+        for patch in patches:
+            if listing is not None and patch.get("path") == "/attributes/fulfillment_availability":
+                listing["quantity"] = int(patch["value"][0]["quantity"])
+
+    def on_get_listing(self, request: Request, seller_id: str, sku: str) -> Response:
+        seller = self._seller(request)
+        if isinstance(seller, Response):
+            return seller
+        listing = self.listings.get(seller_id, {}).get(sku) if seller == seller_id else None
+        if listing is None:
+            return sp_error(404, f"SKU {sku} not found for seller {seller_id}.", "NOT_FOUND")
+        marketplace = request.args.get("marketplaceIds", "A1PA6795UKMFR9").split(",")[0]
+        return _json(
+            {
+                "sku": sku,
+                "summaries": [
+                    {
+                        "marketplaceId": marketplace,
+                        "asin": listing["asin"],
+                        "productType": listing["productType"],
+                        "conditionType": "new_new",
+                        "status": listing["status"],
+                        "itemName": listing["itemName"],
+                        "createdDate": iso(time.time()),
+                        "lastUpdatedDate": iso(time.time()),
+                    }
+                ],
+                "fulfillmentAvailability": [
+                    {"fulfillmentChannelCode": "DEFAULT", "quantity": listing["quantity"]}
+                ],
+            }
+        )

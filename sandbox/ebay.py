@@ -113,6 +113,12 @@ class EbaySimulator(MarketplaceSimulator):
             Rule("/oauth2/authorize", endpoint="consent", methods=["GET", "POST"]),
             Rule("/identity/v1/oauth2/token", endpoint="token", methods=["POST"]),
             Rule("/ws/api.dll", endpoint="trading", methods=["POST"]),
+            Rule("/_sandbox/items", endpoint="add_item_control", methods=["POST"]),
+            Rule(
+                "/_sandbox/items/<item_id>/out-of-stock-control",
+                endpoint="out_of_stock_control",
+                methods=["POST"],
+            ),
             Rule(
                 "/commerce/notification/v1/public_key/<kid>", endpoint="public_key", methods=["GET"]
             ),
@@ -123,6 +129,9 @@ class EbaySimulator(MarketplaceSimulator):
         self.orders: dict[str, list[dict[str, Any]]] = {}
         self.completed_sales: list[dict[str, Any]] = []
         self.inventory_updates: list[dict[str, Any]] = []
+        # Active fixed-price items per seller, by ItemID (listing sync, issue 11).
+        self.items: dict[str, dict[str, dict[str, Any]]] = {}
+        self.revise_calls = 0
         # eBay sends the merchant to the accept URL registered for the RuName.
         self.accept_urls = {RU_NAME: f"{self.config.app_url}/accounts/oauth/ebay/callback"}
         self.app_tokens = OAuthBook(access_lifetime=ACCESS_LIFETIME, refresh_lifetime=1)
@@ -354,6 +363,132 @@ class EbaySimulator(MarketplaceSimulator):
                     )
                 ],
             )
-        echoed = [{child.tag: child.text for child in status} for status in statuses]
+        self.revise_calls += 1
+        requested = [{child.tag: child.text for child in status} for status in statuses]
+        refused = {id(item): self.item_refusal(user, item) for item in requested}
+        echoed = [item for item in requested if refused[id(item)] is None]
         self.inventory_updates += [{"user": user, **item} for item in echoed]
-        return trading_response("ReviseInventoryStatus", {"InventoryStatus": echoed})
+        for item in echoed:
+            self.apply_inventory_status(user, item)
+        return revise_response(echoed, [error for error in refused.values() if error])
+
+    # --- Listings: GetMyeBaySelling and ReviseInventoryStatus on the seller's items ---------
+
+    def add_item(
+        self,
+        user: str,
+        item_id: str,
+        *,
+        sku: str,
+        quantity: int,
+        price: str = "19.99",
+        title: str = "",
+        out_of_stock_control: bool = True,
+    ) -> dict[str, Any]:
+        item = {
+            "ItemID": item_id,
+            "SKU": sku,
+            "Title": title or f"Item {sku}",
+            "Quantity": quantity,
+            "StartPrice": price,
+            "OutOfStockControl": out_of_stock_control,
+        }
+        self.items.setdefault(user, {})[item_id] = item
+        return item
+
+    def find_item(self, user: str, item: dict[str, Any]) -> dict[str, Any] | None:
+        items = self.items.get(user, {})
+        if item.get("ItemID"):
+            return items.get(str(item["ItemID"]))
+        return next((i for i in items.values() if i["SKU"] == item.get("SKU")), None)
+
+    def item_refusal(self, user: str, item: dict[str, Any]) -> dict[str, Any] | None:
+        """The error eBay gives this InventoryStatus, naming the item in ErrorParameters.
+
+        Quantity 0 ends a fixed-price listing unless the seller switched on out-of-stock
+        control, and the revision is refused (eBay's out-of-stock control help)."""
+        found = self.find_item(user, item)
+        key = str(item.get("ItemID") or item.get("SKU") or "")
+        if found is None:
+            return None if not self.items.get(user) else item_error(21916799, "SKU Mismatch", key)
+        if int(item.get("Quantity") or 0) == 0 and not found["OutOfStockControl"]:
+            return item_error(
+                515,
+                "Quantity is not valid. The quantity must be a valid number greater than 0 "
+                "(switch on out-of-stock control to keep listings with quantity 0).",
+                key,
+            )
+        return None
+
+    def apply_inventory_status(self, user: str, item: dict[str, Any]) -> None:
+        found = self.find_item(user, item)
+        if found is None:
+            return
+        if item.get("Quantity") is not None:
+            found["Quantity"] = int(item["Quantity"])
+        if item.get("StartPrice") is not None:
+            found["StartPrice"] = item["StartPrice"]
+
+    def call_GetMyeBaySelling(self, user: str, request: ElementTree.Element) -> Response:  # noqa: N802
+        per_page = int(request.findtext("ActiveList/Pagination/EntriesPerPage") or 200)
+        page = int(request.findtext("ActiveList/Pagination/PageNumber") or 1)
+        items = list(self.items.get(user, {}).values())
+        chunk = items[(page - 1) * per_page : page * per_page]
+        active = {
+            "ItemArray": {"Item": [_active_item(item) for item in chunk]} if chunk else {},
+            "PaginationResult": {
+                "TotalNumberOfPages": max(1, -(-len(items) // per_page)),
+                "TotalNumberOfEntries": len(items),
+            },
+        }
+        return trading_response("GetMyeBaySelling", {"ActiveList": active})
+
+    def on_add_item_control(self, request: Request) -> Response:
+        """POST user, item_id, sku, quantity[, price, out_of_stock_control=0|1] (demo)."""
+        form = request.form
+        if not form.get("user") or not form.get("item_id"):
+            return Response("user and item_id are required", status=400)
+        self.add_item(
+            form["user"],
+            form["item_id"],
+            sku=form.get("sku", ""),
+            quantity=int(form.get("quantity", 0)),
+            price=form.get("price", "19.99"),
+            title=form.get("title", ""),
+            out_of_stock_control=form.get("out_of_stock_control", "1") == "1",
+        )
+        return Response(status=204)
+
+    def on_out_of_stock_control(self, request: Request, item_id: str) -> Response:
+        """The demo's fix: the seller switches on out-of-stock control for an item."""
+        for items in self.items.values():
+            if item_id in items:
+                items[item_id]["OutOfStockControl"] = request.form.get("enabled", "1") == "1"
+                return Response(status=204)
+        return Response("unknown item", status=404)
+
+
+def item_error(code: int, message: str, key: str) -> dict[str, Any]:
+    return {**trading_error(code, message), "ErrorParameters": {"Value": key}}
+
+
+def revise_response(echoed: list[dict[str, Any]], errors: list[dict[str, Any]]) -> Response:
+    """Ack Failure when every item was refused, Warning when some were (AckCodeType)."""
+    if errors and not echoed:
+        return trading_response("ReviseInventoryStatus", {}, errors=errors)
+    response = trading_response("ReviseInventoryStatus", {"InventoryStatus": echoed}, errors=errors)
+    if errors:
+        response.set_data(response.get_data().replace(b"<Ack>Failure</Ack>", b"<Ack>Warning</Ack>"))
+    return response
+
+
+def _active_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ItemID": item["ItemID"],
+        "SKU": item["SKU"],
+        "Title": item["Title"],
+        "Quantity": item["Quantity"],
+        "QuantityAvailable": item["Quantity"],
+        "ListingType": "FixedPriceItem",
+        "SellingStatus": {"CurrentPrice": item["StartPrice"]},
+    }

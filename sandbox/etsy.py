@@ -5,6 +5,7 @@ Requests are validated against Etsy's own file, sandbox/specs/etsy/etsy_openapi_
 it (Self, ShopReceipts, ShopReceipt, ListingInventory, ErrorSchema); tests/sandbox holds them to it.
 """
 
+import copy
 import secrets
 import time
 from typing import Any
@@ -76,6 +77,12 @@ class EtsySimulator(MarketplaceSimulator):
                 endpoint="tracking",
                 methods=["POST"],
             ),
+            Rule("/_sandbox/listings", endpoint="add_listing_control", methods=["POST"]),
+            Rule(
+                "/v3/application/shops/<int:shop_id>/listings",
+                endpoint="shop_listings",
+                methods=["GET"],
+            ),
             Rule(
                 "/v3/application/listings/<int:listing_id>/inventory",
                 endpoint="inventory",
@@ -87,6 +94,9 @@ class EtsySimulator(MarketplaceSimulator):
         super().reset()
         self.receipts: dict[int, list[dict[str, Any]]] = {}
         self.inventories: dict[int, dict[str, Any]] = {}
+        # Listing sync (issue 11): each shop's listings, and every inventory write received.
+        self.shop_listings: dict[int, dict[int, dict[str, Any]]] = {}
+        self.inventory_writes: list[dict[str, Any]] = []
         self.refresh_calls = 0
 
     def new_book(self) -> OAuthBook:
@@ -329,9 +339,71 @@ class EtsySimulator(MarketplaceSimulator):
         refused = next(filter(None, map(offering_refusal, offerings_of(products))), None)
         if refused:
             return error(400, refused)
+        self.inventory_writes.append({"listing_id": listing_id, "products": products})
         for stored, sent in zip(inventory["products"], products, strict=False):
             for offering, new in zip(stored["offerings"], sent.get("offerings", []), strict=False):
                 offering["quantity"] = int(new["quantity"])
                 offering["price"] = money(round(float(new["price"]) * 100))
                 offering["readiness_state_id"] = new.get("readiness_state_id")
         return json_response(inventory)
+
+    # --- Listings: getListingsByShop ------------------------------------------------------
+
+    def add_shop_listing(
+        self, user: str, listing_id: int, *, skus: list[str], quantity: int, title: str = ""
+    ) -> None:
+        """An active listing of the user's shop with one product (offering) per SKU."""
+        self.add_listing(listing_id, sku=skus[0], quantity=quantity)
+        products = self.inventories[listing_id]["products"]
+        for index, sku in enumerate(skus[1:], start=1):
+            extra = copy.deepcopy(products[0])
+            extra["product_id"] = listing_id * 10 + index
+            extra["sku"] = sku
+            extra["offerings"][0]["offering_id"] = listing_id * 100 + index
+            products.append(extra)
+        self.shop_listings.setdefault(self.shop_of(user), {})[listing_id] = {
+            "listing_id": listing_id,
+            "shop_id": self.shop_of(user),
+            "user_id": int(user),
+            "title": title or f"Listing {listing_id}",
+            "state": "active",
+            "quantity": quantity * len(skus),
+            "skus": skus,
+            "price": money(1999),
+        }
+
+    def on_add_listing_control(self, request: Request) -> Response:
+        """POST user, listing_id, skus (comma-separated), quantity[, title] (demo)."""
+        form = request.form
+        if not form.get("user") or not form.get("listing_id") or not form.get("skus"):
+            return Response("user, listing_id and skus are required", status=400)
+        self.add_shop_listing(
+            form["user"],
+            int(form["listing_id"]),
+            skus=form["skus"].split(","),
+            quantity=int(form.get("quantity", 0)),
+            title=form.get("title", ""),
+        )
+        return Response(status=204)
+
+    def on_shop_listings(self, request: Request, shop_id: int) -> Response:
+        user = self._own_shop(request, shop_id)
+        if isinstance(user, Response):
+            return user
+        limit, offset = int(request.args.get("limit", 25)), int(request.args.get("offset", 0))
+        if not 1 <= limit <= 100:
+            return error(400, "limit must be between 1 and 100")
+        state = request.args.get("state", "active")
+        found = [
+            listing
+            for listing in self.shop_listings.get(shop_id, {}).values()
+            if listing["state"] == state
+        ]
+        includes = set(request.args.get("includes", "").split(","))
+        results = [
+            {**listing, "inventory": self.inventories[listing["listing_id"]]}
+            if "Inventory" in includes
+            else listing
+            for listing in found[offset : offset + limit]
+        ]
+        return json_response({"count": len(found), "results": results})

@@ -22,6 +22,7 @@ app and the sandbox check each other.
 """
 
 import base64
+import contextlib
 import gzip
 import hashlib
 import hmac
@@ -55,6 +56,7 @@ from werkzeug.wrappers import Request, Response
 from sandbox.responses import json_response as _json
 from sandbox.responses import with_query as _with_query
 from sandbox.server import SandboxConfig
+from sandbox.shopify_inventory import Catalog, Variant, connection, search_terms
 from sandbox.specs import SHOPIFY_ADMIN_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -75,7 +77,7 @@ CODE_TTL = 600
 SESSION_TOKEN_TTL = 60
 SESSION_TOKEN_LEEWAY = 10
 MUTATION_COST = 10
-DEFAULT_SCOPES = "read_orders,write_orders,read_products,read_fulfillments"
+DEFAULT_SCOPES = "read_orders,write_orders,read_products,read_fulfillments,read_inventory"
 DEFAULT_API_VERSION = "2026-10"
 INVALID_ACCESS_TOKEN = {
     "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -331,8 +333,7 @@ class ShopState:
     # Grant types of every token response, in order.
     grants: list[str] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
-    # Products' variants by SKU, and the orders orderCreate made (with their full input).
-    variants: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The orders orderCreate made (with their full input); variants live in the Catalog.
     orders: list[dict[str, Any]] = field(default_factory=list)
     # Development stores may create only 5 orders a minute (shopify.dev orderCreate docs).
     development: bool = False
@@ -452,26 +453,12 @@ class ShopState:
         return next((s for s in self.subscriptions if s.gid == gid), None)
 
 
-# --- Orders: variants by SKU, orderCreate, search --------------------------------------------
+# --- Orders: orderCreate (over the Catalog's variants), search -------------------------------
 
 DEV_STORE_ORDERS_PER_MINUTE = 5
-SEARCH_TERM = re.compile(r'(\w+):(?:"([^"]*)"|(\S+))')
 
 
-def search_terms(query: str) -> dict[str, str]:
-    """Shopify's search syntax, the `field:value` / `field:"value"` terms the app sends."""
-    return {
-        m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
-        for m in SEARCH_TERM.finditer(query or "")
-    }
-
-
-def _connection(nodes: list[dict[str, Any]], first: int | None) -> dict[str, Any]:
-    page = nodes[: first or 50]
-    return {"nodes": page, "pageInfo": {"endCursor": None, "hasNextPage": len(nodes) > len(page)}}
-
-
-def order_input_errors(state: "ShopState", order: Mapping[str, Any]) -> list[dict[str, Any]]:
+def order_input_errors(order: Mapping[str, Any], known: set[str]) -> list[dict[str, Any]]:
     """orderCreate's userErrors for input the schema accepts but Shopify refuses."""
     items = order.get("lineItems") or []
     if not items:
@@ -482,7 +469,6 @@ def order_input_errors(state: "ShopState", order: Mapping[str, Any]) -> list[dic
                 "message": "Line items must have at least one line item",
             }
         ]
-    known = {v["id"] for v in state.variants.values()}
     errors = []
     for index, item in enumerate(items):
         if item.get("variantId") and item["variantId"] not in known:
@@ -657,11 +643,14 @@ class ShopifySimulator:
                 "currentAppInstallation": self._installation,
                 "appSubscriptionCreate": self._create_subscription,
                 "appSubscriptionCancel": self._cancel_subscription,
-                "productVariants": self._product_variants,
+                "productVariants": lambda state, arguments: self.catalog.resolve_product_variants(
+                    state.domain, arguments
+                ),
                 "orders": self._orders,
                 "orderCreate": self._order_create,
             },
         )
+        self.catalog = Catalog()
         self._lock = threading.Lock()
         self._shops: dict[str, ShopState] = {}
         self._numbers = itertools.count(1)
@@ -698,6 +687,16 @@ class ShopifySimulator:
                     endpoint=self._control_fulfillment,
                 ),
                 Rule(
+                    "/shopify/_control/inventory",
+                    methods=["POST"],
+                    endpoint=self._control_inventory,
+                ),
+                Rule(
+                    "/shopify/_control/variants",
+                    methods=["POST"],
+                    endpoint=self._control_variants,
+                ),
+                Rule(
                     "/shopify/_control/subscriptions",
                     methods=["POST"],
                     endpoint=self._control_subscription,
@@ -732,6 +731,7 @@ class ShopifySimulator:
         return response(environ, start_response)
 
     def reset(self) -> None:
+        self.catalog = Catalog()
         with self._lock:
             self._shops.clear()
             self._numbers = itertools.count(1)
@@ -756,17 +756,9 @@ class ShopifySimulator:
     def set_rate_limit(self, domain: str, *, maximum: float, restore_rate: float) -> None:
         self.shop(domain).bucket = LeakyBucket(maximum, restore_rate)
 
-    def add_variant(self, domain: str, sku: str, *, quantity: int = 10) -> dict[str, Any]:
-        """A product variant with this SKU and stock in the shop."""
-        state = self.shop(domain)
-        with state.lock:
-            variant = {
-                "id": f"gid://shopify/ProductVariant/{len(state.variants) + 1}",
-                "sku": sku,
-                "inventoryQuantity": quantity,
-            }
-            state.variants[sku] = variant
-        return variant
+    def add_variant(self, domain: str, sku: str, *, quantity: int = 10) -> Variant:
+        """A product variant with this SKU and stock (at the default location) in the shop."""
+        return self.catalog.add_variant(domain, sku=sku, available=quantity)
 
     def hold_order_answers(self, domain: str) -> threading.Event:
         """orderCreate keeps creating orders but answers only once the event is set: the
@@ -927,12 +919,6 @@ class ShopifySimulator:
         gid = f"gid://shopify/AppInstallation/{state.number}"
         return {"id": gid, "activeSubscriptions": active}
 
-    def _product_variants(self, state: ShopState, arguments: dict[str, Any]) -> dict[str, Any]:
-        sku = search_terms(arguments.get("query") or "").get("sku")
-        with state.lock:
-            found = [dict(v) for v in state.variants.values() if sku is None or v["sku"] == sku]
-        return _connection(found, arguments.get("first"))
-
     def _orders(self, state: ShopState, arguments: dict[str, Any]) -> dict[str, Any]:
         terms = search_terms(arguments.get("query") or "")
         wanted = {"source_identifier": "sourceIdentifier", "name": "name"}
@@ -942,19 +928,17 @@ class ShopifySimulator:
                 for o in state.orders
                 if all(o[wanted[k]] == v for k, v in terms.items() if k in wanted)
             ]
-        return _connection(found, arguments.get("first"))
+        return connection(found, arguments)
 
     def _order_create(self, state: ShopState, arguments: dict[str, Any]) -> dict[str, Any]:
         order, options = arguments["order"], arguments.get("options") or {}
+        known = {v.gid for v in self.catalog.variants(state.domain)}
         with state.lock:
-            errors = order_input_errors(state, order)
+            errors = order_input_errors(order, known)
             if errors:
                 return {"order": None, "userErrors": errors}
             if options.get("inventoryBehaviour", "BYPASS") != "BYPASS":
-                by_id = {v["id"]: v for v in state.variants.values()}
-                for item in order["lineItems"]:
-                    if item.get("variantId"):
-                        by_id[item["variantId"]]["inventoryQuantity"] -= int(item["quantity"])
+                self._sell(state.domain, order["lineItems"])
             number = len(state.orders) + 1
             created = {
                 "id": f"gid://shopify/Order/{state.number * 100000 + number}",
@@ -972,6 +956,23 @@ class ShopifySimulator:
         if state.answer_gate is not None:
             state.answer_gate.wait(30)
         return {"order": order_node(created), "userErrors": []}
+
+    def _sell(self, domain: str, items: list[dict[str, Any]]) -> None:
+        """Take the items' stock; like the admin's changes, each new level is announced by an
+        inventory_levels/update webhook, delivered after the order as Shopify's are
+        (asynchronously, best effort: an app that does not answer misses it)."""
+        sold = [
+            self.catalog.sell(domain, item["variantId"], int(item["quantity"]))
+            for item in items
+            if item.get("variantId")
+        ]
+        payloads = [payload for payload in sold if payload]
+        threading.Thread(target=self._announce_levels, args=(domain, payloads), daemon=True).start()
+
+    def _announce_levels(self, domain: str, payloads: list[dict[str, Any]]) -> None:
+        for payload in payloads:
+            with contextlib.suppress(requests.RequestException):
+                self.send_webhook(domain, "inventory_levels/update", payload)
 
     def _create_subscription(self, state: ShopState, arguments: dict[str, Any]) -> dict[str, Any]:
         errors = subscription_input_errors(arguments)
@@ -1090,6 +1091,60 @@ class ShopifySimulator:
             }
         )
 
+    # -- Inventory (listing sync): a merchant changes a quantity in the admin --
+
+    def set_available(
+        self, shop: str, inventory_item_id: int, available: int, location_id: int = 1001
+    ) -> WebhookDelivery | None:
+        """Change a quantity and send inventory_levels/update, as the admin does."""
+        payload = self.catalog.set_available(shop, inventory_item_id, location_id, available)
+        return self.send_webhook(shop, "inventory_levels/update", payload) if payload else None
+
+    def _control_variants(self, request: Request) -> Response:
+        """POST {shop, sku, price, available}: a product variant in the shop (demo seeding)."""
+        body = request.get_json(silent=True) or {}
+        if not SHOP_RE.match(str(body.get("shop", ""))) or not body.get("sku"):
+            return _json({"error": "shop and sku are required"}, 400)
+        variant = self.catalog.stocked(
+            body["shop"],
+            str(body["sku"]),
+            price=str(body.get("price", "19.99")),
+            available=int(body.get("available", 0)),
+            title=str(body.get("title", "Default")),
+        )
+        return _json(variant.as_rest())
+
+    def _control_inventory(self, request: Request) -> Response:
+        """POST {shop, inventory_item_id, available[, location_id]} or {shop, sku, …}."""
+        body = request.get_json(silent=True) or {}
+        shop = str(body.get("shop", ""))
+        variant = next(
+            (
+                v
+                for v in self.catalog.variants(shop)
+                if v.inventory_item_id == body.get("inventory_item_id") or v.sku == body.get("sku")
+            ),
+            None,
+        )
+        if variant is None or not isinstance(body.get("available"), int):
+            return _json({"error": "shop, a known sku or inventory_item_id and available"}, 400)
+        if body.get("notify") is False:  # seeding, before the app runs
+            location = int(body.get("location_id", 1001))
+            self.catalog.set_available(shop, variant.inventory_item_id, location, body["available"])
+            return _json({"status": None, "variant": variant.as_rest()})
+        try:
+            delivery = self.set_available(
+                shop,
+                variant.inventory_item_id,
+                body["available"],
+                int(body.get("location_id", 1001)),
+            )
+        except requests.RequestException as error:
+            return _json({"error": f"the app did not answer: {error}"}, 502)
+        return _json(
+            {"status": delivery.status if delivery else None, "variant": variant.as_rest()}
+        )
+
     def _control_shop(self, request: Request) -> Response:
         """The demo's store: accept its offline token, stock its variants, and (optionally)
         make it a development store. JSON: shop, access_token, variants [{sku, quantity}]."""
@@ -1101,12 +1156,13 @@ class ShopifySimulator:
         with state.lock:
             state.access_tokens[token] = None
             state.development = bool(body.get("development"))
-        for variant in body.get("variants") or []:
-            if str(variant.get("sku", "")) not in state.variants:
-                self.add_variant(
-                    shop, str(variant["sku"]), quantity=int(variant.get("quantity", 10))
-                )
-        return _json({"variants": list(state.variants.values())})
+        stocked = [
+            self.catalog.stocked(
+                shop, str(variant["sku"]), available=int(variant.get("quantity", 10))
+            ).as_rest()
+            for variant in body.get("variants") or []
+        ]
+        return _json({"variants": stocked})
 
     def _control_fulfillment(self, request: Request) -> Response:
         """The merchant fulfils an order: the fulfillments/create payload, and its webhook to

@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # imported for real inside the fixtures, once Django is set u
     from sandbox.server import SandboxServer
 
 REQUIRED = os.environ.get("REQUIRE_SERVICES") == "1"
+# Fixtures an app's tests share with the browser tests in tests/e2e.
+pytest_plugins = ["tests.listings.fixtures"]
 CHROMIUM = Path("/usr/bin/chromium")
 
 

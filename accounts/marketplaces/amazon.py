@@ -1,7 +1,7 @@
 """Amazon SP-API through python-amazon-sp-api: LWA, Orders v0, Listings Items 2021-08-01."""
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
@@ -22,6 +22,7 @@ from accounts.marketplaces.base import (
     Grant,
     ListingUpdate,
     PermanentError,
+    RemoteListing,
     RemoteOrder,
     Shipment,
     TransientError,
@@ -226,6 +227,27 @@ class AmazonAdapter(Adapter):
         )
         raise_for_submission(response.payload)
 
+    def discover_listings(self, skus: Sequence[str]) -> list[RemoteListing]:
+        # Listings Items has no "list all": getListingsItem for each of the shop's SKUs
+        # (https://developer-docs.amazon.com/sp-api/docs/listings-items-api-v2021-08-01-reference).
+        listings = self._client(ListingsItemsV20210801)
+        marketplace_id = Marketplaces[self.account.site].marketplace_id
+        found = []
+        for sku in skus:
+            try:
+                item = _call(
+                    lambda sku=sku: listings.get_listings_item(  # type: ignore[misc]
+                        self.account.external_id,
+                        sku,
+                        marketplaceIds=marketplace_id,
+                        includedData="summaries,fulfillmentAvailability",
+                    )
+                ).payload
+            except PermanentError:
+                continue  # 404: the seller has no listing with this SKU
+            found.append(_remote_listing(sku, item or {}))
+        return found
+
     def _credential_dict(self, refresh_token: str | None = None) -> dict[str, str]:
         token = self.account.refresh_token if refresh_token is None else refresh_token
         return {
@@ -273,6 +295,20 @@ def _remote_order(order: dict[str, Any]) -> RemoteOrder:
         status=str(order.get("OrderStatus", "")),
         updated_at=from_iso(order["LastUpdateDate"]),
         raw=order,
+    )
+
+
+def _remote_listing(sku: str, item: dict[str, Any]) -> RemoteListing:
+    summary: dict[str, Any] = next(iter(item.get("summaries") or []), {})
+    availability: dict[str, Any] = next(iter(item.get("fulfillmentAvailability") or []), {})
+    return RemoteListing(
+        remote_key=sku,
+        sku=sku,
+        title=str(summary.get("itemName") or ""),
+        quantity=availability.get("quantity"),
+        active="BUYABLE" in (summary.get("status") or []),
+        asin=str(summary.get("asin") or ""),
+        product_type=str(summary.get("productType") or ""),
     )
 
 

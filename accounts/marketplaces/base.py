@@ -9,7 +9,7 @@ import base64
 import hashlib
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -261,7 +261,60 @@ class Adapter(ABC):
     def update_listing(self, update: ListingUpdate) -> None:
         """Set a listing's quantity (and price where given)."""
 
+    def update_listings(self, updates: Sequence[ListingUpdate]) -> list["ListingResult"]:
+        """Several listings in as few calls as the marketplace allows, one result each."""
+        return one_by_one(self, updates)
+
+    @abstractmethod
+    def discover_listings(self, skus: Sequence[str]) -> list["RemoteListing"]:
+        """The account's active listings; `skus` are the shop's SKUs, for marketplaces that
+        can only be asked SKU by SKU (Amazon)."""
+
     def refresh_due_at(self) -> datetime | None:
         """When the stored access token must be refreshed (None: the library does it)."""
         expires = self.account.access_token_expires_at
         return expires - settings.ACCOUNT_TOKEN_REFRESH_MARGIN if expires else None
+
+
+# --- Listing sync (listings app): batch pushes and discovery ----------------------------------
+
+
+@dataclass(frozen=True)
+class ListingResult:
+    """One update's outcome in a batch: no error means the marketplace took it."""
+
+    update: ListingUpdate
+    error: MarketplaceError | None = None
+
+
+@dataclass(frozen=True)
+class RemoteListing:
+    """A listing as the marketplace reports it; `remote_key` is unique per account."""
+
+    remote_key: str
+    sku: str
+    item_id: str = ""
+    title: str = ""
+    quantity: int | None = None
+    price: Decimal | None = None
+    active: bool = True
+    asin: str = ""
+    product_id: str = ""
+    offering_id: str = ""
+    product_type: str = ""
+
+
+def one_by_one(adapter: "Adapter", updates: Sequence[ListingUpdate]) -> list[ListingResult]:
+    """One call per update, each failing alone; a refused token stops the run (the caller
+    refreshes and repeats it, which is safe: the updates set absolute values)."""
+    results = []
+    for update in updates:
+        try:
+            adapter.update_listing(update)
+        except ConnectionExpired:
+            raise
+        except MarketplaceError as exc:
+            results.append(ListingResult(update, exc))
+        else:
+            results.append(ListingResult(update))
+    return results

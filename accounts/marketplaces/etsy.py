@@ -1,7 +1,8 @@
 """Etsy Open API v3 over `requests`; OAuth 2 with PKCE and rotating refresh tokens."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,8 +16,11 @@ from accounts.marketplaces.base import (
     Adapter,
     ConsentRequest,
     Grant,
+    ListingResult,
     ListingUpdate,
+    MarketplaceError,
     PermanentError,
+    RemoteListing,
     RemoteOrder,
     Shipment,
     TransientError,
@@ -32,6 +36,7 @@ from accounts.marketplaces.base import (
 # Etsy refresh tokens live 90 days and are replaced on every refresh (Etsy OAuth docs).
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
 RECEIPTS_PER_PAGE = 100
+LISTINGS_PER_PAGE = 100
 # updateListingInventory's body (https://developers.etsy.com/documentation/reference#operation/
 # updateListingInventory): what a product and an offering carry back from getListingInventory.
 PROPERTY_VALUE_FIELDS = ("property_id", "property_name", "scale_id", "value_ids", "values")
@@ -119,6 +124,59 @@ class EtsyAdapter(Adapter):
         path = f"/listings/{int(update.listing_id)}/inventory"
         inventory = self._api("GET", path)
         self._api("PUT", path, json=writable_inventory(inventory, update))
+
+    def update_listings(self, updates: Sequence[ListingUpdate]) -> list[ListingResult]:
+        # updateListingInventory replaces all of a listing's products: one read and one write
+        # per listing carries every offering that changed in it
+        # (https://developers.etsy.com/documentation/reference#operation/updateListingInventory).
+        by_listing: dict[str, list[ListingUpdate]] = {}
+        for update in updates:
+            by_listing.setdefault(update.listing_id, []).append(update)
+        results: list[ListingResult] = []
+        for listing_id, group in by_listing.items():
+            error = self._update_inventory(listing_id, group)
+            results += [ListingResult(update, error) for update in group]
+        return results
+
+    def discover_listings(self, skus: Sequence[str]) -> list[RemoteListing]:
+        # getListingsByShop with the Inventory association: products and offerings in the
+        # same page (https://developers.etsy.com/documentation/reference#operation/getListingsByShop).
+        found: list[RemoteListing] = []
+        offset = 0
+        while True:
+            page = self._api(
+                "GET",
+                f"/shops/{self.account.external_id}/listings",
+                params={
+                    "state": "active",
+                    "includes": "Inventory",
+                    "limit": LISTINGS_PER_PAGE,
+                    "offset": offset,
+                },
+            )
+            listings = page.get("results") or []
+            for listing in listings:
+                found += _remote_listings(listing)
+            offset += len(listings)
+            if not listings or offset >= int(page.get("count") or 0):
+                return found
+
+    def _update_inventory(
+        self, listing_id: str, group: list[ListingUpdate]
+    ) -> MarketplaceError | None:
+        if not listing_id.isdigit() or int(listing_id) < 1:
+            return PermanentError(f"Etsy listing id {listing_id!r} is not a listing id")
+        path = f"/listings/{int(listing_id)}/inventory"
+        try:
+            inventory = self._api("GET", path)
+            for update in group:
+                inventory = writable_inventory(inventory, update)
+            self._api("PUT", path, json=inventory)
+        except AccessTokenRejected:
+            raise
+        except MarketplaceError as exc:
+            return exc
+        return None
 
     def _grant(self, form: dict[str, str]) -> Grant:
         token = post_token_form("Etsy", settings.ETSY_TOKEN_URL, form)
@@ -220,3 +278,32 @@ def _remote_order(receipt: dict[str, Any]) -> RemoteOrder:
         updated_at=from_epoch(receipt.get("updated_timestamp") or 0),
         raw=receipt,
     )
+
+
+def _money(price: Any) -> Decimal | None:
+    if isinstance(price, dict) and price.get("divisor"):
+        return Decimal(price["amount"]) / Decimal(price["divisor"])
+    return None
+
+
+def _remote_listings(listing: dict[str, Any]) -> list[RemoteListing]:
+    """One listing per product (variation) of an Etsy listing, keyed by the product id."""
+    listing_id, title = str(listing["listing_id"]), str(listing.get("title", ""))
+    found = []
+    for product in (listing.get("inventory") or {}).get("products", []):
+        if product.get("is_deleted"):
+            continue
+        offering: dict[str, Any] = next(iter(product.get("offerings") or []), {})
+        found.append(
+            RemoteListing(
+                remote_key=f"{listing_id}:{product.get('product_id')}",
+                sku=str(product.get("sku") or ""),
+                item_id=listing_id,
+                title=title,
+                quantity=offering.get("quantity"),
+                price=_money(offering.get("price")),
+                product_id=str(product.get("product_id") or ""),
+                offering_id=str(offering.get("offering_id") or ""),
+            )
+        )
+    return found

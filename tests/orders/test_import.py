@@ -56,7 +56,7 @@ def test_amazon_orders_become_shopify_orders(
     assert sent["sourceIdentifier"] == f"amazon:{account.pk}:302-0000001-0000001"
     assert sent["sourceName"] == "amazon"
     [line] = sent["lineItems"]
-    assert line["variantId"] == mug["id"] and line["quantity"] == 2
+    assert line["variantId"] == mug.gid and line["quantity"] == 2
     assert line["priceSet"]["shopMoney"] == {"amount": "19.99", "currencyCode": "EUR"}
     assert line["taxLines"][0]["priceSet"]["shopMoney"]["amount"] == "6.38"
     assert sent["shippingLines"][0]["priceSet"]["shopMoney"]["amount"] == "4.90"
@@ -64,7 +64,7 @@ def test_amazon_orders_become_shopify_orders(
     assert sent["shippingAddress"]["lastName"] == "Mustermann"
     assert sent["transactions"][0]["amountSet"]["shopMoney"]["amount"] == "44.88"
     assert created["options"]["sendReceipt"] is False
-    assert shopify.shop(live_shop.domain).variants["MUG-1"]["inventoryQuantity"] == 8
+    assert shopify.catalog.by_sku(live_shop.domain, "MUG-1").available == 8
     stored = Order.objects.get(account=account)
     assert stored.status == OrderStatus.IMPORTED
     assert stored.shopify_order_name == created["name"]
@@ -112,7 +112,7 @@ def test_ebay_orders_across_pages(connect: Any, live_shop: Any, sims: Any, shopi
     first = created[0]["input"]
     assert first["currency"] == "GBP"
     assert first["lineItems"][0] | {"priceSet": None, "taxLines": None} == {
-        "variantId": tea["id"],
+        "variantId": tea.gid,
         "quantity": 2,
         "priceSet": None,
         "taxLines": None,

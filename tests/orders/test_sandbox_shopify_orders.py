@@ -25,7 +25,7 @@ def client_for(live_shop: Any) -> AdminGraphQL:
 
 
 def test_order_create_search_and_inventory(live_shop: Any, shopify: Any) -> None:
-    variant = shopify.add_variant(live_shop.domain, "MUG-1", quantity=5)["id"]
+    variant = shopify.add_variant(live_shop.domain, "MUG-1", quantity=5).gid
     client = client_for(live_shop)
 
     assert shopify_documents.find_variant(client, "MUG-1") == variant
@@ -34,7 +34,7 @@ def test_order_create_search_and_inventory(live_shop: Any, shopify: Any) -> None
 
     assert shopify_documents.find_order(client, "etsy:1:42") == created
     assert shopify_documents.find_order(client, "etsy:1:43") is None
-    assert shopify.shop(live_shop.domain).variants["MUG-1"]["inventoryQuantity"] == 3
+    assert shopify.catalog.by_sku(live_shop.domain, "MUG-1").available == 3
 
 
 def test_an_unknown_variant_is_a_user_error(live_shop: Any, shopify: Any) -> None:
@@ -47,7 +47,7 @@ def test_an_unknown_variant_is_a_user_error(live_shop: Any, shopify: Any) -> Non
 def test_a_development_store_takes_five_orders_a_minute(
     live_shop: Any, shopify: Any, settings: Any
 ) -> None:
-    variant = shopify.add_variant(live_shop.domain, "MUG-1", quantity=50)["id"]
+    variant = shopify.add_variant(live_shop.domain, "MUG-1", quantity=50).gid
     shopify.make_development_store(live_shop.domain)
     client = client_for(live_shop)
     for n in range(5):

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -432,3 +433,46 @@ def _assert_same_members(name: str, ours: Any, theirs: Any) -> None:
         assert _type_string(field) == _type_string(published_field), f"{name}.{field_name}"
         for arg, value in getattr(field, "args", {}).items():
             assert str(value.type) == str(published_field.args[arg].type), f"{name}.{field_name}"
+
+
+ORDER_CREATE = """
+mutation OrderCreate($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput) {
+  orderCreate(order: $order, options: $options) { order { id } userErrors { message } }
+}
+"""
+
+
+def test_an_order_takes_stock_from_the_one_variant_store_and_announces_the_level(
+    http: Client, shopify: Any, receiver: Receiver
+) -> None:
+    mug = shopify.add_variant(SHOP, "MUG-1", quantity=5)
+    order = {"lineItems": [{"variantId": mug.gid, "quantity": 2}]}
+    body = _graphql(
+        http,
+        _tokens(http)["access_token"],
+        ORDER_CREATE,
+        order=order,
+        options={"inventoryBehaviour": "DECREMENT_IGNORING_POLICY"},
+    ).json
+
+    assert body["data"]["orderCreate"]["userErrors"] == []
+    assert shopify.catalog.by_sku(SHOP, "MUG-1").available == 3
+    deadline = time.monotonic() + 5  # Shopify delivers webhooks after the order, not in it
+    while not receiver.requests and time.monotonic() < deadline:
+        time.sleep(0.02)
+    [(headers, payload)] = receiver.requests
+    assert headers["X-Shopify-Topic"] == "inventory_levels/update"
+    assert json.loads(payload)["inventory_item_id"] == mug.inventory_item_id
+    assert json.loads(payload)["available"] == 3
+    # The listings' query sees the same variant and level.
+    levels = _graphql(
+        http,
+        _tokens(http)["access_token"],
+        "{ productVariants(first: 5) { nodes { sku inventoryQuantity inventoryItem {"
+        ' inventoryLevels(first: 5) { nodes { quantities(names: ["available"]) { quantity } } }'
+        " } } } }",
+    ).json["data"]["productVariants"]["nodes"]
+    assert levels[0]["sku"] == "MUG-1" and levels[0]["inventoryQuantity"] == 3
+    assert levels[0]["inventoryItem"]["inventoryLevels"]["nodes"][0]["quantities"] == [
+        {"quantity": 3}
+    ]

@@ -1,0 +1,84 @@
+"""Reads of the listings app: counters, the filtered page, one listing and its push log."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+
+from listings.models import Listing, ListingPush
+from salestio.models import Shop
+
+# The dashboard's and the page's counters: (key, the statuses counted under it).
+COUNTED = {
+    "live": (Listing.Status.LIVE,),
+    "error": (Listing.Status.UPDATE_ERROR,),
+    "pending": (Listing.Status.PENDING,),
+    "not_active": (Listing.Status.NOT_ACTIVE,),
+}
+FILTERS = {status.value for status in Listing.Status}
+
+
+def _counts() -> dict[str, Any]:
+    return {key: Count("pk", filter=Q(status__in=statuses)) for key, statuses in COUNTED.items()}
+
+
+def counters_by_account(*, shop: Shop) -> list[dict[str, Any]]:
+    """One row per account (one query): its marketplace, name and the four counters."""
+    rows = (
+        Listing.objects.filter(shop=shop)
+        .values("account_id", "account__name", "account__marketplace")
+        .annotate(**_counts())
+        .order_by("account__marketplace", "account__name")
+    )
+    return [dict(row) for row in rows]
+
+
+def counters_by_marketplace(*, shop: Shop) -> list[dict[str, Any]]:
+    """The dashboard's counters: one row per marketplace, in one query."""
+    rows = (
+        Listing.objects.filter(shop=shop)
+        .values("account__marketplace")
+        .annotate(**_counts())
+        .order_by("account__marketplace")
+    )
+    return [dict(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class ListingFilter:
+    status: str = ""
+    query: str = ""
+    account_id: int | None = None
+    marketplace: str = ""
+
+
+def filtered(*, shop: Shop, by: ListingFilter) -> "QuerySet[Listing]":
+    rows = Listing.objects.filter(shop=shop).select_related("account")
+    if by.status in FILTERS:
+        rows = rows.filter(status=by.status)
+    if by.account_id:
+        rows = rows.filter(account_id=by.account_id)
+    if by.marketplace:
+        rows = rows.filter(account__marketplace=by.marketplace)
+    if by.query:
+        rows = rows.filter(
+            Q(sku__icontains=by.query)
+            | Q(store_sku__icontains=by.query)
+            | Q(title__icontains=by.query)
+        )
+    # Errors first, newest first: what the merchant came for.
+    return rows.order_by("-error_at", "account__marketplace", "sku", "pk")
+
+
+def listing_page(*, shop: Shop, by: ListingFilter, number: Any, per_page: int) -> Page[Listing]:
+    """One page: a count and a slice, whatever the number of listings (two queries)."""
+    return Paginator(filtered(shop=shop, by=by), per_page).get_page(number)
+
+
+def listing(*, shop: Shop, listing_id: int) -> Listing:
+    return Listing.objects.select_related("account").get(shop=shop, pk=listing_id)
+
+
+def push_log(*, listing: Listing, limit: int = 50) -> list[ListingPush]:
+    return list(listing.pushes.order_by("-at", "-pk")[:limit])
