@@ -2,8 +2,8 @@
 
 Each seeder is `seed(shop, **kwargs)` and safe to run again; `sandbox_url` is passed to all.
 The email settings come first (every category on, so the incidents the other seeders raise
-are emailed), then the accounts: the expired account raises the real banner and email, and
-the notifications seeder only adds the categories still missing.
+are emailed), then the apps' seeders, each raising its banners and emails through the real
+paths: nothing is inserted as a banner or a notification directly.
 """
 
 from collections.abc import Callable
@@ -19,7 +19,6 @@ Seeder = Callable[..., Any]
 SEEDERS: list[tuple[str, Seeder]] = [
     ("email settings", notifications.switch_every_category_on),
     ("accounts", accounts.seed),
-    ("notifications", notifications.seed),
     # After the accounts: imports real orders from the sandbox marketplaces.
     ("orders", orders.seed),
     # After the orders: its real crossing at 85 % raises the plan banner and sends the

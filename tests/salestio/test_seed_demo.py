@@ -59,6 +59,16 @@ def test_the_demo_shows_each_banner_kind_once_and_an_email_per_category(
     assert categories >= set(Category) - {Category.TEST}
 
 
+def test_every_demo_email_comes_from_a_real_incident(sandbox: Any, db: None) -> None:
+    """No invented "demo:" incident: each email's incident was raised by the job that found it
+    (order import, fulfillment push, listing push, account check, usage)."""
+    from notifications.models import Notification
+
+    seed_demo(sandbox.url)
+    keys = list(Notification.objects.values_list("key", flat=True))
+    assert keys and not [key for key in keys if key.startswith("demo:")]
+
+
 def test_the_demos_account_banners_come_from_its_real_accounts(sandbox: Any, db: None) -> None:
     from accounts.models import Account
     from notifications.models import Banner, BannerKind
