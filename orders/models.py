@@ -83,6 +83,9 @@ class Order(models.Model):
     # currency); every later run of the account tries again.
     usage_recorded = models.BooleanField(default=False)
     export_attempts = models.PositiveIntegerField(default=0)
+    # Written and committed before each orderCreate: an order without it has never been sent
+    # to Shopify, so its export skips the lookup by source identifier (orders.services).
+    export_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

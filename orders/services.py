@@ -1,9 +1,10 @@
 """Order import, export to Shopify, retries and SKU mappings: every write of the orders app.
 
 Exactly once: one Order row per (account, marketplace order id) by a unique constraint; one
-Shopify order per row because an export holds the row's lock and first asks Shopify for an
-order with the row's source identifier, so a worker that died between Shopify's answer and our
-commit is repaired by the next attempt instead of duplicated.
+Shopify order per row because an export holds the row's lock and commits a marker before
+orderCreate, and an attempt that finds a marker first asks Shopify for an order with the row's
+source identifier, so a worker that died between Shopify's answer and our commit is repaired
+by the next attempt instead of duplicated.
 """
 
 import logging
@@ -43,6 +44,7 @@ from salestio.models import Shop
 from salestio.services import admin_client
 from salestio.shopify_api import (
     AdminGraphQL,
+    ShopifyError,
     ShopifyGraphQLError,
     ShopifyShopUnavailable,
     ShopifyUserErrors,
@@ -70,6 +72,11 @@ class ImportRun:
 
     def notify(self) -> None:
         notify_many([failure_incident(order) for order in self.failed])
+
+    def export(self, order_id: int, clients: "ShopClients") -> None:
+        failed = export_order(order_id=order_id, clients=clients)
+        if failed is not None:
+            self.failed.append(failed)
 
 
 def failure_incident(order: Order) -> Incident:
@@ -103,6 +110,8 @@ def import_account(*, account: Account) -> ImportRun:
     remotes = _waiting_out_throttling(
         lambda: call_marketplace(account, lambda adapter: adapter.fetch_orders(since))
     )
+    clients = ShopClients()
+    shopify_failing = False
     try:
         for remote in sorted(remotes, key=lambda r: r.updated_at):
             order = store_remote_order(account=account, remote=remote)
@@ -110,7 +119,19 @@ def import_account(*, account: Account) -> ImportRun:
             if order.status == OrderStatus.FAILED:
                 run.failed.append(order)
             advance_cursor(account=account, to=remote.updated_at)
-        export_pending(account=account, run=run)
+            # Exported as soon as stored: Shopify's bucket refills while the next order is
+            # stored. While Shopify fails, the rest is stored first; export_pending then
+            # meets the failure again and raises it for the task's backoff.
+            if (
+                not shopify_failing
+                and order.status == OrderStatus.PENDING
+                and not order.held_for_limit
+            ):
+                try:
+                    run.export(order.pk, clients)
+                except ShopifyError:
+                    shopify_failing = True
+        export_pending(account=account, run=run, clients=clients)
     finally:
         run.notify()
     return run
@@ -253,16 +274,13 @@ def _store_unreadable(account: Account, remote: RemoteOrder, error: str) -> Orde
 # --- Export -----------------------------------------------------------------------------------
 
 
-def export_pending(*, account: Account, run: ImportRun) -> None:
+def export_pending(*, account: Account, run: ImportRun, clients: "ShopClients") -> None:
     record_missing_usage(account=account)
     pending = Order.objects.filter(
         account=account, status=OrderStatus.PENDING, held_for_limit=False
     ).values_list("pk", flat=True)
-    clients = ShopClients()
     for order_id in list(pending):
-        failed = export_order(order_id=order_id, clients=clients)
-        if failed is not None:
-            run.failed.append(failed)
+        run.export(order_id, clients)
 
 
 def export_orders(*, order_ids: Iterable[int]) -> ImportRun:
@@ -271,9 +289,7 @@ def export_orders(*, order_ids: Iterable[int]) -> ImportRun:
     clients = ShopClients()
     try:
         for order_id in order_ids:
-            failed = export_order(order_id=order_id, clients=clients)
-            if failed is not None:
-                run.failed.append(failed)
+            run.export(order_id, clients)
     finally:
         run.notify()
     return run
@@ -299,22 +315,39 @@ class ShopClients:
 def export_order(*, order_id: int, clients: ShopClients | None = None) -> Order | None:
     """Create the order in Shopify once. Returns the order when it failed for good.
 
+    Two transactions: the first checks and prepares under the row's lock and commits the
+    attempt's marker; the second sends orderCreate under the lock again. A worker killed
+    after Shopify's answer leaves the marker, so the next attempt looks the order up first;
+    an order without one has never reached Shopify and is created without that lookup.
     Shopify's transient failures propagate (rolling back, so nothing half-done is kept) and
     the caller's task retries with backoff.
     """
+    clients = clients or ShopClients()
     with transaction.atomic():
-        order = (
-            Order.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("shop", "account")
-            .filter(pk=order_id, status__in=EXPORTABLE)
-            .first()
-        )
+        order = _locked_exportable(order_id)
         if order is None:
             return None  # exported already, or another worker holds it right now
         if limits.exports_paused(order.shop):
             _hold(order)
             return None
-        return _export_locked(order, clients or ShopClients())
+        prepared = _prepare_export(order, clients)
+        if not isinstance(prepared, dict):
+            return prepared
+    with transaction.atomic():
+        started_at = order.export_started_at
+        order = _locked_exportable(order_id)
+        if order is None or order.export_started_at != started_at:
+            return None  # another attempt started since ours; it looks up before creating
+        return _create_in_shopify(order, clients, prepared)
+
+
+def _locked_exportable(order_id: int) -> Order | None:
+    return (
+        Order.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("shop", "account")
+        .filter(pk=order_id, status__in=EXPORTABLE)
+        .first()
+    )
 
 
 def _hold(order: Order) -> None:
@@ -329,12 +362,15 @@ def _hold(order: Order) -> None:
 PACING_HEADROOM = 20.0
 
 
-def _export_locked(order: Order, clients: ShopClients) -> Order | None:
+def _prepare_export(order: Order, clients: ShopClients) -> dict[str, Any] | Order | None:
+    """orderCreate's input, with the attempt's marker saved; or the export's end: None when
+    an earlier attempt did create the order, the order when it fails for good."""
     client = clients.for_shop(order.shop)
-    existing = shopify.find_order(client, order.source_identifier)
-    if existing:
-        _imported(order, existing, "Already in Shopify as {name}; not created again.")
-        return None
+    if order.export_started_at is not None:
+        existing = shopify.find_order(client, order.source_identifier)
+        if existing:
+            _imported(order, existing, "Already in Shopify as {name}; not created again.")
+            return None
     items = list(order.items.all())
     variants, missing = _variants(clients, order, items)
     if missing:
@@ -345,8 +381,16 @@ def _export_locked(order: Order, clients: ShopClients) -> Order | None:
             missing_skus=missing,
         )
     order.export_attempts += 1
+    order.export_started_at = timezone.now()
+    order.save(update_fields=["export_attempts", "export_started_at", "updated_at"])
+    return order_input(order, items, variants)
+
+
+def _create_in_shopify(
+    order: Order, clients: ShopClients, order_data: dict[str, Any]
+) -> Order | None:
     try:
-        created = shopify.create_order(client, order_input(order, items, variants))
+        created = shopify.create_order(clients.for_shop(order.shop), order_data)
     except ShopifyUserErrors as exc:
         return _failed(order, f"Shopify refused the order: {exc}")
     except (ShopifyGraphQLError, ShopifyShopUnavailable) as exc:

@@ -1,4 +1,5 @@
-"""Login with Amazon + SP-API (Orders v0, Listings Items 2021-08-01), as Amazon documents them.
+"""Login with Amazon + SP-API (Orders v0, Tokens 2021-03-01, Listings Items 2021-08-01), as Amazon
+documents them.
 
 Requests are validated against Amazon's own Swagger files in sandbox/specs/amazon
 (sandbox.spec_validation: a violation is a 400 `InvalidInput` with the validator's message).
@@ -8,12 +9,19 @@ name the 403 `Unauthorized` answer for a revoked authorization
 (https://developer-docs.amazon.com/sp-api/docs/response-format). python-amazon-sp-api derives
 the Host header by cutting eight characters ("https://") off the endpoint (sp_api/base/client.py),
 which is wrong for an http:// endpoint, so nothing here looks at Host.
+
+Buyer data: getOrders answers the buyer's BuyerInfo and the full ShippingAddress only to a call
+whose x-amz-access-token is a Restricted Data Token from createRestrictedDataToken naming
+GET /orders/v0/orders and those dataElements; any other call gets the order without BuyerInfo
+and an address cut to city, region, postal code and country
+(https://developer-docs.amazon.com/sp-api/docs/tokens-api-use-case-guide).
 """
 
 import base64
 import secrets
 import time
 import zlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +37,7 @@ from sandbox.marketplace_oauth import (
     with_query,
 )
 from sandbox.spec_validation import swagger_violation
-from sandbox.specs import AMAZON_LISTINGS, AMAZON_ORDERS
+from sandbox.specs import AMAZON_LISTINGS, AMAZON_ORDERS, AMAZON_TOKENS
 
 # The sandbox's registered application; demo.wiring.sandbox_settings points the app at it.
 APP_ID = "amzn1.sp.solution.sandbox"
@@ -43,6 +51,11 @@ UNAUTHORIZED = {
     "message": "Access to requested resource is denied.",
     "details": "",
 }
+# The restricted operations this sandbox serves, and the data elements each can hand out.
+RESTRICTED_OPERATIONS = {("GET", "/orders/v0/orders"): {"buyerInfo", "shippingAddress"}}
+# What getOrders keeps of a ShippingAddress without an RDT for shippingAddress.
+ADDRESS_WITHOUT_PII = ("City", "StateOrRegion", "PostalCode", "CountryCode")
+RDT_LIFETIME = 3600
 ERROR_CODES = {
     400: "InvalidInput",
     403: "Unauthorized",
@@ -91,6 +104,25 @@ def page_start(token: str) -> int | None:
     return int(start) if decoded.startswith("orders:") and start.isdigit() else None
 
 
+@dataclass(frozen=True)
+class RestrictedDataToken:
+    seller: str
+    expires_at: float
+    # (method, path) → the data elements granted for it
+    resources: dict[tuple[str, str], frozenset[str]]
+
+
+def as_served(order: dict[str, Any], granted: frozenset[str]) -> dict[str, Any]:
+    """The order as getOrders shows it to a caller granted these data elements."""
+    served = {k: v for k, v in order.items() if not k.startswith("_")}
+    if "buyerInfo" not in granted:
+        served.pop("BuyerInfo", None)
+    if "shippingAddress" not in granted and "ShippingAddress" in served:
+        address = served["ShippingAddress"]
+        served["ShippingAddress"] = {k: address[k] for k in ADDRESS_WITHOUT_PII if k in address}
+    return served
+
+
 class AmazonSimulator(MarketplaceSimulator):
     prefix = "/amazon"
     marketplace = "Amazon"
@@ -101,6 +133,11 @@ class AmazonSimulator(MarketplaceSimulator):
             Rule("/apps/authorize/consent", endpoint="consent", methods=["GET", "POST"]),
             Rule("/auth/o2/token", endpoint="token", methods=["POST"]),
             Rule("/orders/v0/orders", endpoint="get_orders", methods=["GET"]),
+            Rule(
+                "/tokens/2021-03-01/restrictedDataToken",
+                endpoint="create_restricted_data_token",
+                methods=["POST"],
+            ),
             Rule(
                 "/orders/v0/orders/<order_id>/orderItems",
                 endpoint="get_order_items",
@@ -130,13 +167,14 @@ class AmazonSimulator(MarketplaceSimulator):
         self.listing_patches: list[dict[str, Any]] = []
         # Listing sync (issue 11): the sellers' listings by SKU.
         self.listings: dict[str, dict[str, dict[str, Any]]] = {}
+        self.restricted_tokens: dict[str, RestrictedDataToken] = {}
         self.client_id, self.client_secret = CLIENT_ID, CLIENT_SECRET
 
     def new_book(self) -> OAuthBook:
         return OAuthBook(access_lifetime=ACCESS_LIFETIME, refresh_lifetime=AUTHORIZATION_LIFETIME)
 
     def spec_violation(self, request: Request) -> str | None:
-        return swagger_violation((AMAZON_ORDERS, AMAZON_LISTINGS), request)
+        return swagger_violation((AMAZON_ORDERS, AMAZON_TOKENS, AMAZON_LISTINGS), request)
 
     def invalid_request(self, message: str) -> Response:
         return sp_error(400, message, "InvalidInput")
@@ -164,6 +202,17 @@ class AmazonSimulator(MarketplaceSimulator):
             "OrderStatus": status,
             "MarketplaceId": "A1PA6795UKMFR9",
             "OrderTotal": {"CurrencyCode": "EUR", "Amount": "19.99"},
+            "BuyerInfo": {
+                "BuyerEmail": f"{order_id}@marketplace.amazon.de",
+                "BuyerName": "Erika Mustermann",
+            },
+            "ShippingAddress": {
+                "Name": "Erika Mustermann",
+                "AddressLine1": "Hauptstr. 1",
+                "City": "Berlin",
+                "PostalCode": "10115",
+                "CountryCode": "DE",
+            },
             "_items": items
             or [
                 {
@@ -237,13 +286,54 @@ class AmazonSimulator(MarketplaceSimulator):
     # --- SP-API ---------------------------------------------------------------------------
 
     def _seller(self, request: Request) -> str | Response:
-        seller = self.book.user_of(request.headers.get("x-amz-access-token", ""))
+        token = request.headers.get("x-amz-access-token", "")
+        restricted = self.restricted_tokens.get(token)
+        if restricted is not None:
+            seller: str | None = self._restricted_seller(restricted, request)
+        else:
+            seller = self.book.user_of(token)
         scope = self.denied.get(seller or "", False)
         refused = scope is True or (isinstance(scope, str) and request.path.startswith(scope))
         if seller is None or refused:
             # Amazon gives the same 403 for a revoked authorization and a missing role.
             return sp_error(403, UNAUTHORIZED["message"], "Unauthorized")
         return self.refusal(request) or seller
+
+    @staticmethod
+    def _restricted_seller(token: RestrictedDataToken, request: Request) -> str | None:
+        """An RDT stands for its seller only at the operations it was issued for."""
+        valid = token.expires_at > time.time()
+        return token.seller if valid and (request.method, request.path) in token.resources else None
+
+    def _granted(self, request: Request) -> frozenset[str]:
+        """The data elements the request's RDT grants at its operation (none for an LWA token)."""
+        token = self.restricted_tokens.get(request.headers.get("x-amz-access-token", ""))
+        return token.resources[(request.method, request.path)] if token else frozenset()
+
+    def on_create_restricted_data_token(self, request: Request) -> Response:
+        if request.headers.get("x-amz-access-token", "") in self.restricted_tokens:
+            return sp_error(403, UNAUTHORIZED["message"], "Unauthorized")  # an RDT cannot mint one
+        seller = self._seller(request)
+        if isinstance(seller, Response):
+            return seller
+        resources: dict[tuple[str, str], frozenset[str]] = {}
+        # The body's shape was checked against tokens_2021-03-01.json in _seller.
+        for resource in (request.get_json(silent=True) or {})["restrictedResources"]:
+            key = (resource["method"], resource["path"])
+            elements = frozenset(resource.get("dataElements") or ())
+            allowed = RESTRICTED_OPERATIONS.get(key)
+            if allowed is None:
+                return sp_error(400, f"{key[0]} {key[1]} is not a restricted resource.")
+            if not elements or not elements <= allowed:
+                return sp_error(400, f"dataElements must be some of {sorted(allowed)}.")
+            resources[key] = elements
+        if not resources:
+            return sp_error(400, "Resource not provided.")
+        token = f"Atz.sprdt|{secrets.token_urlsafe(24)}"
+        self.restricted_tokens[token] = RestrictedDataToken(
+            seller, time.time() + RDT_LIFETIME, resources
+        )
+        return _json({"restrictedDataToken": token, "expiresIn": RDT_LIFETIME})
 
     def on_get_orders(self, request: Request) -> Response:
         seller = self._seller(request)
@@ -252,10 +342,8 @@ class AmazonSimulator(MarketplaceSimulator):
         since = request.args.get("LastUpdatedAfter") or request.args.get("CreatedAfter")
         if not since and not request.args.get("NextToken"):
             return sp_error(400, "Either CreatedAfter or LastUpdatedAfter must be specified.")
-        orders = [
-            {k: v for k, v in o.items() if not k.startswith("_")}
-            for o in self.orders.get(seller, [])
-        ]
+        granted = self._granted(request)
+        orders = [as_served(o, granted) for o in self.orders.get(seller, [])]
         limit = int(request.args.get("MaxResultsPerPage", 100))
         start = page_start(request.args.get("NextToken", ""))
         if not 1 <= limit <= 100:  # the parameter's description: "Value must be 1 - 100."

@@ -1,4 +1,5 @@
-"""Amazon SP-API through python-amazon-sp-api: LWA, Orders v0, Listings Items 2021-08-01."""
+"""Amazon SP-API through python-amazon-sp-api: LWA, Orders v0, Tokens 2021-03-01, Listings
+Items 2021-08-01."""
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
@@ -9,7 +10,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 from django.conf import settings
 from django.utils import timezone
-from sp_api.api import ListingsItemsV20210801, OrdersV0
+from sp_api.api import ListingsItemsV20210801, OrdersV0, Tokens
 from sp_api.auth import AccessTokenClient
 from sp_api.auth.exceptions import AuthorizationError
 from sp_api.base import Client, Marketplaces, SellingApiException
@@ -45,6 +46,15 @@ REGION_OF_AWS_REGION = {"us-east-1": "NA", "eu-west-1": "EU", "us-west-2": "FE"}
 # one fetch follows, so a server that keeps handing out NextTokens cannot hold a worker forever.
 ORDERS_PER_PAGE = 100
 MAX_ORDER_PAGES = 100
+# getOrders hands out the buyer's name and email and the full shipping address only to a call
+# made with a Restricted Data Token for these data elements
+# (https://developer-docs.amazon.com/sp-api/docs/tokens-api-v2021-03-01-reference,
+# https://developer-docs.amazon.com/sp-api/docs/tokens-api-use-case-guide).
+ORDERS_PII = {
+    "method": "GET",
+    "path": "/orders/v0/orders",
+    "dataElements": ["buyerInfo", "shippingAddress"],
+}
 
 
 def region_of(site: str) -> str:
@@ -149,7 +159,7 @@ class AmazonAdapter(Adapter):
         _call(lambda: orders.get_orders(CreatedAfter=since, MaxResultsPerPage=1), probe=True)
 
     def fetch_orders(self, since: datetime) -> list[RemoteOrder]:
-        orders = self._client(OrdersV0)
+        orders = self._client(OrdersV0, restricted_data_token=self._restricted_data_token())
         found: list[RemoteOrder] = []
         seen_tokens: set[str] = set()
         query: dict[str, Any] = {
@@ -167,6 +177,17 @@ class AmazonAdapter(Adapter):
             f"Amazon listed more than {MAX_ORDER_PAGES * ORDERS_PER_PAGE} changed orders in "
             "one fetch; the next run continues from the same point."
         )
+
+    def _restricted_data_token(self) -> str:
+        """One RDT for every getOrders page of a fetch (it lives an hour). Asked for through
+        the Tokens API rather than sp_api's RestrictedResources keyword, which fetches a token
+        per page and sends the getOrders parameters along in the token request's body."""
+        tokens = self._client(Tokens)
+        answer = _call(
+            lambda: tokens.create_restricted_data_token(restrictedResources=[ORDERS_PII])
+        )
+        with reading("Amazon"):
+            return str(answer.payload["restrictedDataToken"])
 
     def fetch_order_items(self, order_id: str) -> list[dict[str, Any]]:
         """getOrderItems, every page (ordersV0.json OrderItemsList). Order import needs the
@@ -259,9 +280,10 @@ class AmazonAdapter(Adapter):
     def _credentials(self, refresh_token: str | None = None) -> Any:
         return CredentialProvider(credentials=self._credential_dict(refresh_token)).credentials
 
-    def _client(self, api: type[ClientT]) -> ClientT:
+    def _client(self, api: type[ClientT], restricted_data_token: str | None = None) -> ClientT:
         client = api(
             marketplace=Marketplaces[self.account.site],
+            restricted_data_token=restricted_data_token,
             refresh_token=self.account.refresh_token,
             credentials=self._credential_dict(),
             auth_token_client_class=LwaClient,

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from accounts.marketplaces import PermanentError
 from notifications.models import Category, Email, NotificationSettings
 from orders import services, tasks
 from orders.models import Order, OrderStatus
@@ -40,6 +41,7 @@ def test_amazon_orders_become_shopify_orders(
         items=[amazon_item("302-0000001-0000001", "MUG-1", 2, "39.98", "6.38")],
     )
     order["OrderTotal"] = {"CurrencyCode": "EUR", "Amount": "44.88"}
+    order["BuyerInfo"] = {"BuyerEmail": "erika@marketplace.amazon.de", "BuyerName": "E. M."}
     order["ShippingAddress"] = {
         "Name": "Erika Mustermann",
         "AddressLine1": "Hauptstr. 1",
@@ -60,8 +62,16 @@ def test_amazon_orders_become_shopify_orders(
     assert line["priceSet"]["shopMoney"] == {"amount": "19.99", "currencyCode": "EUR"}
     assert line["taxLines"][0]["priceSet"]["shopMoney"]["amount"] == "6.38"
     assert sent["shippingLines"][0]["priceSet"]["shopMoney"]["amount"] == "4.90"
-    assert sent["shippingAddress"]["city"] == "Berlin"
-    assert sent["shippingAddress"]["lastName"] == "Mustermann"
+    # Buyer and address come only with a Restricted Data Token (see the next test).
+    assert sent["email"] == "erika@marketplace.amazon.de"
+    assert sent["shippingAddress"] == {
+        "firstName": "Erika",
+        "lastName": "Mustermann",
+        "address1": "Hauptstr. 1",
+        "city": "Berlin",
+        "zip": "10115",
+        "countryCode": "DE",
+    }
     assert sent["transactions"][0]["amountSet"]["shopMoney"]["amount"] == "44.88"
     assert created["options"]["sendReceipt"] is False
     assert shopify.catalog.by_sku(live_shop.domain, "MUG-1").available == 8
@@ -70,6 +80,47 @@ def test_amazon_orders_become_shopify_orders(
     assert stored.shopify_order_name == created["name"]
     account.refresh_from_db()
     assert account.sync_cursor is not None
+
+
+def test_amazon_buyer_and_address_are_asked_for_with_a_restricted_data_token(
+    connect: Any, live_shop: Any, sims: Any, shopify: Any
+) -> None:
+    account = connect(live_shop, "amazon")
+    shopify.add_variant(live_shop.domain, "SKU-1", quantity=10)
+    sims.amazon.add_order(sims.amazon.default_user, "302-0000002-0000002")
+
+    tasks.import_account_orders(account.pk)
+
+    [asked] = sims.amazon.received_at("/tokens/2021-03-01/restrictedDataToken", "POST")
+    # sp_api adds the marketplace ids to every POST body; the schema allows extra properties.
+    assert asked.json["restrictedResources"] == [
+        {
+            "method": "GET",
+            "path": "/orders/v0/orders",
+            "dataElements": ["buyerInfo", "shippingAddress"],
+        }
+    ]
+    [created] = created_orders(shopify, live_shop)
+    assert created["input"]["email"] == "302-0000002-0000002@marketplace.amazon.de"
+    assert created["input"]["shippingAddress"]["address1"] == "Hauptstr. 1"
+    stored = Order.objects.get(account=account)
+    assert stored.buyer_name == "Erika Mustermann"
+
+
+def test_a_refused_restricted_data_token_fails_the_fetch_and_creates_nothing(
+    connect: Any, live_shop: Any, sims: Any, shopify: Any
+) -> None:
+    account = connect(live_shop, "amazon")
+    shopify.add_variant(live_shop.domain, "SKU-1", quantity=10)
+    sims.amazon.add_order(sims.amazon.default_user, "302-0000003-0000003")
+    # Amazon's answer to a seller without the PII role: the token request is refused.
+    sims.amazon.fail_next(403, path="/tokens/")
+
+    with pytest.raises(PermanentError, match="403 Unauthorized"):
+        tasks.import_account_orders(account.pk)
+
+    assert created_orders(shopify, live_shop) == []
+    assert not Order.objects.filter(account=account).exists()
 
 
 def ebay_order(sims: Any, order_id: str, sku: str) -> None:

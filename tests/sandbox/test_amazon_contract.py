@@ -167,3 +167,98 @@ def test_a_listing_patch_without_marketplace_ids_is_refused(sandbox: Any, amazon
         response.status_code == 400 and "marketplaceIds" in response.json()["errors"][0]["message"]
     )
     assert not amazon.listing_patches
+
+
+TOKENS = "/tokens/2021-03-01/restrictedDataToken"
+ORDERS_PII = {"method": "GET", "path": ORDERS, "dataElements": ["buyerInfo", "shippingAddress"]}
+SINCE = {"CreatedAfter": "2020-01-01T00:00:00Z", "MarketplaceIds": "A1PA6795UKMFR9"}
+
+
+def restricted_data_token(sandbox: Any, amazon: Any, specs_dir: Any, *resources: Any) -> str:
+    response = call(sandbox, amazon, "POST", TOKENS, json={"restrictedResources": list(resources)})
+    assert response.status_code == 200
+    check(specs_dir, "tokens_2021-03-01.json", TOKENS, "post", response)
+    token = response.json()["restrictedDataToken"]
+    assert token.startswith("Atz.sprdt|")
+    return str(token)
+
+
+def test_get_orders_withholds_buyer_and_address_without_a_restricted_data_token(
+    sandbox: Any, amazon: Any, specs_dir: Any
+) -> None:
+    response = call(sandbox, amazon, "GET", ORDERS, params=SINCE)
+    [order] = response.json()["payload"]["Orders"]
+    assert "BuyerInfo" not in order
+    assert order["ShippingAddress"] == {
+        "City": "Berlin",
+        "PostalCode": "10115",
+        "CountryCode": "DE",
+    }
+    check(specs_dir, "ordersV0.json", ORDERS, "get", response)
+
+
+def test_get_orders_with_a_restricted_data_token_shows_buyer_and_address(
+    sandbox: Any, amazon: Any, specs_dir: Any
+) -> None:
+    token = restricted_data_token(sandbox, amazon, specs_dir, ORDERS_PII)
+    response = call(sandbox, amazon, "GET", ORDERS, token, params=SINCE)
+    assert response.status_code == 200
+    [order] = response.json()["payload"]["Orders"]
+    assert order["BuyerInfo"]["BuyerEmail"] == "028-1234567-1234567@marketplace.amazon.de"
+    assert order["ShippingAddress"]["Name"] == "Erika Mustermann"
+    assert order["ShippingAddress"]["AddressLine1"] == "Hauptstr. 1"
+    check(specs_dir, "ordersV0.json", ORDERS, "get", response)
+
+
+def test_a_restricted_data_token_grants_only_the_data_elements_it_names(
+    sandbox: Any, amazon: Any, specs_dir: Any
+) -> None:
+    token = restricted_data_token(
+        sandbox, amazon, specs_dir, {**ORDERS_PII, "dataElements": ["shippingAddress"]}
+    )
+    [order] = call(sandbox, amazon, "GET", ORDERS, token, params=SINCE).json()["payload"]["Orders"]
+    assert "BuyerInfo" not in order and order["ShippingAddress"]["Name"] == "Erika Mustermann"
+
+
+def test_a_restricted_data_token_is_refused_at_other_operations(
+    sandbox: Any, amazon: Any, specs_dir: Any
+) -> None:
+    token = restricted_data_token(sandbox, amazon, specs_dir, ORDERS_PII)
+    path = "/orders/v0/orders/028-1234567-1234567/orderItems"
+    assert call(sandbox, amazon, "GET", path, token).status_code == 403
+    assert (
+        call(
+            sandbox, amazon, "POST", TOKENS, token, json={"restrictedResources": [ORDERS_PII]}
+        ).status_code
+        == 403
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},  # restrictedResources is required (tokens_2021-03-01.json)
+        {"restrictedResources": [{"method": "FETCH", "path": ORDERS}]},
+        {"restrictedResources": [{**ORDERS_PII, "path": "/listings/2021-08-01/items"}]},
+        {"restrictedResources": [{**ORDERS_PII, "dataElements": ["buyerTaxInformation"]}]},
+        {"restrictedResources": []},
+    ],
+)
+def test_create_restricted_data_token_refuses_bad_requests(
+    sandbox: Any, amazon: Any, specs_dir: Any, body: dict[str, Any]
+) -> None:
+    response = call(sandbox, amazon, "POST", TOKENS, json=body)
+    assert response.status_code == 400
+    check(specs_dir, "tokens_2021-03-01.json", TOKENS, "post", response)
+
+
+def test_create_restricted_data_token_with_a_revoked_token_is_403(
+    sandbox: Any, amazon: Any, specs_dir: Any
+) -> None:
+    token = amazon.book.issue(SELLER)["access_token"]
+    amazon.book.revoke(SELLER)
+    response = call(
+        sandbox, amazon, "POST", TOKENS, token, json={"restrictedResources": [ORDERS_PII]}
+    )
+    assert response.status_code == 403
+    check(specs_dir, "tokens_2021-03-01.json", TOKENS, "post", response)

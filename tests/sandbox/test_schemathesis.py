@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from sandbox.specs import AMAZON_LISTINGS, AMAZON_ORDERS, ETSY
+from sandbox.specs import AMAZON_LISTINGS, AMAZON_ORDERS, AMAZON_TOKENS, ETSY
 
 EXAMPLES_PER_OPERATION = 25
 CHECKS = [
@@ -65,6 +65,7 @@ OPERATIONS = [
         "POST",
         {"orderId": ORDER},
     ),
+    Operation("/amazon", AMAZON_TOKENS, "/tokens/2021-03-01/restrictedDataToken", "POST", {}),
     Operation(
         "/amazon",
         AMAZON_LISTINGS,
