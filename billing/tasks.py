@@ -5,11 +5,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from billing import rates, usage
+from billing.banner_conditions import PLAN_BANNER_STATES
+from notifications.conditions import resolve_stale_banners
 
 
 @shared_task
 def sweep_usage_limits() -> int:
-    """Beat: open periods whose state no longer matches their usage, fanned out in batches."""
+    """Beat: open periods whose state no longer matches their usage, fanned out in batches;
+    and plan banners whose period left their state (a missed resolve) are resolved."""
+    resolve_stale_banners(kinds=PLAN_BANNER_STATES)
     return usage.fan_out_limit_checks(
         enqueue=check_usage_limits.delay, size=settings.BILLING_SWEEP_BATCH
     )

@@ -183,3 +183,17 @@ def test_connection_checks_keep_running_for_a_shop_over_its_limit(
     batches: list[list[int]] = []
     fan_out_due_accounts(now=timezone.now(), enqueue=batches.append)
     assert batches == [[account.pk]]
+
+
+def test_a_plan_banner_whose_period_left_its_state_is_resolved_by_the_sweep(
+    shop: Shop, starter: Plan, add_order: AddOrder
+) -> None:
+    from billing import tasks
+    from notifications.services import raise_banner
+
+    add_order("4200.00")
+    # A banner left behind by a missed resolve: the period is nearly reached, not exceeded.
+    raise_banner(shop=shop, kind=BannerKind.PLAN_LIMIT_EXCEEDED)
+    assert active_banners(shop) == [BannerKind.PLAN_LIMIT_EXCEEDED, BannerKind.PLAN_LIMIT_NEAR]
+    tasks.sweep_usage_limits()
+    assert active_banners(shop) == [BannerKind.PLAN_LIMIT_NEAR]

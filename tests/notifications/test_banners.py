@@ -3,7 +3,7 @@ holds, with the seed's texts in English and German and their action buttons."""
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account
+from billing.banner_conditions import PLAN_BANNER_STATES
+from billing.models import UsagePeriod
 from notifications import selectors, services
 from notifications.banners import TEXTS
 from notifications.models import Banner, BannerKind
@@ -31,10 +33,19 @@ ACCOUNT_STATES = {
 
 
 def account_subject(shop: Any, kind: BannerKind) -> str:
-    """A real account in the state the kind's condition asks for (notifications.conditions):
-    the dashboard shows an account banner only while its account is in that state."""
+    """A real account (or billing period) in the state the kind's condition asks for
+    (notifications.conditions): the dashboard shows a banner only while that state holds."""
+    if kind in PLAN_BANNER_STATES:
+        now = timezone.now()
+        UsagePeriod.objects.create(
+            shop=shop,
+            starts_at=now - timedelta(days=1),
+            ends_at=now + timedelta(days=29),
+            currency="EUR",
+            state=PLAN_BANNER_STATES[kind],
+        )
     if kind not in ACCOUNT_STATES:
-        return "s"
+        return ""
     status, failing_since = ACCOUNT_STATES[kind]
     expired = status == Account.Status.EXPIRED
     account = Account.objects.create(
@@ -239,6 +250,7 @@ def test_an_action_url_that_leaves_the_app_is_replaced_by_the_default(
     services.raise_banner(
         shop=shop,
         kind=BannerKind.PLAN_LIMIT_EXCEEDED,
+        subject=account_subject(shop, BannerKind.PLAN_LIMIT_EXCEEDED),
         context={"action_url": "javascript:alert(1)"},
     )
     [(_, _, links)] = dashboard_banners(shop_client(shop))
