@@ -3,7 +3,8 @@ marketplaces, pushed over real HTTP, against the fewest marketplace calls possib
 
 The shop, its three accounts (connected through the simulators' login), 1,000 Shopify
 variants and the marketplaces' listings (400 eBay items, 300 Amazon SKUs, 300 Etsy products
-in 150 listings) are linked the production way: GraphQL reconciliation and discovery. Then
+in 150 listings) are linked through the app's own services (see _link: webhook-shaped variant
+and stock records, eBay and Etsy discovery, Amazon rows from the simulator's records). Then
 each change goes through the inventory_levels/update handler (desired state only), and the
 push task runs until nothing is due. The floor: after coalescing, each changed listing once,
 eBay four per ReviseInventoryStatus, Etsy one updateListingInventory per changed listing,
@@ -19,6 +20,7 @@ import random
 import time
 from collections import Counter
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from bench.bench_notify import _scratch_database
@@ -62,7 +64,10 @@ def _run(server: Any) -> None:
     from listings.models import Listing, ListingPush
 
     sims = {name: server.sandbox[f"/{name}"] for name in ("shopify", "amazon", "ebay", "etsy")}
+    setup_started = time.perf_counter()
     shop, accounts, variants = _link(sims)
+    setup = time.perf_counter() - setup_started
+    print(f"bench_listings: setup (link {len(variants):,} listings) {setup:.1f} s")
     rng = random.Random(20261130)
     last: dict[int, int] = {}
     started = time.perf_counter()
@@ -100,8 +105,7 @@ def _run(server: Any) -> None:
 
 def _link(sims: dict[str, Any]) -> tuple[Any, list[Any], list[Any]]:
     from demo.accounts import connect_through_sandbox
-    from listings import linking
-    from listings import shopify as shopify_changes
+    from listings import linking, services
     from salestio.models import Shop
 
     token = (
@@ -127,10 +131,43 @@ def _link(sims: dict[str, Any]) -> tuple[Any, list[Any], list[Any]]:
         sims["etsy"].add_shop_listing(
             sims["etsy"].default_user, 300000 + n, skus=etsy_skus[2 * n : 2 * n + 2], quantity=1
         )
-    shopify_changes.reconcile(shop=shop)
-    for account in (ebay, amazon, etsy):
+    # Setup only, kept cheap: the variants and their stock arrive as a products/update and
+    # inventory webhooks would bring them (GraphQL reconciliation pages through the sandbox's
+    # throttle for minutes), and the Amazon SKUs are linked from the simulator's records
+    # (discovery would ask getListingsItem once per store SKU). eBay and Etsy are discovered.
+    linking.record_variants(
+        shop=shop,
+        variants=[(v.id, v.inventory_item_id, v.sku, v.title, Decimal(v.price)) for v in variants],
+    )
+    services.record_inventory_levels(
+        shop=shop, levels=[(v.inventory_item_id, 1001, v.available) for v in variants]
+    )
+    _link_amazon(amazon, sims["amazon"].listings[amazon.external_id])
+    for account in (ebay, etsy):
         linking.discover(account=account)
     return shop, [ebay, amazon, etsy], variants
+
+
+def _link_amazon(account: Any, records: dict[str, dict[str, Any]]) -> None:
+    from listings import linking
+    from listings.models import Listing
+
+    Listing.objects.bulk_create(
+        Listing(
+            shop_id=account.shop_id,
+            account=account,
+            remote_key=sku,
+            sku=sku,
+            store_sku=sku,
+            asin=record["asin"],
+            product_type=record["productType"],
+            title=record["itemName"],
+            pushed_quantity=record["quantity"],
+            pushed_price=Decimal(record["price"]),
+        )
+        for sku, record in records.items()
+    )
+    linking.link_unlinked(shop=account.shop, listings=Listing.objects.filter(account=account))
 
 
 def _write_calls(sims: dict[str, Any]) -> int:

@@ -122,10 +122,7 @@ def link_unlinked(*, shop: Shop, listings: "Iterable[Listing] | None" = None) ->
 def _attach(listing: Listing, variant: StoreVariant) -> None:
     listing.variant_id = variant.variant_id
     listing.inventory_item_id = variant.inventory_item_id
-    # Our Amazon patch carries the quantity only (fulfillment_availability); a price there
-    # would need the offer attributes, so Amazon listings do not follow the store price.
-    if listing.account.marketplace != Marketplace.AMAZON:
-        listing.desired_price = variant.price
+    listing.desired_price = variant.price
     listing.currency = listing.shop.currency
     listing.status = Listing.Status.LIVE
 
@@ -135,9 +132,7 @@ def _push_prices(shop: Shop, variant_ids: Sequence[int]) -> None:
         shop=shop, variant_id__in=variant_ids, price__isnull=False
     ):
         services.set_desired(
-            listings=Listing.objects.filter(shop=shop, variant_id=variant.variant_id).exclude(
-                account__marketplace=Marketplace.AMAZON
-            ),
+            listings=Listing.objects.filter(shop=shop, variant_id=variant.variant_id),
             price=variant.price,
         )
 

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 
-from listings.models import Listing, ListingPush
+from listings.models import InventoryLevel, Listing, ListingPush, ListingSettings
 from salestio.models import Shop
 
 # The dashboard's and the page's counters: (key, the statuses counted under it).
@@ -82,3 +82,19 @@ def listing(*, shop: Shop, listing_id: int) -> Listing:
 
 def push_log(*, listing: Listing, limit: int = 50) -> list[ListingPush]:
     return list(listing.pushes.order_by("-at", "-pk")[:limit])
+
+
+def known_locations(*, shop: Shop) -> list[int]:
+    """The shop's Shopify locations as inventory reports and the setting name them."""
+    reported = InventoryLevel.objects.filter(shop=shop).values_list("location_id", flat=True)
+    chosen = ListingSettings.objects.filter(shop=shop).values_list(
+        "counted_location_ids", flat=True
+    )
+    return sorted(set(reported.distinct()) | {int(i) for ids in chosen for i in ids})
+
+
+def counted_locations(*, shop: Shop) -> list[int]:
+    """The locations counted now: the setting's, or every known one when it names none."""
+    found = ListingSettings.objects.filter(shop=shop).first()
+    counted = found.counted_location_ids if found else []
+    return [int(i) for i in counted] or known_locations(shop=shop)

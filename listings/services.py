@@ -157,7 +157,15 @@ def claim_due(*, account: Account, now: datetime, limit: int) -> list[Claimed]:
         if len(rows) == limit and rows[-1].item_id:
             rows += list(due.filter(item_id=rows[-1].item_id, pk__gt=rows[-1].pk).order_by("pk"))
         Listing.objects.filter(pk__in=[row.pk for row in rows]).update(push_due_at=None)
-    return [Claimed(row, row.desired_quantity, row.desired_price) for row in rows]
+    return [Claimed(row, row.desired_quantity, _price_to_send(row)) for row in rows]
+
+
+def _price_to_send(listing: Listing) -> Decimal | None:
+    """The desired price when it differs from the last pushed one; else None, so the push
+    carries the quantity alone (Amazon's patch then leaves the offer untouched)."""
+    if listing.desired_price is None or listing.desired_price == listing.pushed_price:
+        return None
+    return listing.desired_price
 
 
 def push_account(*, account: Account, now: datetime | None = None) -> int:
@@ -190,6 +198,7 @@ def _update_of(claim: Claimed) -> ListingUpdate:
         listing_id=listing.item_id,
         price=claim.price,
         product_type=listing.product_type or "PRODUCT",
+        currency=listing.currency,
     )
 
 

@@ -3,14 +3,15 @@
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Account, Marketplace
 from listings import selectors, services, tasks
+from listings.forms import CountedLocationsForm
 from listings.linking import link, unlink
 from listings.models import Listing
 from salestio.http import ShopRequest
@@ -116,3 +117,19 @@ def discover(request: ShopRequest, account_id: int) -> HttpResponse:
     tasks.discover_listings.delay(account.pk)
     messages.success(request, _("Looking for listings of %(name)s.") % {"name": account.name})
     return HttpResponseRedirect(reverse("listings:list"))
+
+
+@require_http_methods(["GET", "POST"])
+def locations(request: ShopRequest) -> HttpResponse:
+    known = selectors.known_locations(shop=request.shop)
+    if request.method == "GET":
+        initial = {"locations": selectors.counted_locations(shop=request.shop)}
+        form = CountedLocationsForm(known=known, initial=initial)
+        return render(request, "listings/locations.html", {"form": form, "known": known})
+    form = CountedLocationsForm(request.POST, known=known)
+    if not form.is_valid():
+        context = {"form": form, "known": known}
+        return render(request, "listings/locations.html", context, status=400)
+    services.set_counted_locations(shop=request.shop, location_ids=form.counted())
+    messages.success(request, _("Locations saved. Listing quantities follow them."))
+    return redirect("listings:locations")

@@ -394,7 +394,15 @@ class AmazonSimulator(MarketplaceSimulator):
     # --- Listings: getListingsItem and the effect of patches --------------------------------
 
     def add_listing(
-        self, seller: str, sku: str, *, quantity: int, asin: str = "", title: str = ""
+        self,
+        seller: str,
+        sku: str,
+        *,
+        quantity: int,
+        asin: str = "",
+        title: str = "",
+        price: str | None = "19.99",
+        currency: str = "EUR",
     ) -> dict[str, Any]:
         listing = {
             "asin": asin or f"B0{zlib.crc32(sku.encode()) % 10**8:08d}",
@@ -402,15 +410,24 @@ class AmazonSimulator(MarketplaceSimulator):
             "itemName": title or f"Item {sku}",
             "status": ["BUYABLE", "DISCOVERABLE"],
             "quantity": quantity,
+            # The B2C offer (a buyable listing has one): our_price's value and currency.
+            "price": price,
+            "currency": currency,
         }
         self.listings.setdefault(seller, {})[sku] = listing
         return listing
 
     def apply_patches(self, seller: str, sku: str, patches: list[dict[str, Any]]) -> None:
         listing = self.listings.get(seller, {}).get(sku)
+        if listing is None:
+            return
         for patch in patches:
-            if listing is not None and patch.get("path") == "/attributes/fulfillment_availability":
+            if patch.get("path") == "/attributes/fulfillment_availability":
                 listing["quantity"] = int(patch["value"][0]["quantity"])
+            elif patch.get("path") == "/attributes/purchasable_offer":
+                offer = patch["value"][0]
+                listing["currency"] = offer["currency"]
+                listing["price"] = str(offer["our_price"][0]["schedule"][0]["value_with_tax"])
 
     def on_get_listing(self, request: Request, seller_id: str, sku: str) -> Response:
         seller = self._seller(request)
@@ -435,8 +452,17 @@ class AmazonSimulator(MarketplaceSimulator):
                         "lastUpdatedDate": iso(time.time()),
                     }
                 ],
+                "offers": _offers(listing, marketplace),
                 "fulfillmentAvailability": [
                     {"fulfillmentChannelCode": "DEFAULT", "quantity": listing["quantity"]}
                 ],
             }
         )
+
+
+def _offers(listing: dict[str, Any], marketplace: str) -> list[dict[str, Any]]:
+    """getListingsItem's `offers` (ItemOfferByMarketplace, Money.amount a decimal string)."""
+    if listing["price"] is None:
+        return []
+    price = {"currencyCode": listing["currency"], "amount": listing["price"]}
+    return [{"marketplaceId": marketplace, "offerType": "B2C", "price": price}]

@@ -51,6 +51,7 @@ OBJECT_PAGES: list[tuple[str, Callable[[Shop], dict[str, Any]]]] = [
     ("accounts:edit", _account(Account.Status.EXPIRED)),
     ("accounts:edit", _account(Account.Status.ACTIVE)),
     ("notifications:detail", _emailed_incident),
+    ("listings:locations", lambda shop: {}),
 ]
 
 PAGES: list[Page] = [Page(name, lambda shop: {}) for name, _label in NAVIGATION] + [

@@ -4,6 +4,7 @@ Items 2021-08-01."""
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
@@ -229,18 +230,11 @@ class AmazonAdapter(Adapter):
         if not self.account.external_id:
             raise PermanentError("Amazon account has no seller id; reconnect it")
         listings = self._client(ListingsItemsV20210801)
-        availability = [{"fulfillment_channel_code": "DEFAULT", "quantity": update.quantity}]
+        marketplace_id = Marketplaces[self.account.site].marketplace_id
         body = {
             "productType": update.product_type,
-            "patches": [
-                {
-                    "op": "replace",
-                    "path": "/attributes/fulfillment_availability",
-                    "value": availability,
-                }
-            ],
+            "patches": listing_patches(update, marketplace_id),
         }
-        marketplace_id = Marketplaces[self.account.site].marketplace_id
         response = _call(
             lambda: listings.patch_listings_item(
                 self.account.external_id, update.sku, marketplaceIds=[marketplace_id], body=body
@@ -261,12 +255,13 @@ class AmazonAdapter(Adapter):
                         self.account.external_id,
                         sku,
                         marketplaceIds=marketplace_id,
-                        includedData="summaries,fulfillmentAvailability",
+                        includedData="summaries,offers,fulfillmentAvailability",
                     )
                 ).payload
             except PermanentError:
                 continue  # 404: the seller has no listing with this SKU
-            found.append(_remote_listing(sku, item or {}))
+            with reading("Amazon"):
+                found.append(_remote_listing(sku, item or {}))
         return found
 
     def _credential_dict(self, refresh_token: str | None = None) -> dict[str, str]:
@@ -323,6 +318,11 @@ def _remote_order(order: dict[str, Any]) -> RemoteOrder:
 def _remote_listing(sku: str, item: dict[str, Any]) -> RemoteListing:
     summary: dict[str, Any] = next(iter(item.get("summaries") or []), {})
     availability: dict[str, Any] = next(iter(item.get("fulfillmentAvailability") or []), {})
+    # The B2C offer's price is what Amazon holds now (ItemOfferByMarketplace, Money.amount a
+    # decimal string), so a store price equal to it is not pushed again.
+    offer: dict[str, Any] = next(
+        (o for o in item.get("offers") or [] if o.get("offerType") == "B2C"), {}
+    )
     return RemoteListing(
         remote_key=sku,
         sku=sku,
@@ -331,6 +331,7 @@ def _remote_listing(sku: str, item: dict[str, Any]) -> RemoteListing:
         active="BUYABLE" in (summary.get("status") or []),
         asin=str(summary.get("asin") or ""),
         product_type=str(summary.get("productType") or ""),
+        price=Decimal(str(offer["price"]["amount"])) if offer.get("price") else None,
     )
 
 
@@ -340,6 +341,32 @@ def package_reference(shipment: Shipment) -> str:
     names the same package and a second parcel of the order gets its own."""
     digest = hashlib.sha256(f"{shipment.carrier}:{shipment.tracking_number}".encode()).digest()
     return str(int.from_bytes(digest[:6]) + 1)
+
+
+def listing_patches(update: ListingUpdate, marketplace_id: str) -> list[dict[str, Any]]:
+    """The quantity always; the price only when the update carries one (it changed).
+
+    The offer's shape (marketplace_id, currency, audience, our_price.schedule.value_with_tax
+    as a number) is the one Amazon's pricing tutorial patches
+    (https://developer-docs.amazon.com/sp-api/docs/update-price-for-multiple-marketplace,
+    https://developer-docs.amazon.com/sp-api/docs/manage-purchasable-offer). A `replace`
+    sets the whole B2C offer of this marketplace, as that tutorial does.
+    """
+    availability = [{"fulfillment_channel_code": "DEFAULT", "quantity": update.quantity}]
+    patches: list[dict[str, Any]] = [
+        {"op": "replace", "path": "/attributes/fulfillment_availability", "value": availability}
+    ]
+    if update.price is None:
+        return patches
+    if not update.currency:
+        raise PermanentError(f"No currency known for the price of {update.sku}.")
+    offer = {
+        "marketplace_id": marketplace_id,
+        "currency": update.currency,
+        "audience": "ALL",
+        "our_price": [{"schedule": [{"value_with_tax": float(update.price)}]}],
+    }
+    return [*patches, {"op": "replace", "path": "/attributes/purchasable_offer", "value": [offer]}]
 
 
 def raise_for_submission(submission: Any) -> None:

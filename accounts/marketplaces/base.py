@@ -100,6 +100,8 @@ class ListingUpdate:
     listing_id: str = ""
     price: Decimal | None = None
     product_type: str = "PRODUCT"
+    # ISO 4217 code of `price` (Amazon's offer names its currency).
+    currency: str = ""
 
 
 @dataclass(frozen=True)

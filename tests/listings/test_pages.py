@@ -1,6 +1,7 @@
 """The listings page and the dashboard's counters: filters, search, a constant number of
 queries whatever the number of listings, and the Update action."""
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Marketplace
+from listings import services
 from listings.models import Listing, ListingPush
 from tests.factories import serial
 from tests.listings.factories import make_account
@@ -139,3 +141,91 @@ def test_the_detail_page_shows_the_push_log(shop: Any, shop_client: Callable[...
     page = shop_client(shop).get(f"/listings/{listing.pk}/").content.decode()
 
     assert "refused: 515" in page and 'data-outcome="error"' in page
+
+
+def _stock_at_two_locations(shop: Any) -> Listing:
+    """A linked, live listing whose item is stocked 3 at location 11 and 5 at location 22."""
+    (listing,) = _listings(shop, 1, Listing.Status.LIVE)
+    listing.inventory_item_id = serial()
+    listing.pushed_quantity = 8
+    listing.save()
+    services.record_inventory_levels(
+        shop=shop,
+        levels=[(listing.inventory_item_id, 11, 3), (listing.inventory_item_id, 22, 5)],
+    )
+    listing.refresh_from_db()
+    assert listing.desired_quantity == 8  # the default: every location counts
+    return listing
+
+
+def _checked(page: str) -> list[str]:
+    boxes = re.findall(r'<input type="checkbox" name="locations"[^>]*>', page)
+    return [re.search(r'value="(\d+)"', box)[1] for box in boxes if " checked" in box]  # type: ignore[index]
+
+
+def test_counted_locations_page_lists_the_known_locations_all_checked_by_default(
+    shop: Any, shop_client: Callable[..., Any]
+) -> None:
+    _stock_at_two_locations(shop)
+
+    page = shop_client(shop).get("/listings/locations/").content.decode()
+
+    assert page.count('type="checkbox" name="locations"') == 2
+    assert _checked(page) == ["11", "22"]
+
+
+def test_saving_counted_locations_recomputes_the_quantity_and_schedules_the_push(
+    shop: Any, shop_client: Callable[..., Any]
+) -> None:
+    listing = _stock_at_two_locations(shop)
+    client = shop_client(shop)
+
+    response = client.post("/listings/locations/", {"locations": ["22"]})
+
+    assert response.status_code == 302 and response["Location"] == "/listings/locations/"
+    assert services.listing_settings(shop).counted_location_ids == [22]
+    listing.refresh_from_db()
+    assert (listing.desired_quantity, listing.status) == (5, Listing.Status.PENDING)
+    page = client.get("/listings/locations/").content.decode()
+    assert "Locations saved." in page and _checked(page) == ["22"]
+
+    client.post("/listings/locations/", {"locations": ["11", "22"]})
+    assert services.listing_settings(shop).counted_location_ids == []  # all, later ones too
+    listing.refresh_from_db()
+    assert listing.desired_quantity == 8
+
+
+@pytest.mark.parametrize(
+    ("posted", "message"),
+    [
+        ({}, "Choose at least one location."),
+        ({"locations": ["99"]}, "Select a valid choice."),
+        ({"locations": ["eleven"]}, "Select a valid choice."),
+    ],
+)
+def test_invalid_counted_locations_re_render_with_a_message_and_change_nothing(
+    shop: Any, shop_client: Callable[..., Any], posted: dict[str, Any], message: str
+) -> None:
+    listing = _stock_at_two_locations(shop)
+    services.set_counted_locations(shop=shop, location_ids=[11])
+
+    response = shop_client(shop).post("/listings/locations/", posted)
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in page and 'role="alert"' in page
+    assert services.listing_settings(shop).counted_location_ids == [11]
+    listing.refresh_from_db()
+    assert listing.desired_quantity == 3
+
+
+def test_a_german_shop_reads_the_counted_locations_page_in_german(
+    make_shop: Callable[..., Any], shop_client: Callable[..., Any]
+) -> None:
+    shop = make_shop(locale="de")
+    _stock_at_two_locations(shop)
+    client = shop_client(shop)
+
+    assert "Standort 11" in client.get("/listings/locations/").content.decode()
+    invalid = client.post("/listings/locations/", {}).content.decode()
+    assert "Wählen Sie mindestens einen Standort." in invalid

@@ -1,9 +1,11 @@
 """Quantity changes in Shopify reach each sandbox marketplace over real HTTP, coalesced and
 batched; refusals become Update Error, throttling and outages are retried."""
 
+import json
 import math
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from listings import services
 from listings.models import Listing, ListingPush
 from salestio.models import Shop
 from tests.listings.fixtures import Sims
+from tests.shopify_webhooks import deliver
 
 pytestmark = [pytest.mark.django_db]
 
@@ -78,6 +81,66 @@ def test_amazon_gets_a_fulfillment_availability_patch_with_the_new_quantity(
     assert patch["patches"][0]["path"] == "/attributes/fulfillment_availability"
     assert patch["patches"][0]["value"][0]["quantity"] == 7
     assert sims.amazon.listings[account.external_id]["LAMP-1"]["quantity"] == 7
+
+
+def _change_price(client: Any, capture: Any, shop: Any, variant: Any, price: str) -> None:
+    """The merchant changes a variant's price; Shopify's products/update reaches the intake."""
+    product = {"id": variant.product_id, "title": "Lamp", "variants": [variant.as_rest()]}
+    product["variants"][0]["price"] = price
+    with capture(execute=True):
+        response = deliver(
+            client, "products/update", json.dumps(product).encode(), shop_domain=shop.domain
+        )
+    assert response.status_code == 200
+
+
+def test_amazon_patch_carries_the_price_only_when_it_changed(
+    client: Any,
+    sims: Sims,
+    store: Any,
+    connect: Callable[..., Account],
+    link_all: Any,
+    change_quantity: Any,
+    push: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    variant = sims.shopify.catalog.add_variant(
+        store.domain, sku="LAMP-9", available=5, price="19.99"
+    )
+    account = connect(store, "amazon")
+    sims.amazon.add_listing(account.external_id, "LAMP-9", quantity=5, price="19.99")
+    (listing,) = link_all(store, account)
+    assert listing.status == Listing.Status.LIVE and listing.pushed_price == Decimal("19.99")
+
+    _change_price(client, django_capture_on_commit_callbacks, store, variant, "24.50")
+    assert push(account) == 1
+
+    patch = sims.amazon.listing_patches[-1]
+    assert patch["sku"] == "LAMP-9"
+    offer = {
+        "marketplace_id": "A1PA6795UKMFR9",  # amazon.de, the account's site
+        "currency": store.currency,
+        "audience": "ALL",
+        "our_price": [{"schedule": [{"value_with_tax": 24.5}]}],
+    }
+    assert patch["patches"] == [
+        {
+            "op": "replace",
+            "path": "/attributes/fulfillment_availability",
+            "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 5}],
+        },
+        {"op": "replace", "path": "/attributes/purchasable_offer", "value": [offer]},
+    ]
+    remote = sims.amazon.listings[account.external_id]["LAMP-9"]
+    assert (Decimal(remote["price"]), remote["currency"]) == (Decimal("24.50"), store.currency)
+    listing.refresh_from_db()
+    assert (listing.status, listing.pushed_price) == (Listing.Status.LIVE, Decimal("24.50"))
+
+    change_quantity(store, variant.inventory_item_id, 3)
+    assert push(account) == 1
+    paths = [p["path"] for p in sims.amazon.listing_patches[-1]["patches"]]
+    assert paths == ["/attributes/fulfillment_availability"]
+    assert len(sims.amazon.listing_patches) == 2
 
 
 def test_etsy_gets_one_inventory_write_per_listing_carrying_all_its_offerings(
