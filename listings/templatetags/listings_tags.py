@@ -4,6 +4,7 @@ from typing import Any
 
 from django import template
 
+from accounts.models import Marketplace
 from listings import selectors
 from salestio.models import Shop
 
@@ -13,3 +14,9 @@ register = template.Library()
 @register.inclusion_tag("listings/_dashboard.html")
 def listing_counters(shop: Shop) -> dict[str, Any]:
     return {"rows": selectors.counters_by_marketplace(shop=shop)}
+
+
+@register.filter
+def marketplace_name(code: str) -> str:
+    """ "ebay" → "eBay": the marketplace's own spelling, not `|title`'s "Ebay"."""
+    return str(Marketplace(code).label) if code in Marketplace.values else code

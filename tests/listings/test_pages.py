@@ -107,6 +107,9 @@ def test_counters_per_account_and_per_marketplace_match(
     assert 'href="/listings/?marketplace=ebay&amp;status=live">3<' in dashboard
     assert 'href="/listings/?marketplace=ebay&amp;status=update_error">2<' in dashboard
     assert 'href="/listings/?marketplace=etsy&amp;status=not_active">1<' in dashboard
+    # The marketplace's own spelling, on the dashboard and on the listings page.
+    assert "<td>eBay</td>" in dashboard and "Ebay" not in dashboard
+    assert "(eBay)" in client.get("/listings/").content.decode()
 
 
 def test_update_on_a_selection_makes_them_due_now_and_logs_it(
