@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from django.utils import timezone
@@ -116,3 +116,26 @@ def emails_on() -> Callable[[Any], None]:
         update_notification_settings(shop=shop, values=values)
 
     return run
+
+
+class Sync(NamedTuple):
+    """The pieces a push test takes together: sandboxes, a store, and the sync's steps."""
+
+    sims: Sims
+    store: Any
+    connect: Callable[[Any, str], Account]
+    link_all: Callable[[Any, Account], list[Listing]]
+    change_quantity: Callable[[Any, int, int], None]
+    push: Callable[..., int]
+
+
+@pytest.fixture
+def sync(
+    sims: Sims,
+    store: Any,
+    connect: Callable[[Any, str], Account],
+    link_all: Callable[[Any, Account], list[Listing]],
+    change_quantity: Callable[[Any, int, int], None],
+    push: Callable[..., int],
+) -> Sync:
+    return Sync(sims, store, connect, link_all, change_quantity, push)

@@ -3,7 +3,6 @@ batched; refusals become Update Error, throttling and outages are retried."""
 
 import json
 import math
-from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,14 +10,13 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from accounts.models import Account
 from billing import usage
 from billing.models import UsagePeriod, UsageState
 from billing.signals import limit_lifted
 from listings import services
 from listings.models import Listing, ListingPush
 from salestio.models import Shop
-from tests.listings.fixtures import Sims
+from tests.listings.fixtures import Sims, Sync
 from tests.shopify_webhooks import deliver
 
 pytestmark = [pytest.mark.django_db]
@@ -32,14 +30,10 @@ def _variants(sims: Sims, shop: Any, skus: list[str], available: int = 5) -> lis
 
 @pytest.mark.parametrize("count", [1, 4, 5, 10])
 def test_ebay_gets_every_change_in_ceil_n_over_4_revise_calls(
-    sims: Sims,
-    store: Any,
-    connect: Callable[..., Account],
-    link_all: Any,
-    change_quantity: Any,
-    push: Any,
+    sync: Sync,
     count: int,
 ) -> None:
+    sims, store, connect, link_all, change_quantity, push = sync
     skus = [f"MUG-{n}" for n in range(count)]
     variants = _variants(sims, store, skus)
     account = connect(store, "ebay")
@@ -61,13 +55,9 @@ def test_ebay_gets_every_change_in_ceil_n_over_4_revise_calls(
 
 
 def test_amazon_gets_a_fulfillment_availability_patch_with_the_new_quantity(
-    sims: Sims,
-    store: Any,
-    connect: Callable[..., Account],
-    link_all: Any,
-    change_quantity: Any,
-    push: Any,
+    sync: Sync,
 ) -> None:
+    sims, store, connect, link_all, change_quantity, push = sync
     (variant,) = _variants(sims, store, ["LAMP-1"])
     account = connect(store, "amazon")
     sims.amazon.add_listing(account.external_id, "LAMP-1", quantity=5)
@@ -96,14 +86,10 @@ def _change_price(client: Any, capture: Any, shop: Any, variant: Any, price: str
 
 def test_amazon_patch_carries_the_price_only_when_it_changed(
     client: Any,
-    sims: Sims,
-    store: Any,
-    connect: Callable[..., Account],
-    link_all: Any,
-    change_quantity: Any,
-    push: Any,
+    sync: Sync,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
+    sims, store, connect, link_all, change_quantity, push = sync
     variant = sims.shopify.catalog.add_variant(
         store.domain, sku="LAMP-9", available=5, price="19.99"
     )
@@ -144,13 +130,9 @@ def test_amazon_patch_carries_the_price_only_when_it_changed(
 
 
 def test_etsy_gets_one_inventory_write_per_listing_carrying_all_its_offerings(
-    sims: Sims,
-    store: Any,
-    connect: Callable[..., Account],
-    link_all: Any,
-    change_quantity: Any,
-    push: Any,
+    sync: Sync,
 ) -> None:
+    sims, store, connect, link_all, change_quantity, push = sync
     small, large = _variants(sims, store, ["SCARF-S", "SCARF-L"])
     account = connect(store, "etsy")
     sims.etsy.add_shop_listing(
@@ -171,14 +153,10 @@ def test_etsy_gets_one_inventory_write_per_listing_carrying_all_its_offerings(
 
 
 def test_twenty_changes_within_a_second_push_once_with_the_last_value(
-    sims: Sims,
-    store: Any,
-    connect: Callable[..., Account],
-    link_all: Any,
-    change_quantity: Any,
-    push: Any,
+    sync: Sync,
     settings: Any,
 ) -> None:
+    sims, store, connect, link_all, change_quantity, push = sync
     # The window is a second in production; the test's webhook deliveries are slower.
     settings.LISTING_PUSH_DEBOUNCE = timedelta(seconds=30)
     (variant,) = _variants(sims, store, ["CUP-1"])
@@ -199,14 +177,10 @@ def test_twenty_changes_within_a_second_push_once_with_the_last_value(
 
 
 def test_a_permanent_refusal_is_an_update_error_with_one_email_and_no_automatic_retry(
-    sims: Sims,
-    store: Any,
-    connect: Callable[..., Account],
-    link_all: Any,
-    change_quantity: Any,
-    push: Any,
+    sync: Sync,
     emails_on: Any,
 ) -> None:
+    sims, store, connect, link_all, change_quantity, push = sync
     emails_on(store)
     (variant,) = _variants(sims, store, ["BOWL-1"])
     account = connect(store, "ebay")
@@ -232,13 +206,9 @@ def test_a_permanent_refusal_is_an_update_error_with_one_email_and_no_automatic_
 
 
 def test_update_succeeds_once_the_cause_is_fixed(
-    sims: Sims,
-    store: Any,
-    connect: Callable[..., Account],
-    link_all: Any,
-    change_quantity: Any,
-    push: Any,
+    sync: Sync,
 ) -> None:
+    sims, store, connect, link_all, change_quantity, push = sync
     (variant,) = _variants(sims, store, ["BOWL-2"])
     account = connect(store, "ebay")
     sims.ebay.add_item(
@@ -260,14 +230,10 @@ def test_update_succeeds_once_the_cause_is_fixed(
 
 @pytest.mark.parametrize("status", [429, 500, 503])
 def test_throttling_and_outages_are_retried_and_never_an_update_error(
-    sims: Sims,
-    store: Any,
-    connect: Callable[..., Account],
-    link_all: Any,
-    change_quantity: Any,
-    push: Any,
+    sync: Sync,
     status: int,
 ) -> None:
+    sims, store, connect, link_all, change_quantity, push = sync
     (variant,) = _variants(sims, store, ["LAMP-2"])
     account = connect(store, "amazon")
     sims.amazon.add_listing(account.external_id, "LAMP-2", quantity=5)
@@ -288,14 +254,10 @@ def test_throttling_and_outages_are_retried_and_never_an_update_error(
 
 
 def test_throttling_past_the_last_retry_becomes_an_update_error(
-    sims: Sims,
-    store: Any,
-    connect: Callable[..., Account],
-    link_all: Any,
-    change_quantity: Any,
-    push: Any,
+    sync: Sync,
     settings: Any,
 ) -> None:
+    sims, store, connect, link_all, change_quantity, push = sync
     settings.LISTING_PUSH_MAX_ATTEMPTS = 2
     (variant,) = _variants(sims, store, ["LAMP-3"])
     account = connect(store, "amazon")
@@ -313,14 +275,10 @@ def test_throttling_past_the_last_retry_becomes_an_update_error(
 
 
 def test_paused_over_the_plan_limit_and_the_latest_value_pushed_once_when_lifted(
-    sims: Sims,
-    store: Any,
-    connect: Callable[..., Account],
-    link_all: Any,
-    change_quantity: Any,
-    push: Any,
+    sync: Sync,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
+    sims, store, connect, link_all, change_quantity, push = sync
     (variant,) = _variants(sims, store, ["KETTLE-1"])
     account = connect(store, "ebay")
     sims.ebay.add_item(account.external_id, "140001", sku="KETTLE-1", quantity=5)
