@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from notifications import emails, selectors, transport
-from notifications.models import DeliveryAttempt, Email
+from notifications.models import DeliveryAttempt, Email, NotificationSettings
 from notifications.routing import cancel_emails
 from salestio.backoff import backoff_seconds
 
@@ -41,9 +41,12 @@ def deliver(*, email_id: int) -> int | None:
         return None
     email = attempt.email
     try:
-        if reason := selectors.reason_not_to_send(email=email):
+        prefs = selectors.notification_settings(shop=email.shop)
+        if reason := selectors.reason_not_to_send(email=email, prefs=prefs):
             _record_cancelled(email, attempt, reason)
             return None
+        if not email.subject:
+            _store_rendered(email, prefs)
         esp_message_id = transport.send(emails.build_message(email))
     except transport.TransportError as exc:
         return _record_failure(email, attempt, str(exc), permanent=exc.permanent)
@@ -54,6 +57,15 @@ def deliver(*, email_id: int) -> int | None:
         return _record_failure(email, attempt, f"{type(exc).__name__}: {exc}", permanent=False)
     _record_sent(email, attempt, esp_message_id)
     return None
+
+
+def _store_rendered(email: Email, prefs: NotificationSettings) -> None:
+    """Rendered once, at the first attempt, and kept: every retry sends the same content and
+    headers (the same Message-ID), and the history shows what went out."""
+    rendered = emails.render_stored(email, prefs)
+    Email.objects.filter(pk=email.pk).update(**rendered)
+    for name, value in rendered.items():
+        setattr(email, name, value)
 
 
 @transaction.atomic  # the claim and its attempt row commit together, before the send

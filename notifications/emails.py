@@ -141,6 +141,24 @@ def attachment_for(email: Email) -> tuple[str, str] | None:
     return f"salestio-{email.category}-{email.pk}.csv", out.getvalue()
 
 
+def render_stored(email: Email, prefs: NotificationSettings) -> dict[str, Any]:
+    """The email's subject, bodies and headers from the items it carries, rendered when it is
+    first sent (composing only decides what goes in it); the oldest items are shown."""
+    items = email.notifications.order_by("created_at", "pk")
+    shown = list(items[: settings.NOTIFICATION_DIGEST_ITEMS_SHOWN])
+    for item in shown:
+        item.shop = email.shop  # their links name the shop: the same one, without a query each
+    count = len(shown) if len(shown) < settings.NOTIFICATION_DIGEST_ITEMS_SHOWN else items.count()
+    ctx = email_context(email, shown, count, prefs=prefs)
+    rendered = render(email.category, ctx, language=email.language)
+    return {
+        "subject": rendered.subject,
+        "text": rendered.text,
+        "html": rendered.html,
+        "headers": headers_for(email),
+    }
+
+
 def build_message(email: Email) -> EmailMultiAlternatives:
     """The stored email as a message: every attempt sends the same content and headers."""
     message = EmailMultiAlternatives(

@@ -7,10 +7,8 @@ from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import connections, models, router
-from django.db.models import Q
-from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
-from django.db.models.sql.compiler import SQLInsertCompiler
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -369,28 +367,65 @@ def insert_all_unless_conflict(objs: Sequence[M], *, unique: tuple[str, ...]) ->
     """insert_unless_conflict() for many rows in one statement (per batch the database takes):
     the objects whose rows went in, saved. `unique` names the fields that tell the rows apart
     (those of the constraint that is the claim); the database returns them with each new id.
+    ON CONFLICT DO NOTHING skips rows only for a unique constraint (SQLite's INSERT OR IGNORE,
+    which bulk_create uses there, would skip a NOT NULL or CHECK violation too).
     """
     if not objs:
         return []
-    model, meta = type(objs[0]), objs[0]._meta
-    using = router.db_for_write(model, instance=objs[0])
-    fields = [field for field in meta.local_concrete_fields if field is not meta.pk]
+    meta = objs[0]._meta
     keys = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in unique]
-    returning = [meta.pk, *keys]
     by_key = {tuple(getattr(obj, field.attname) for field in keys): obj for obj in objs}
-    size = connections[using].ops.bulk_batch_size(fields, objs) or len(objs)
     inserted: list[M] = []
-    for start in range(0, len(objs), size):
-        query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
-        query.insert_values(fields, list(objs[start : start + size]))
-        compiler = cast(SQLInsertCompiler, query.get_compiler(using=using))
-        # django-stubs types returning_fields as names; Django reads fields (as Model.save does).
-        rows = compiler.execute_sql(returning_fields=returning)  # type: ignore[arg-type]
-        for row in filter(None, rows):
-            obj = by_key[tuple(row[1:])]
-            obj.pk, obj._state.adding, obj._state.db = row[0], False, using
-            inserted.append(obj)
+    for row in _insert_rows(objs, "ON CONFLICT DO NOTHING", keys):
+        obj = by_key[tuple(row[1:])]
+        _saved(obj, row[0])
+        inserted.append(obj)
     return inserted
+
+
+def insert_all(objs: Sequence[M]) -> None:
+    """INSERT ... VALUES (...), ... RETURNING id for new objects, which get their ids."""
+    # RETURNING gives the rows in VALUES' order, as bulk_create relies on too.
+    for obj, (pk,) in zip(objs, _insert_rows(objs, "", []), strict=True):
+        _saved(obj, pk)
+
+
+def _insert_rows(
+    objs: Sequence[models.Model], conflict: str, returning: list["models.Field[Any, Any]"]
+) -> list[tuple[Any, ...]]:
+    """The INSERT that bulk_create and insert queries compose, written out: their per-value
+    bookkeeping costs more CPU than the statement itself for a job run's rows (bench_notify).
+    Returns the id and the `returning` columns of each row inserted."""
+    if not objs:
+        return []
+    model, meta = type(objs[0]), objs[0]._meta
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    fields = [field for field in meta.local_concrete_fields if field is not meta.pk]
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    back = ", ".join(quote(str(field.column)) for field in [meta.pk, *returning])
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    size = max(1, (connection.features.max_query_params or 30_000) // len(fields))
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(objs), size):
+        batch = objs[start : start + size]
+        params = [
+            field.get_db_prep_save(field.pre_save(obj, True), connection)
+            for obj in batch
+            for field in fields
+        ]
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+            f"VALUES {', '.join([row] * len(batch))} {conflict} RETURNING {back}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows.extend(cursor.fetchall())
+    return rows
+
+
+def _saved(obj: models.Model, pk: Any) -> None:
+    obj.pk, obj._state.adding, obj._state.db = pk, False, router.db_for_write(type(obj))
 
 
 def update_each(model: type[models.Model], values: dict[Any, dict[str, Any]]) -> None:
@@ -420,6 +455,22 @@ def update_each(model: type[models.Model], values: dict[Any, dict[str, Any]]) ->
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, *batch])
+
+
+def shop_categories_sql(table: str, pairs: Sequence[tuple[int, str]]) -> tuple[str, list[Any]]:
+    """`(t.shop_id, t.category) IN (VALUES ...)` and its parameters: the rows of any of these
+    (shop id, category) pairs as one row-value condition (PostgreSQL; SQLite 3.15+)."""
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    sql = f"({table}.shop_id, {table}.category) IN (VALUES {values})"
+    return sql, [value for pair in pairs for value in pair]
+
+
+def shop_categories_in(model: type[models.Model], pairs: Sequence[tuple[int, str]]) -> RawSQL:
+    """shop_categories_sql() as a filter: the same as an OR of that many Q(shop=, category=),
+    which the ORM takes longer to compose than the database to run once there are dozens
+    (bench_notify)."""
+    table = connections[router.db_for_read(model)].ops.quote_name(model._meta.db_table)
+    return RawSQL(*shop_categories_sql(table, pairs), output_field=BooleanField())
 
 
 # update_each's rows per statement: a few parameters each, well within SQLite's 32,766.

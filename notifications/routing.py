@@ -10,32 +10,31 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from functools import partial, reduce
-from operator import or_
+from functools import partial
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from notifications import emails, selectors
+from notifications import selectors
 from notifications.models import (
     Category,
     DigestWindow,
     Email,
     Notification,
     NotificationSettings,
+    insert_all,
     insert_all_unless_conflict,
-    insert_unless_conflict,
+    shop_categories_in,
+    shop_categories_sql,
     update_each,
 )
 from salestio.models import Shop
 from salestio.outbox import publish
 
 log = logging.getLogger(__name__)
-# The fields _render() fills in, stored after the email row exists (its id is in its links).
-RENDERED = ("subject", "text", "html", "headers")
 
 
 def route(notification: Notification) -> None:
@@ -69,16 +68,21 @@ def route_many(notifications: Sequence[Notification]) -> None:
             held.append((group[0].shop, category))
     won = claim_windows(candidates, now=now)
     emailed: list[tuple[NotificationSettings, str, Sequence[int]]] = []
-    for shop, category, _ in candidates:
+    opened: dict[tuple[int, str], list[int]] = {}
+    for shop, category, busy in candidates:
         group = groups[shop.pk, category]
         if category != Category.TEST and (shop.pk, category) not in won:
             held.append((shop, category))
             continue
         # The merchant pressed "Send test email" and waits for it: never held for a digest.
         emailed.append((facts[shop.pk, category].prefs, category, [n.pk for n in group[1:]]))
+        if busy is None and category != Category.TEST:
+            # Won without a window read: this call opened it (a concurrent opener's window is
+            # busy, so it is not claimed here), and nothing was held in it before.
+            opened[shop.pk, category] = [group[0].pk]
         if len(group) > 1:
             held.append((shop, category))
-    for email in _compose_many(emailed):
+    for email in _compose_many(emailed, opened=opened):
         first = groups[email.shop_id, email.category][0]
         first.email, first.status = email, Notification.Status.QUEUED
     for reason, rows in suppressed.items():
@@ -126,34 +130,15 @@ def cancel_unsent(*, shop: Shop, reason: str) -> None:
     )
 
 
-def claim_window(*, shop: Shop, category: str, busy: bool | None, now: datetime) -> bool:
-    """True for exactly one caller per window: no email of this category went out within it.
-
-    `busy` is the window as routing() read it (None: no window yet), and saves a write: a
-    window read as busy stays busy (last_email_at only moves forward), so its claim would
-    fail. Otherwise the writes decide, whatever was read.
-    """
-    if busy:
-        return False
-    if busy is None and insert_unless_conflict(
-        DigestWindow(shop=shop, category=category, last_email_at=now)
-    ):
-        return True  # the category's first email opens its window
-    quiet_since = now - settings.NOTIFICATION_DIGEST_WINDOW
-    claimed = (
-        DigestWindow.objects.filter(shop=shop, category=category)
-        .filter(Q(last_email_at__isnull=True) | Q(last_email_at__lte=quiet_since))
-        .update(last_email_at=now, digest_due_at=None)
-    )
-    return claimed == 1
-
-
 def claim_windows(
     candidates: Sequence[tuple[Shop, str, bool | None]], *, now: datetime
 ) -> set[tuple[int, str]]:
-    """claim_window() for many (shop, category, busy as read): the windows that do not exist
-    yet are opened in one INSERT; the others (or an insert lost to a concurrent caller) are
-    claimed by their conditional UPDATE. Returns the (shop id, category) claimed."""
+    """The windows claimed, as (shop id, category): for each, exactly one caller claims it,
+    when no email of its category went out within it. The windows that do not exist yet are
+    opened in one INSERT; the others (or an insert lost to a concurrent caller) are claimed by
+    one conditional UPDATE. `busy` is the window as routing read it (None: no window yet),
+    and saves a write: a window read as busy stays busy (last_email_at only moves forward), so
+    its claim would fail. Otherwise the writes decide, whatever was read."""
     fresh = [
         DigestWindow(shop=shop, category=category, last_email_at=now)
         for shop, category, busy in candidates
@@ -161,12 +146,36 @@ def claim_windows(
     ]
     opened = insert_all_unless_conflict(fresh, unique=("shop", "category"))
     won = {(window.shop_id, window.category) for window in opened}
-    for shop, category, busy in candidates:
-        if category == Category.TEST or (shop.pk, category) in won or busy:
-            continue
-        if claim_window(shop=shop, category=category, busy=False, now=now):
-            won.add((shop.pk, category))
-    return won
+    quiet = [
+        (shop.pk, category)
+        for shop, category, busy in candidates
+        if category != Category.TEST and (shop.pk, category) not in won and not busy
+    ]
+    return won | _claim_quiet_windows(quiet, now=now)
+
+
+# The windows among `pairs` quiet for a whole window (or never emailed) are claimed in one
+# statement; RETURNING says which (PostgreSQL; SQLite 3.35+).
+_CLAIM_QUIET_SQL = """
+UPDATE {table} SET last_email_at = %s, digest_due_at = NULL
+ WHERE {pairs} AND (last_email_at IS NULL OR last_email_at <= %s)
+RETURNING shop_id, category
+"""
+
+
+def _claim_quiet_windows(pairs: list[tuple[int, str]], *, now: datetime) -> set[tuple[int, str]]:
+    if not pairs:
+        return set()
+    table = connection.ops.quote_name(DigestWindow._meta.db_table)
+    condition, params = shop_categories_sql(table, pairs)
+    adapt = connection.ops.adapt_datetimefield_value
+    quiet_since = now - settings.NOTIFICATION_DIGEST_WINDOW
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM_QUIET_SQL.format(table=table, pairs=condition),
+            [adapt(now), *params, adapt(quiet_since)],
+        )
+        return {(shop_id, category) for shop_id, category in cursor.fetchall()}
 
 
 def schedule_digest(*, shop: Shop, category: str) -> None:
@@ -181,7 +190,7 @@ def schedule_digests(windows: Sequence[tuple[Shop, str]]) -> None:
     leaving it pending with no digest due (test_digest.py: "held as the window ends")."""
     if not windows:
         return
-    which = reduce(or_, (Q(shop=shop, category=category) for shop, category in windows))
+    which = shop_categories_in(DigestWindow, [(shop.pk, category) for shop, category in windows])
     DigestWindow.objects.filter(which).update(
         digest_due_at=Coalesce(
             F("digest_due_at"), F("last_email_at") + settings.NOTIFICATION_DIGEST_WINDOW
@@ -205,6 +214,27 @@ def compose_digest(*, shop: Shop, category: str) -> Email | None:
     return _compose(facts.prefs, category)
 
 
+def _lock_held(
+    windows: Sequence[tuple[NotificationSettings, str, Sequence[int]]],
+) -> dict[tuple[int, str], list[int]]:
+    """The ids of the items held for each window but those still held back, locked."""
+    if not windows:
+        return {}
+    # The ids held back belong to their own window: excluding them all at once is the same.
+    holding = [pk for _, _, held in windows for pk in held]
+    pairs = [(prefs.shop.pk, category) for prefs, category, _ in windows]
+    locked = Notification.objects.filter(
+        shop_categories_in(Notification, pairs), status=Notification.Status.PENDING
+    ).exclude(pk__in=holding)
+    # Locked in pk order so two composers never deadlock; the second finds nothing left.
+    items: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for pk, shop_id, category in (
+        locked.order_by("pk").select_for_update().values_list("pk", "shop_id", "category")
+    ):
+        items[shop_id, category].append(pk)
+    return items
+
+
 def _compose(prefs: NotificationSettings, category: str) -> Email | None:
     """Put every held notification of (shop, category) into one new email and enqueue it."""
     composed = _compose_many([(prefs, category, ())])
@@ -214,11 +244,14 @@ def _compose(prefs: NotificationSettings, category: str) -> Email | None:
 @transaction.atomic(savepoint=False)
 def _compose_many(
     windows: Sequence[tuple[NotificationSettings, str, Sequence[int]]],
+    *,
+    opened: dict[tuple[int, str], list[int]] | None = None,
 ) -> list[Email]:
     """An email per (settings of a shop, category, ids still held) with every notification
     held for it but those ids (route_many(): the same call's later incidents, for the digest).
-    Four statements whatever the number of emails: lock the items, insert the emails, queue
-    the items, store the rendered emails.
+    `opened`: the items of windows the caller has just opened, known without a read.
+    Three statements whatever the number of emails: lock the items, insert the emails, queue
+    the items. The emails are rendered when they are sent.
 
     Part of the caller's transaction (notify_many(), compose_digest()): the emails commit with
     the routing that made them, or not at all, so a savepoint of its own would buy nothing.
@@ -226,20 +259,11 @@ def _compose_many(
     if not windows:
         return []
     prefs_of = {(prefs.shop.pk, category): prefs for prefs, category, _ in windows}
-    which = reduce(
-        or_,
-        (
-            Q(shop=prefs.shop, category=category) & ~Q(pk__in=holding)
-            for prefs, category, holding in windows
-        ),
-    )
-    # Locked in pk order so two composers never deadlock; the second finds nothing left.
-    locked = Notification.objects.filter(which, status=Notification.Status.PENDING)
-    items: dict[tuple[int, str], list[Notification]] = defaultdict(list)
-    for item in locked.order_by("pk").select_for_update():
-        items[item.shop_id, item.category].append(item)
+    opened = opened or {}
+    items = _lock_held([w for w in windows if (w[0].shop.pk, w[1]) not in opened])
+    items.update({key: pks for key, pks in opened.items() if key in prefs_of})
     now = timezone.now()
-    composed = Email.objects.bulk_create(
+    composed = [
         Email(
             shop=prefs_of[key].shop,
             category=key[1],
@@ -248,24 +272,25 @@ def _compose_many(
             next_attempt_at=now,
         )
         for key in items
-    )
+    ]
+    insert_all(composed)
     queued = Notification.Status.QUEUED
     update_each(
         Notification,
         {
-            item.pk: {"status": queued, "email": email.pk}
+            pk: {"status": queued, "email": email.pk}
             for email in composed
-            for item in items[email.shop_id, email.category]
+            for pk in items[email.shop_id, email.category]
         },
     )
-    rendered = {}
+    # Rendered when sent (delivery.deliver()): the templates cost more than everything else
+    # here, and a job run's notify_many() is not the place to pay for them (bench_notify).
+    ids = [email.pk for email in composed]
+    for start in range(0, len(ids), settings.NOTIFICATION_SEND_BATCH):
+        transaction.on_commit(
+            partial(_enqueue_send, ids[start : start + settings.NOTIFICATION_SEND_BATCH])
+        )
     for email in composed:
-        key = (email.shop_id, email.category)
-        _render(email, prefs_of[key], items[key])
-        rendered[email.pk] = {name: getattr(email, name) for name in RENDERED}
-    update_each(Email, rendered)
-    for email in composed:
-        transaction.on_commit(partial(_enqueue_send, email.pk))
         log.info(
             "email %s composed with %d item(s) for %s",
             email.pk,
@@ -276,24 +301,12 @@ def _compose_many(
     return composed
 
 
-def _render(email: Email, prefs: NotificationSettings, items: list[Notification]) -> None:
-    """Render from the rows _compose_many() locked (no second read); the oldest items are
-    shown. The caller stores the result."""
-    oldest_first = sorted(items, key=lambda item: (item.created_at, item.pk))
-    shown = oldest_first[: settings.NOTIFICATION_DIGEST_ITEMS_SHOWN]
-    for item in shown:
-        item.shop = email.shop  # their links name the shop: the same one, without a query each
-    ctx = emails.email_context(email, shown, len(items), prefs=prefs)
-    rendered = emails.render(email.category, ctx, language=email.language)
-    email.subject, email.text, email.html = rendered.subject, rendered.text, rendered.html
-    email.headers = emails.headers_for(email)
+def _enqueue_send(email_ids: list[int]) -> None:
+    """The email rows are their own outbox entries: a failed publish leaves them to the stalled
+    sweep. One task for a few emails: a job run's burst costs a few publishes, not one each."""
+    from notifications.tasks import send_emails
 
-
-def _enqueue_send(email_id: int) -> None:
-    """The email row is its own outbox entry: a failed publish leaves it to the stalled sweep."""
-    from notifications.tasks import send_email
-
-    publish(send_email, email_id)
+    publish(send_emails, email_ids)
 
 
 def due_digest_windows(*, limit: int) -> list[int]:

@@ -142,10 +142,10 @@ def _routing(
     return Routing(saved, bool(vars(saved)["address_bounced"]), busy.get((shop.pk, category)))
 
 
-def reason_not_to_send(*, email: Email) -> str:
+def reason_not_to_send(*, email: Email, prefs: NotificationSettings) -> str:
     """Why a composed email must not go out after all ("" when it may): while it waited, the
-    shop may have uninstalled the app, switched the category off or seen the address bounce."""
-    prefs = notification_settings(shop=email.shop)
+    shop may have uninstalled the app, switched the category off or seen the address bounce.
+    `prefs`: the shop's settings as they are now (notification_settings())."""
     bounced = address_bounced(shop=email.shop, address=email.recipient)
     return Routing(prefs, bounced, window_busy=None).suppression_reason(email.category)
 

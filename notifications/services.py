@@ -71,7 +71,7 @@ def notify(
 
     A one-item notify_many(). Queries per call (pinned by
     tests/notifications/test_notify_queries.py): 2 for a duplicate, 3 suppressed or held for
-    the digest, 7 emailed at once.
+    the digest, 5 or 6 emailed at once.
     """
     (notification,) = notify_many([Incident(shop, category, key, context or {})])
     return notification

@@ -40,8 +40,9 @@ def lease() -> timedelta:
     return timedelta(seconds=settings.OUTBOX_LEASE_S)
 
 
-def publish(task: Task, *args: Any) -> bool:
-    """Hand the task to the broker now; False (logged) when the broker is unreachable.
+def publish(task: Task, *args: Any, countdown: float = 0) -> bool:
+    """Hand the task to the broker now (to run after `countdown` seconds); False (logged) when
+    the broker is unreachable.
 
     retry=False: a request thread must not wait out kombu's reconnect loop; the sweep retries.
     """
@@ -50,7 +51,7 @@ def publish(task: Task, *args: Any) -> bool:
         log.warning("broker down, %s%r left to the outbox sweep", task.name, args)
         return False
     try:
-        task.apply_async(args=args, retry=False)
+        task.apply_async(args=args, countdown=countdown, retry=False)
     except BROKER_DOWN as exc:
         _broker_paused_until = time.monotonic() + BROKER_PAUSE_S
         log.warning("broker unreachable, %s%r left to the outbox sweep: %s", task.name, args, exc)

@@ -406,6 +406,10 @@ NOTIFICATION_RETRY_BACKOFF_MAX_S = env_int("NOTIFICATION_RETRY_BACKOFF_MAX_S", 6
 # A send's claim is a lease: a worker holding one longer died mid-send (the task time limit is
 # 150 s), and the stalled sweep retries the email.
 NOTIFICATION_SENDING_LEASE_S = env_int("NOTIFICATION_SENDING_LEASE_S", 600)
+# Emails composed together go to the broker as one send task per this many: a job run's burst
+# costs a few publishes, while a slow ESP holds only a few emails behind each other (each send
+# is its own claim; the task time limit of 150 s bounds a batch).
+NOTIFICATION_SEND_BATCH = env_int("NOTIFICATION_SEND_BATCH", 25)
 CELERY_BEAT_SCHEDULE["notifications-flush-digests"] = {
     "task": "notifications.tasks.flush_digests",
     "schedule": timedelta(minutes=1),

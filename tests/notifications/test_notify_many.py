@@ -16,7 +16,7 @@ from django.utils import timezone
 from notifications import services
 from notifications.models import SETTINGS_CATEGORIES, BouncedAddress, Email, Notification
 from notifications.services import Incident
-from notifications.tasks import flush_digests
+from notifications.tasks import flush_digests, send_emails
 from salestio.models import Shop
 from tests.concurrency import run_at_once
 from tests.notifications.conftest import CONTEXTS
@@ -175,3 +175,35 @@ def test_two_concurrent_runs_of_the_same_incidents_make_no_duplicate(
     per_window = Email.objects.values_list("shop_id", "category")
     assert len(per_window) == len(set(per_window))
     assert len(mail.outbox) == len(per_window)
+
+
+def test_a_burst_goes_to_the_broker_in_send_batches_and_each_email_is_rendered_when_sent(
+    make_shop: Callable[..., Shop],
+    enable: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings.NOTIFICATION_SEND_BATCH = 10
+    shops = [make_shop(f"burst-{n}.myshopify.com") for n in range(25)]
+    for shop in shops:
+        enable(shop)
+    published: list[tuple[str, tuple[Any, ...]]] = []
+    monkeypatch.setattr(
+        "notifications.routing.publish", lambda task, *args: published.append((task.name, args))
+    )
+    incidents = [Incident(shop, SETTINGS_CATEGORIES[0], "order:1", {}) for shop in shops]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.notify_many(incidents)
+
+    emails = list(Email.objects.order_by("pk"))
+    assert [name for name, _ in published] == ["notifications.tasks.send_emails"] * 3
+    assert [len(args[0]) for _, args in published] == [10, 10, 5]
+    assert sorted(pk for _, args in published for pk in args[0]) == [e.pk for e in emails]
+    assert {(e.status, e.subject, e.html) for e in emails} == {(Email.Status.QUEUED, "", "")}
+    send_emails(published[0][1][0])
+    first = Email.objects.filter(pk__in=published[0][1][0])
+    assert {e.status for e in first} == {Email.Status.SENT}
+    assert all(e.subject and e.html and e.headers["Message-ID"] for e in first)
+    assert len(mail.outbox) == 10
