@@ -48,3 +48,13 @@ def test_a_shop_with_a_thousand_banners_sees_the_newest_and_where_the_others_are
     assert "Newest account" in page
     assert "Hier werden nur die neuesten 10 Meldungen angezeigt." in page
     assert 'href="/accounts/"' in page
+
+
+def test_a_shop_before_its_first_order_costs_at_most_one_query_more_for_its_plan(
+    make_shop: Callable[..., Shop], shop_client: Callable[[Shop], Any]
+) -> None:
+    new = make_shop("new.myshopify.com")
+    populate(new, accounts=1, notifications=1, listings=1)  # no order: no usage period yet
+    dashboard_queries(shop_client(new))  # warm-up
+
+    assert dashboard_queries(shop_client(new)) <= 8
