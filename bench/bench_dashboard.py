@@ -1,7 +1,7 @@
-"""The dashboard of a busy shop (10,000 notifications, 1,000 accounts each with a banner, 1,000
-SKU mappings): a whole request through the middleware and the view, against the bare template
-rendered with the same context in the same run (the floor). Prints the ratio and the request's
-queries. Runs in a throwaway database, bench_dashboard_<name>.
+"""The dashboard of a busy shop (10,000 notifications, 1,000 accounts each with a banner and a
+SKU mapping, 10,000 listings, 10,000 orders): a whole request through the middleware and the
+view, against the bare template rendered with the same context in the same run (the floor).
+Prints the ratio and the request's queries. Runs in a throwaway database, bench_dashboard_<name>.
 """
 
 import os
@@ -14,6 +14,8 @@ from bench.database import throwaway_database
 
 NOTIFICATIONS = int(os.environ.get("BENCH_DASHBOARD_NOTIFICATIONS", "10000"))
 ACCOUNTS = int(os.environ.get("BENCH_DASHBOARD_ACCOUNTS", "1000"))
+LISTINGS = int(os.environ.get("BENCH_DASHBOARD_LISTINGS", "10000"))
+ORDERS = int(os.environ.get("BENCH_DASHBOARD_ORDERS", "10000"))
 ROUNDS = int(os.environ.get("BENCH_DASHBOARD_ROUNDS", "30"))
 
 
@@ -35,7 +37,7 @@ def busy_shop() -> Any:
         access_token="shpat_bench",
         currency="EUR",
     )
-    populate(shop, accounts=ACCOUNTS, notifications=NOTIFICATIONS)
+    populate(shop, accounts=ACCOUNTS, notifications=NOTIFICATIONS, listings=LISTINGS, orders=ORDERS)
     return shop
 
 
@@ -56,8 +58,8 @@ def _run(connection: Any) -> None:
     request = _median(lambda: client.get("/"))
     bare = _median(_bare_render(response))
     print(
-        f"bench_dashboard: {NOTIFICATIONS:,} notifications, {ACCOUNTS:,} accounts and banners "
-        f"({connection.vendor})"
+        f"bench_dashboard: {NOTIFICATIONS:,} notifications, {ACCOUNTS:,} accounts and banners, "
+        f"{LISTINGS:,} listings, {ORDERS:,} orders ({connection.vendor})"
     )
     print(f"  dashboard request: {request * 1000:7.2f} ms  {queries.count} queries")
     print(f"  bare template:     {bare * 1000:7.2f} ms  (the floor)")

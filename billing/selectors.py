@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from billing.models import Plan, Subscription, UsagePeriod, UsageState
+from billing.models import FREE_PLAN, Plan, Subscription, UsagePeriod, UsageState
 from billing.money import format_money
-from billing.usage import plan_of
+from billing.usage import free_plan
 from salestio.models import Shop
 
 DAY = timedelta(days=1)
@@ -75,7 +76,20 @@ def forecast(period: UsagePeriod, now: datetime) -> date | None:
 
 
 def current_plan(*, shop: Shop) -> Plan:
-    return plan_of(Subscription.objects.select_related("plan").filter(shop=shop).first())
+    """plan_of() the shop's subscription, in one query (the dashboard's before a first order):
+    the plan an active subscription grants, else the free plan."""
+    granted = Exists(
+        Subscription.objects.filter(
+            shop=shop, plan=OuterRef("pk"), status=Subscription.Status.ACTIVE
+        )
+    )
+    found = (
+        Plan.objects.alias(granted=granted)
+        .filter(Q(granted=True) | Q(code=FREE_PLAN))
+        .order_by(F("granted").desc())
+        .first()
+    )
+    return found or free_plan()  # free_plan() recreates a deleted free plan
 
 
 def plans() -> list[Plan]:

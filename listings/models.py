@@ -77,6 +77,8 @@ class Listing(models.Model):
             ),
             # selectors.counters() and the page's status filter.
             models.Index(fields=["shop", "status"], name="listing_shop_status_idx"),
+            # selectors.counters_by_marketplace(): counted from the index alone.
+            models.Index(fields=["shop", "account", "status"], name="listing_counter_idx"),
             # Webhooks find listings by inventory item and by variant.
             models.Index(fields=["shop", "inventory_item_id"], name="listing_inventory_idx"),
             models.Index(fields=["shop", "variant_id"], name="listing_variant_idx"),

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from billing import selectors as billing_selectors
+from listings import selectors as listing_selectors
 from notifications import selectors as notification_selectors
 from notifications.banners import present
 from notifications.conditions import holding
@@ -55,6 +56,7 @@ def dashboard(request: ShopRequest) -> HttpResponse:
                 for problem in notification_selectors.recent_problems(shop=shop)
             ],
             "usage": billing_selectors.usage_summary(shop=shop),
+            "listing_counters": listing_selectors.counters_by_marketplace(shop=shop),
         },
     )
 

@@ -1,19 +1,10 @@
-"""The dashboard's listing counters as an include, so the dashboard view needs no change."""
-
-from typing import Any
+"""The marketplace's own spelling, for the dashboard's counters and the listings page."""
 
 from django import template
 
 from accounts.models import Marketplace
-from listings import selectors
-from salestio.models import Shop
 
 register = template.Library()
-
-
-@register.inclusion_tag("listings/_dashboard.html")
-def listing_counters(shop: Shop) -> dict[str, Any]:
-    return {"rows": selectors.counters_by_marketplace(shop=shop)}
 
 
 @register.filter

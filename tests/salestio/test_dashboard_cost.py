@@ -1,5 +1,5 @@
 """The dashboard's cost in queries does not grow with the shop's accounts, notifications,
-banners or SKU mappings (issue 12; bench_dashboard measures its time)."""
+banners, SKU mappings, listings or orders (issue 12; bench_dashboard measures its time)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -22,14 +22,14 @@ def test_the_dashboard_costs_the_same_queries_for_a_small_and_a_busy_shop(
     make_shop: Callable[..., Shop], shop_client: Callable[[Shop], Any]
 ) -> None:
     small, busy = make_shop("small.myshopify.com"), make_shop("busy.myshopify.com")
-    populate(small, accounts=1, notifications=1)
-    populate(busy, accounts=1000, notifications=10_000)
+    populate(small, accounts=1, notifications=1, listings=1, orders=1)
+    populate(busy, accounts=10_000, notifications=10_000, listings=10_000, orders=10_000)
     dashboard_queries(shop_client(small))  # warm-up: first-request lookups (content types, …)
 
     assert dashboard_queries(shop_client(busy)) == dashboard_queries(shop_client(small))
-    # Shop, banners, their accounts' state, settings, open and resolved problems, and billing's
-    # usage (period, subscription, plan), and the listings' counts per marketplace.
-    assert dashboard_queries(shop_client(busy)) <= 10
+    # Shop, banners, their accounts' state, settings, problems, the usage period, and the
+    # listings' counts per marketplace (a shop without a period: its plan, one more).
+    assert dashboard_queries(shop_client(busy)) <= 8
 
 
 def test_a_shop_with_a_thousand_banners_sees_the_newest_and_where_the_others_are(
@@ -48,3 +48,13 @@ def test_a_shop_with_a_thousand_banners_sees_the_newest_and_where_the_others_are
     assert "Newest account" in page
     assert "Hier werden nur die neuesten 10 Meldungen angezeigt." in page
     assert 'href="/accounts/"' in page
+
+
+def test_a_shop_before_its_first_order_costs_at_most_one_query_more_for_its_plan(
+    make_shop: Callable[..., Shop], shop_client: Callable[[Shop], Any]
+) -> None:
+    new = make_shop("new.myshopify.com")
+    populate(new, accounts=1, notifications=1, listings=1)  # no order: no usage period yet
+    dashboard_queries(shop_client(new))  # warm-up
+
+    assert dashboard_queries(shop_client(new)) <= 8
