@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from notifications.models import Banner, BannerKind, Category, Email, Notification
+from notifications.tasks import send_email
 from salestio.models import Shop
 from tests.accounts.conftest import approve, callback, consent_url_from, sweep_now
 
@@ -95,7 +96,9 @@ def test_the_email_says_the_account_cannot_be_reached_not_that_it_expired(
     account, start = failing_for_a_day(connect, shop, sims)
     failed_check(sims, account, start + timedelta(hours=30))
 
-    [email] = Email.objects.filter(shop=shop)
+    [queued] = Email.objects.filter(shop=shop)
+    send_email(queued.pk)  # rendered when sent
+    email = Email.objects.get(pk=queued.pk)
     assert email.subject.startswith("Your eBay account 'Main eBay' cannot be reached since ")
     assert "503" in email.text and f"/accounts/{account.pk}/edit" in email.text
     assert "has expired" not in email.text and "inactive" not in email.text

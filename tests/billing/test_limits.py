@@ -12,6 +12,7 @@ from billing import limits
 from billing.models import ExchangeRate, Plan, UsageLine, UsageState
 from billing.rates import RateUnavailable
 from notifications.models import Banner, BannerKind, Category, Email, Notification
+from notifications.tasks import send_email
 from salestio.models import Shop
 from tests.billing.conftest import usage_of
 
@@ -69,7 +70,9 @@ def test_each_crossing_sends_one_email_with_the_figures(
         ("5000.00", "5000.00", True),
     ]
     # The near email went at once; the exceeded one waits for the digest window's end.
-    (email,) = Email.objects.filter(shop=shop, category=Category.PLAN_LIMIT)
+    (queued,) = Email.objects.filter(shop=shop, category=Category.PLAN_LIMIT)
+    send_email(queued.pk)  # rendered when sent
+    email = Email.objects.get(pk=queued.pk)
     assert email.subject == "You have almost reached the subscription limit"
     assert "€4,500.00 of €5,000.00" in email.text  # salestio.l10n's money format
 
