@@ -2,7 +2,7 @@
 and category, the first one claims the digest window and is emailed at once, and later ones wait
 for one digest at the window's end. Delivery (notifications.delivery) sends what this composes.
 
-Every claim is a conditional UPDATE whose row count says who won (healthchecks' Flip claim), so
+Every claim is a conditional write whose returned rows say who won (healthchecks' Flip claim), so
 concurrent notify() calls, duplicate tasks and overlapping beat runs never compose twice.
 """
 
@@ -14,8 +14,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import DurationField, QuerySet
 from django.utils import timezone
 
 from notifications import selectors
@@ -26,7 +25,6 @@ from notifications.models import (
     Notification,
     NotificationSettings,
     insert_all,
-    insert_all_unless_conflict,
     shop_categories_in,
     shop_categories_sql,
     update_each,
@@ -134,48 +132,38 @@ def claim_windows(
     candidates: Sequence[tuple[Shop, str, bool | None]], *, now: datetime
 ) -> set[tuple[int, str]]:
     """The windows claimed, as (shop id, category): for each, exactly one caller claims it,
-    when no email of its category went out within it. The windows that do not exist yet are
-    opened in one INSERT; the others (or an insert lost to a concurrent caller) are claimed by
-    one conditional UPDATE. `busy` is the window as routing read it (None: no window yet),
-    and saves a write: a window read as busy stays busy (last_email_at only moves forward), so
-    its claim would fail. Otherwise the writes decide, whatever was read."""
-    fresh = [
-        DigestWindow(shop=shop, category=category, last_email_at=now)
-        for shop, category, busy in candidates
-        if busy is None and category != Category.TEST
-    ]
-    opened = insert_all_unless_conflict(fresh, unique=("shop", "category"))
-    won = {(window.shop_id, window.category) for window in opened}
-    quiet = [
+    when no email of its category went out within it. One upsert: a window that does not exist
+    yet is opened, one quiet for a whole window (or never emailed) is claimed, and RETURNING
+    says which. `busy` is the window as routing read it (None: no window yet), and saves a
+    write: a window read as busy stays busy (last_email_at only moves forward), so its claim
+    would fail. Otherwise the write decides, whatever was read: a concurrent caller's claim
+    is seen by the conflict's WHERE, evaluated on the row as it is once that caller commits."""
+    pairs = [
         (shop.pk, category)
         for shop, category, busy in candidates
-        if category != Category.TEST and (shop.pk, category) not in won and not busy
+        if category != Category.TEST and not busy
     ]
-    return won | _claim_quiet_windows(quiet, now=now)
-
-
-# The windows among `pairs` quiet for a whole window (or never emailed) are claimed in one
-# statement; RETURNING says which (PostgreSQL; SQLite 3.35+).
-_CLAIM_QUIET_SQL = """
-UPDATE {table} SET last_email_at = %s, digest_due_at = NULL
- WHERE {pairs} AND (last_email_at IS NULL OR last_email_at <= %s)
-RETURNING shop_id, category
-"""
-
-
-def _claim_quiet_windows(pairs: list[tuple[int, str]], *, now: datetime) -> set[tuple[int, str]]:
     if not pairs:
         return set()
     table = connection.ops.quote_name(DigestWindow._meta.db_table)
-    condition, params = shop_categories_sql(table, pairs)
     adapt = connection.ops.adapt_datetimefield_value
-    quiet_since = now - settings.NOTIFICATION_DIGEST_WINDOW
+    sql = _CLAIM_SQL.format(table=table, values=", ".join(["(%s, %s, %s)"] * len(pairs)))
+    params = [value for pair in pairs for value in (*pair, adapt(now))]
     with connection.cursor() as cursor:
-        cursor.execute(
-            _CLAIM_QUIET_SQL.format(table=table, pairs=condition),
-            [adapt(now), *params, adapt(quiet_since)],
-        )
+        cursor.execute(sql, [*params, adapt(now - settings.NOTIFICATION_DIGEST_WINDOW)])
         return {(shop_id, category) for shop_id, category in cursor.fetchall()}
+
+
+# Opens the windows that are missing and claims the quiet ones (ON CONFLICT ... DO UPDATE
+# ... WHERE: PostgreSQL; SQLite 3.35+ with RETURNING); a busy window is neither written nor
+# returned.
+_CLAIM_SQL = """
+INSERT INTO {table} AS w (shop_id, category, last_email_at) VALUES {values}
+ON CONFLICT (shop_id, category) DO UPDATE
+   SET last_email_at = excluded.last_email_at, digest_due_at = NULL
+ WHERE w.last_email_at IS NULL OR w.last_email_at <= %s
+RETURNING shop_id, category
+"""
 
 
 def schedule_digest(*, shop: Shop, category: str) -> None:
@@ -190,12 +178,17 @@ def schedule_digests(windows: Sequence[tuple[Shop, str]]) -> None:
     leaving it pending with no digest due (test_digest.py: "held as the window ends")."""
     if not windows:
         return
-    which = shop_categories_in(DigestWindow, [(shop.pk, category) for shop, category in windows])
-    DigestWindow.objects.filter(which).update(
-        digest_due_at=Coalesce(
-            F("digest_due_at"), F("last_email_at") + settings.NOTIFICATION_DIGEST_WINDOW
+    table = connection.ops.quote_name(DigestWindow._meta.db_table)
+    pairs, params = shop_categories_sql(table, [(shop.pk, category) for shop, category in windows])
+    # last_email_at + the window, as the ORM would write F() + timedelta for this database.
+    window_end = connection.ops.combine_duration_expression("+", ["last_email_at", "%s"])
+    length = DurationField().get_db_prep_value(settings.NOTIFICATION_DIGEST_WINDOW, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET digest_due_at = COALESCE(digest_due_at, {window_end}) "
+            f"WHERE {pairs}",
+            [length, *params],
         )
-    )
 
 
 def _pending(shop: Shop, category: str) -> QuerySet[Notification]:

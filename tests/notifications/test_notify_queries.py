@@ -50,7 +50,7 @@ def category_off(shop: Shop, enable: Any, time_machine: Any, settings: Any) -> N
         # Row, routing read, window opened; email, rows queued (a window just opened holds
         # nothing else; the email is rendered when it is sent).
         pytest.param(first_of_its_category, 5, "queued", id="emailed at once, new window"),
-        # Row, routing read, window claimed by its conditional UPDATE; held rows locked, email,
+        # Row, routing read, window claimed by the upsert; held rows locked, email,
         # rows queued.
         pytest.param(after_a_quiet_window, 6, "queued", id="emailed at once, window claimed"),
         # Row, routing read, digest scheduled.
