@@ -24,6 +24,7 @@ from notifications.models import (
     Email,
     Notification,
     NotificationSettings,
+    build,
     insert_all,
     shop_categories_in,
     shop_categories_sql,
@@ -256,16 +257,7 @@ def _compose_many(
     items = _lock_held([w for w in windows if (w[0].shop.pk, w[1]) not in opened])
     items.update({key: pks for key, pks in opened.items() if key in prefs_of})
     now = timezone.now()
-    composed = [
-        Email(
-            shop=prefs_of[key].shop,
-            category=key[1],
-            recipient=prefs_of[key].address,
-            language=prefs_of[key].email_language,
-            next_attempt_at=now,
-        )
-        for key in items
-    ]
+    composed = [_new_email(prefs_of[key], key[1], now) for key in items]
     insert_all(composed)
     queued = Notification.Status.QUEUED
     update_each(
@@ -292,6 +284,20 @@ def _compose_many(
             extra={"shop": email.shop.domain},
         )
     return composed
+
+
+def _new_email(prefs: NotificationSettings, category: str, now: datetime) -> Email:
+    email = build(
+        Email,
+        shop_id=prefs.shop.pk,
+        category=category,
+        recipient=prefs.address,
+        language=prefs.email_language,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    email.shop = prefs.shop
+    return email
 
 
 def _enqueue_send(email_ids: list[int]) -> None:

@@ -5,6 +5,7 @@ import logging
 import uuid
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -21,6 +22,7 @@ from notifications.models import (
     Email,
     Notification,
     NotificationSettings,
+    build,
     insert_all_unless_conflict,
     insert_unless_conflict,
 )
@@ -101,10 +103,8 @@ def notify_many(incidents: Sequence[Incident]) -> list[Notification]:
     wanted: dict[tuple[int, str, str], Incident] = {}
     for incident in incidents:  # a repeated incident: its first context, as notify() keeps
         wanted.setdefault((incident.shop.pk, str(incident.category), incident.key), incident)
-    rows = [
-        Notification(shop=i.shop, category=i.category, key=i.key, context=i.context)
-        for _, i in sorted(wanted.items(), key=lambda item: item[0])
-    ]
+    now = timezone.now()
+    rows = [_new_notification(i, now) for _, i in sorted(wanted.items(), key=lambda item: item[0])]
     with transaction.atomic():
         new = insert_all_unless_conflict(rows, unique=("shop", "category", "key"))
         # Routed in the caller's order: the first incident of a window is the one emailed.
@@ -124,6 +124,19 @@ def notify_many(incidents: Sequence[Incident]) -> list[Notification]:
             extra={"shop": notification.shop.domain},
         )
     return [found[i.shop.pk, str(i.category), i.key] for i in incidents]
+
+
+def _new_notification(incident: Incident, now: datetime) -> Notification:
+    notification = build(
+        Notification,
+        shop_id=incident.shop.pk,
+        category=str(incident.category),
+        key=incident.key,
+        context=incident.context,
+        created_at=now,
+    )
+    notification.shop = incident.shop
+    return notification
 
 
 def _open_notifications(
