@@ -8,40 +8,20 @@ from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection
 
 from accounts.health import check_account, record_error
 from accounts.models import Account
+from salestio.claims import claim_ids, fan_out
 
 log = logging.getLogger(__name__)
 # A claimed batch is leased for this long: a worker that dies mid-batch frees its rows then.
 CHECK_LEASE = timedelta(minutes=15)
 
 
-# Every due row leased in one statement: SKIP LOCKED leaves rows a concurrent sweep holds to
-# it (PostgreSQL); SQLite (3.35+ for RETURNING) has one writer at a time and no row locks.
-# https://www.postgresql.org/docs/current/sql-update.html (RETURNING),
-# https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE (SKIP LOCKED)
-_CLAIM_SQL = """
-UPDATE {table} SET next_check_at = %s
- WHERE id IN (SELECT id FROM {table}
-               WHERE next_check_at <= %s
-               ORDER BY next_check_at
-               LIMIT %s{lock})
-RETURNING id
-"""
-
-
 def claim_due(*, now: datetime, limit: int) -> list[int]:
     """Lease up to `limit` due accounts (account_due_idx), oldest first, in one statement."""
-    lock = (
-        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    )
-    sql = _CLAIM_SQL.format(table=Account._meta.db_table, lock=lock)
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [adapt(now + CHECK_LEASE), adapt(now), limit])
-        return sorted(row[0] for row in cursor.fetchall())
+    due = Account.objects.filter(next_check_at__lte=now).order_by("next_check_at")
+    return claim_ids(due, limit=limit, lease={"next_check_at": now + CHECK_LEASE})
 
 
 def check_batch(*, account_ids: list[int], hand_back: Callable[[list[int]], object]) -> None:
@@ -86,8 +66,4 @@ def fan_out_due_accounts(*, now: datetime, enqueue: Callable[[list[int]], object
     ACCOUNT_SWEEP_BATCH: one query whatever the number due. ACCOUNT_SWEEP_MAX_CLAIM bounds one
     run's memory; what is left stays due for the next beat."""
     ids = claim_due(now=now, limit=settings.ACCOUNT_SWEEP_MAX_CLAIM)
-    size = settings.ACCOUNT_SWEEP_BATCH
-    batches = [ids[start : start + size] for start in range(0, len(ids), size)]
-    for batch in batches:
-        enqueue(batch)
-    return len(batches)
+    return fan_out(ids, size=settings.ACCOUNT_SWEEP_BATCH, enqueue=enqueue)

@@ -7,17 +7,20 @@ overlapping beat runs never send twice.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
 from notifications import emails, selectors, transport
 from notifications.models import DeliveryAttempt, Email, NotificationSettings
 from notifications.routing import cancel_emails
 from salestio.backoff import backoff_seconds
+from salestio.claims import claim, claim_ids, fan_out
 
 log = logging.getLogger(__name__)
 
@@ -164,46 +167,70 @@ def retry_delay(attempts: int) -> int:
     )
 
 
-def stalled_email_ids(*, limit: int) -> list[int]:
-    """Unsent emails whose task was lost (broker restart, worker killed): send them again."""
-    cutoff: datetime = timezone.now() - STALLED_AFTER
+def fan_out_stalled_emails(
+    *, now: datetime, limit: int, enqueue: Callable[[list[int]], object]
+) -> int:
+    """Emails to send again, each claimed in one statement, handed on in batches of
+    NOTIFICATION_SEND_BATCH (send_emails): one query per claim whatever the number stalled.
+    Returns how many emails."""
+    email_ids = release_expired_leases(now=now, limit=limit)
+    email_ids += claim_stalled_emails(now=now, limit=limit)
+    fan_out(email_ids, size=settings.NOTIFICATION_SEND_BATCH, enqueue=enqueue)
+    return len(email_ids)
+
+
+def claim_stalled_emails(*, now: datetime, limit: int) -> list[int]:
+    """Unsent emails whose task was lost (broker restart, worker killed), leased in one
+    statement (email_unsent_idx): next_attempt_at moves to now, so they are stalled again only
+    once STALLED_AFTER has passed, and an overlapping sweep does not send them too."""
     stalled = Email.objects.filter(
-        status__in=[Email.Status.QUEUED, Email.Status.RETRYING], next_attempt_at__lt=cutoff
+        status__in=[Email.Status.QUEUED, Email.Status.RETRYING],
+        next_attempt_at__lt=now - STALLED_AFTER,
     ).order_by("next_attempt_at")
-    return list(stalled.values_list("pk", flat=True)[:limit])
+    return claim_ids(stalled, limit=limit, lease={"next_attempt_at": now})
 
 
-@transaction.atomic
-def release_expired_leases(*, limit: int) -> list[int]:
-    """Claims whose worker died mid-send: the open attempt is closed with that error, and the
-    email retried, or failed once it had all its attempts. Returns the emails to send again.
-
-    SKIP LOCKED: an overlapping sweep takes other rows instead of waiting for these.
-    """
-    now = timezone.now()
-    expired = (
-        Email.objects.filter(status=Email.Status.SENDING, next_attempt_at__lt=now)
-        .order_by("pk")
-        .select_for_update(skip_locked=True)
-    )
-    last_try = settings.NOTIFICATION_SEND_MAX_ATTEMPTS
-    rows = list(expired.values_list("pk", "attempts")[:limit])
-    exhausted = [pk for pk, attempts in rows if attempts >= last_try]
-    retried = [pk for pk, attempts in rows if attempts < last_try]
-    _release(exhausted, DeliveryAttempt.Outcome.FAILED, Email.Status.FAILED, next_attempt_at=None)
-    _release(retried, DeliveryAttempt.Outcome.RETRY, Email.Status.RETRYING, next_attempt_at=now)
-    if rows:
-        log.warning("%d email(s) released after their worker died mid-send", len(rows))
-    return retried
-
-
-def _release(
-    ids: list[int], outcome: str, status: str, *, next_attempt_at: datetime | None
-) -> None:
+@transaction.atomic  # the open attempts close with their emails
+def release_expired_leases(*, now: datetime, limit: int) -> list[int]:
+    """Claims whose worker died mid-send, released in one statement (email_unsent_idx): the
+    email is retried, or failed once it had all its attempts, and its open attempt is closed
+    with that error. Returns the emails to send again."""
     error = WORKER_DIED.format(minutes=int(SENDING_LEASE.total_seconds() // 60))
-    DeliveryAttempt.objects.filter(email_id__in=ids, finished_at=None).update(
-        outcome=outcome, error=error, finished_at=timezone.now()
+    expired = Email.objects.filter(status=Email.Status.SENDING, next_attempt_at__lt=now)
+    released = claim(
+        expired.order_by("pk"), limit=limit, lease=_retry_or_fail(now, error), returning=["status"]
     )
-    Email.objects.filter(pk__in=ids).update(
-        status=status, last_error=error, next_attempt_at=next_attempt_at
+    _close_attempts(released, error, now)
+    if released:
+        log.warning("%d email(s) released after their worker died mid-send", len(released))
+    return [pk for pk, status in released if status == Email.Status.RETRYING]
+
+
+def _retry_or_fail(now: datetime, error: str) -> dict[str, Any]:
+    """A dead worker's email, decided row by row inside the claim: retried now, or failed once
+    it had all its attempts."""
+    exhausted = Q(attempts__gte=settings.NOTIFICATION_SEND_MAX_ATTEMPTS)
+    return {
+        "status": Case(
+            When(exhausted, then=Value(Email.Status.FAILED)),
+            default=Value(Email.Status.RETRYING),
+        ),
+        "next_attempt_at": Case(
+            When(exhausted, then=None), default=Value(now), output_field=DateTimeField()
+        ),
+        "last_error": error,
+    }
+
+
+def _close_attempts(released: list[tuple[Any, ...]], error: str, now: datetime) -> None:
+    """The attempts the dead workers held, closed in one statement with their emails' fate."""
+    failed = [pk for pk, status in released if status == Email.Status.FAILED]
+    held = DeliveryAttempt.objects.filter(email_id__in=[pk for pk, _ in released], finished_at=None)
+    held.update(
+        outcome=Case(
+            When(email_id__in=failed, then=Value(DeliveryAttempt.Outcome.FAILED)),
+            default=Value(DeliveryAttempt.Outcome.RETRY),
+        ),
+        error=error,
+        finished_at=now,
     )

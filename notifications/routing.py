@@ -8,13 +8,13 @@ concurrent notify() calls, duplicate tasks and overlapping beat runs never compo
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import DurationField, QuerySet
+from django.db.models import DurationField, Q, QuerySet
 from django.utils import timezone
 
 from notifications import selectors
@@ -30,6 +30,8 @@ from notifications.models import (
     shop_categories_sql,
     update_each,
 )
+from salestio import outbox
+from salestio.claims import claim_ids, fan_out
 from salestio.models import Shop
 from salestio.outbox import publish
 
@@ -308,17 +310,41 @@ def _enqueue_send(email_ids: list[int]) -> None:
     publish(send_emails, email_ids)
 
 
-def due_digest_windows(*, limit: int) -> list[int]:
-    due = DigestWindow.objects.filter(digest_due_at__lte=timezone.now()).order_by("digest_due_at")
-    return list(due.values_list("pk", flat=True)[:limit])
+def claim_due_digests(*, now: datetime, limit: int) -> list[int]:
+    """Lease up to `limit` windows whose digest is due (digest_due_idx), oldest first, in one
+    statement: digest_due_at moves on by the outbox's lease, so a window whose flush task is
+    lost or whose worker dies is due again then (flush_digest() sends a window's digest once)."""
+    due = DigestWindow.objects.filter(digest_due_at__lte=now).order_by("digest_due_at")
+    return claim_ids(due, limit=limit, lease={"digest_due_at": now + outbox.lease()})
+
+
+def fan_out_due_digests(
+    *, now: datetime, limit: int, size: int, enqueue: Callable[[list[int]], object]
+) -> int:
+    """Claim the due windows and hand them on in batches of `size`: one query whatever the
+    number due. Returns how many windows."""
+    window_ids = claim_due_digests(now=now, limit=limit)
+    fan_out(window_ids, size=size, enqueue=enqueue)
+    return len(window_ids)
+
+
+def _held_past_its_window(now: datetime) -> Q:
+    """A digest held in a window that has ended. Not `digest_due_at <= now`: the sweep's lease
+    moved that on (claim_due_digests()). A flush task delivered late never sends a window's
+    digest early, since the window is judged by when its last email went out."""
+    ended = Q(last_email_at__isnull=True) | Q(
+        last_email_at__lte=now - settings.NOTIFICATION_DIGEST_WINDOW
+    )
+    return Q(digest_due_at__isnull=False) & ended
 
 
 def flush_digest(*, window_id: int) -> Email | None:
-    """The window ended: one digest with everything held in it (if it is still due)."""
+    """The window ended: one digest with everything held in it (if it is still held). Of two
+    flushes of one window, the row lock lets one clear digest_due_at; the other finds nothing."""
     now = timezone.now()
     with transaction.atomic():
         window = DigestWindow.objects.select_related("shop").filter(pk=window_id).first()
-        claimed = DigestWindow.objects.filter(pk=window_id, digest_due_at__lte=now).update(
+        claimed = DigestWindow.objects.filter(_held_past_its_window(now), pk=window_id).update(
             digest_due_at=None
         )
         if window is None or not claimed:

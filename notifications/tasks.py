@@ -1,6 +1,9 @@
 """Thin Celery tasks of the outbox: take ids, call notifications.routing and .delivery."""
 
+from functools import partial
+
 from celery import Task, shared_task
+from django.utils import timezone
 
 from notifications import delivery, routing
 from notifications.models import Email
@@ -37,11 +40,13 @@ def _domain_of(email_id: int) -> str:
 
 @shared_task
 def flush_digests() -> int:
-    """Beat: fan the due digest windows out to batch tasks."""
-    due = routing.due_digest_windows(limit=SWEEP_LIMIT)
-    for start in range(0, len(due), BATCH):
-        compose_digests.delay(due[start : start + BATCH])
-    return len(due)
+    """Beat: lease the due digest windows in one statement, fanned out to batch tasks."""
+    return routing.fan_out_due_digests(
+        now=timezone.now(),
+        limit=SWEEP_LIMIT,
+        size=BATCH,
+        enqueue=partial(publish, compose_digests),
+    )
 
 
 @shared_task
@@ -53,8 +58,6 @@ def compose_digests(window_ids: list[int]) -> int:
 def requeue_stalled_emails() -> int:
     """Beat: an email whose worker died mid-send or whose task was lost is sent again; the
     claim stops any double send."""
-    released = delivery.release_expired_leases(limit=SWEEP_LIMIT)
-    stalled = released + delivery.stalled_email_ids(limit=SWEEP_LIMIT)
-    for email_id in stalled:
-        send_email.delay(email_id)
-    return len(stalled)
+    return delivery.fan_out_stalled_emails(
+        now=timezone.now(), limit=SWEEP_LIMIT, enqueue=partial(publish, send_emails)
+    )

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from salestio.claims import claim
 from salestio.models import OutboxTask
 
 log = logging.getLogger(__name__)
@@ -78,17 +79,17 @@ def _publish_row(task: Task, row_id: int, args: tuple[Any, ...]) -> None:
 
 
 def publish_stalled(*, tasks: dict[str, Task]) -> int:
-    """Beat: publish the jobs whose after-commit publish failed; `tasks` is the registry."""
+    """Beat: publish the jobs whose after-commit publish failed; `tasks` is the registry. The
+    rows are leased anew in one statement (outbox_publish_after_idx), so an overlapping sweep
+    takes others, and a row whose publish fails again is the sweep's once more after the lease."""
     now = timezone.now()
-    with transaction.atomic():
-        rows = list(
-            OutboxTask.objects.filter(publish_after__lt=now)
-            .order_by("publish_after")
-            .select_for_update(skip_locked=True)[:SWEEP_BATCH]
-        )
-        OutboxTask.objects.filter(pk__in=[row.pk for row in rows]).update(
-            publish_after=now + lease()
-        )
-    published = [row.pk for row in rows if publish(tasks[row.task_name], *row.args)]
+    due = OutboxTask.objects.filter(publish_after__lt=now).order_by("publish_after")
+    rows = claim(
+        due,
+        limit=SWEEP_BATCH,
+        lease={"publish_after": now + lease()},
+        returning=["task_name", "args"],
+    )
+    published = [pk for pk, name, args in rows if publish(tasks[name], *args)]
     OutboxTask.objects.filter(pk__in=published).delete()
     return len(published)

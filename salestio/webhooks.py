@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from billing import services as billing_services
 from listings import shopify as listing_changes
 from salestio import outbox, services
+from salestio.claims import claim_ids
 from salestio.logging import shop_log_context
 from salestio.middleware import public
 from salestio.models import Shop, WebhookEvent
@@ -133,21 +134,17 @@ def _record(event: WebhookEvent) -> bool:
 
 
 def requeue_unprocessed(*, limit: int) -> list[int]:
-    """Events still waiting past their lease: the ids to publish again, each leased anew.
+    """Events still waiting past their lease: the ids to publish again, each leased anew in one
+    statement (webhook_requeue_idx).
 
     SKIP LOCKED: a webhook task holding a row (processing it) is not disturbed, and an
     overlapping sweep takes other rows.
     """
     now = timezone.now()
-    with transaction.atomic():
-        due = (
-            WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED, requeue_after__lt=now)
-            .order_by("requeue_after")
-            .select_for_update(skip_locked=True)
-        )
-        ids = list(due.values_list("pk", flat=True)[:limit])
-        WebhookEvent.objects.filter(pk__in=ids).update(requeue_after=now + outbox.lease())
-    return ids
+    due = WebhookEvent.objects.filter(
+        status=WebhookEvent.Status.RECEIVED, requeue_after__lt=now
+    ).order_by("requeue_after")
+    return claim_ids(due, limit=limit, lease={"requeue_after": now + outbox.lease()})
 
 
 def process_received(*, event_id: int) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 
 T = TypeVar("T")
 
@@ -56,3 +56,22 @@ def wait_for_a_lock_waiter(cursor: Any, *, waiter: str) -> None:
             return
         time.sleep(0.02)
     pytest.fail(f"{waiter} never waited for the row lock: the race did not happen")
+
+
+def claim_beside_an_open_claim(
+    first: Callable[[], list[int]], second: Callable[[], list[int]]
+) -> tuple[list[int], list[int]]:
+    """`first` claims in a transaction kept open while `second` claims on a connection of its
+    own: what each claimed. The second must take other rows at once (SKIP LOCKED), not wait
+    for the first's: waiting fails the test."""
+    claimed: list[int] = []
+    errors: list[BaseException] = []
+    with transaction.atomic():
+        held = first()
+        racing = in_thread(lambda: claimed.extend(second()), errors)
+        racing.join(timeout=10)
+        waited = racing.is_alive()
+    racing.join()
+    assert errors == []
+    assert not waited, "the second claim waited for the rows the first one holds"
+    return held, claimed
