@@ -14,9 +14,11 @@ ACCOUNT_BANNER_KINDS = (
 
 
 def _accounts(banners: Sequence[Banner]) -> dict[str, Account]:
-    """The banners' accounts by subject ("account:<pk>"), in one query."""
+    """The banners' accounts by subject ("account:<pk>"), in one query: the columns the
+    conditions read, not the credentials (each decrypted when loaded)."""
     pks = [int(b.subject.split(":", 1)[1]) for b in banners if b.subject.startswith("account:")]
-    return {a.subject: a for a in Account.objects.filter(pk__in=[p for p in pks if p])}
+    accounts = Account.objects.filter(pk__in=[p for p in pks if p])
+    return {a.subject: a for a in accounts.only("status", "failing_since")}
 
 
 def expired_holds(banners: Sequence[Banner]) -> set[int]:

@@ -84,7 +84,7 @@ class Banner(models.Model):
             )
         ]
         indexes = [
-            # active_banners(): the dashboard's query.
+            # selectors.dashboard_banners(): the dashboard's query.
             models.Index(
                 fields=["shop", "raised_at"],
                 name="banner_active_idx",
