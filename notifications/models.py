@@ -342,6 +342,13 @@ class Notification(models.Model):
             ),
             # The history page, newest first.
             models.Index(fields=["shop", "-created_at"], name="notification_history_idx"),
+            # selectors.recent_problems(): the open incidents, newest first, without walking the
+            # closed ones of the history (or, before ANALYZE, sorting every open one).
+            models.Index(
+                fields=["shop", "-created_at", "-id"],
+                name="notification_open_idx",
+                condition=Q(closed_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
