@@ -13,9 +13,8 @@ ACCOUNT_BANNER_KINDS = (
 )
 
 
-# The columns the conditions read, not the credentials (each decrypted when loaded). Written out:
-# every dashboard checks its banners, and composed by the ORM this read cost more CPU than
-# PostgreSQL takes to answer it (bench_dashboard).
+# The columns the conditions read, not the credentials (each decrypted when loaded); a
+# dashboard read, written out (docs/architecture.md, "The dashboard's reads").
 STATES_SQL = f"SELECT id, status, failing_since FROM {Account._meta.db_table} WHERE id IN ({{ids}})"
 
 

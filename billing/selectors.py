@@ -45,8 +45,8 @@ class UsageSummary:
         return min(int(self.percent or 0), 100)
 
 
-# Read by every dashboard, so written out: composed by the ORM, it costs more CPU than
-# PostgreSQL takes to answer it (bench_dashboard). one_open_usage_period serves it.
+# A dashboard read, written out (docs/architecture.md, "The dashboard's reads");
+# one_open_usage_period serves it.
 OPEN_PERIOD_SQL = f"SELECT * FROM {UsagePeriod._meta.db_table} WHERE shop_id = %s AND NOT closed"
 
 

@@ -35,8 +35,8 @@ def counters_by_account(*, shop: Shop) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-# Read by every dashboard, so written out: composed by the ORM, it costs more CPU than
-# PostgreSQL takes to answer it (bench_dashboard). listing_count_once serves it.
+# A dashboard read, written out (docs/architecture.md, "The dashboard's reads");
+# listing_count_once serves it.
 COUNTS_SQL = f"""
 SELECT marketplace, status, total FROM {ListingCount._meta.db_table}
  WHERE shop_id = %s AND total > 0

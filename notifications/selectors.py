@@ -26,9 +26,8 @@ def active_banners(*, shop: Shop) -> QuerySet[Banner]:
     return Banner.objects.filter(shop=shop, resolved_at=None).order_by("-raised_at")
 
 
-# The newest of active_banners() and the settings, read by every dashboard, so written out:
-# composed by the ORM, these simple reads cost more CPU than PostgreSQL takes to answer them
-# (bench_dashboard).
+# The newest of active_banners() and the settings: dashboard reads, written out
+# (docs/architecture.md, "The dashboard's reads").
 NEWEST_ACTIVE_BANNERS_SQL = f"""
 SELECT * FROM {Banner._meta.db_table} WHERE shop_id = %s AND resolved_at IS NULL
  ORDER BY raised_at DESC LIMIT %s

@@ -25,8 +25,7 @@ def _store_token(shop: Shop, token: shopify_api.OfflineToken) -> None:
     shop.uninstalled_at = None
 
 
-# Every page's first read, so written out: composed by the ORM, get_or_create() costs more CPU
-# than the query takes in PostgreSQL (bench_dashboard).
+# Every page's first read, written out as the dashboard's (docs/architecture.md).
 SHOP_BY_DOMAIN_SQL = f"SELECT * FROM {Shop._meta.db_table} WHERE domain = %s"
 
 
