@@ -97,7 +97,8 @@ class ListingCount(models.Model):
     """How many of a shop's listings on one marketplace have one status: the dashboard's
     counters, read without counting the listings. Kept exact by the database itself: the
     triggers of migration 0003 apply every insert, delete and change of status or account of a
-    listing, whichever path wrote it (bulk updates included). Nothing else writes this table."""
+    listing, whichever path wrote it (bulk updates included). Nothing else writes this table:
+    a loaddata of listings recounts them, so a fixture must leave these rows out."""
 
     # Indexed by the unique constraint, whose first column it is.
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+", db_index=False)

@@ -3,17 +3,20 @@ to counting the listings, whichever way they are written (save, bulk_create, .up
 deletes and their cascades), on PostgreSQL and on SQLite alike."""
 
 from collections.abc import Callable
+from itertools import count
 from typing import Any
 
 import pytest
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, QuerySet, Value, When
+from django.db.models.functions import Mod
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Account, Marketplace
 from listings.models import Listing, ListingCount
 from salestio.models import Shop
+from tests.concurrency import run_at_once
 from tests.factories import serial
 from tests.listings.factories import make_account
 
@@ -133,6 +136,33 @@ def test_a_rolled_back_write_leaves_the_counts_as_they_were(accounts: list[Accou
         transaction.set_rollback(True)
 
     assert counted() == {(accounts[0].shop_id, "ebay", "live"): 1}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_writers_moving_listings_both_ways_at_once_keep_the_counts_exact(
+    accounts: list[Account],
+) -> None:
+    statuses = [Listing.Status.LIVE, Listing.Status.PENDING]
+    Listing.objects.bulk_create(
+        listing(account, status) for account in accounts for status in statuses * 10
+    )
+    writers = count()
+    toggled = Case(
+        When(status=Listing.Status.LIVE, then=Value(Listing.Status.PENDING)),
+        default=Value(Listing.Status.LIVE),
+    )
+
+    def toggle_own_listings() -> None:
+        # Each writer its own listings (no row lock shared), every count row shared.
+        own = Listing.objects.alias(writer=Mod("id", 4)).filter(writer=next(writers))
+        for _ in range(25):
+            own.update(status=toggled)
+
+    _, errors = run_at_once(toggle_own_listings, threads=4)
+
+    assert errors == []
+    assert counted() == listings_counted_now()
 
 
 # Writes as the app's paths make them, on listings of six accounts in two shops.
