@@ -13,10 +13,19 @@ ACCOUNT_BANNER_KINDS = (
 )
 
 
+# The columns the conditions read, not the credentials (each decrypted when loaded); a
+# dashboard read, written out (docs/architecture.md, "The dashboard's reads").
+STATES_SQL = f"SELECT id, status, failing_since FROM {Account._meta.db_table} WHERE id IN ({{ids}})"
+
+
 def _accounts(banners: Sequence[Banner]) -> dict[str, Account]:
     """The banners' accounts by subject ("account:<pk>"), in one query."""
     pks = [int(b.subject.split(":", 1)[1]) for b in banners if b.subject.startswith("account:")]
-    return {a.subject: a for a in Account.objects.filter(pk__in=[p for p in pks if p])}
+    pks = [pk for pk in pks if pk]
+    if not pks:
+        return {}
+    sql = STATES_SQL.format(ids=", ".join(["%s"] * len(pks)))
+    return {a.subject: a for a in Account.objects.raw(sql, pks)}
 
 
 def expired_holds(banners: Sequence[Banner]) -> set[int]:

@@ -45,10 +45,15 @@ class UsageSummary:
         return min(int(self.percent or 0), 100)
 
 
+# A dashboard read, written out (docs/architecture.md, "The dashboard's reads");
+# one_open_usage_period serves it.
+OPEN_PERIOD_SQL = f"SELECT * FROM {UsagePeriod._meta.db_table} WHERE shop_id = %s AND NOT closed"
+
+
 def usage_summary(*, shop: Shop, now: datetime | None = None) -> UsageSummary:
     """One query for a shop with a counter row; two before its first one exists."""
     now = now or timezone.now()
-    period = UsagePeriod.objects.filter(shop=shop, closed=False).first()
+    period = next(iter(UsagePeriod.objects.raw(OPEN_PERIOD_SQL, [shop.pk])), None)
     if period is None:
         plan = current_plan(shop=shop)
         return UsageSummary(Decimal(0), plan.gmv_limit, plan.currency, UsageState.OK, None, None)

@@ -7,8 +7,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
-from accounts.models import Account
-from listings.models import InventoryLevel, Listing, ListingPush, ListingSettings
+from listings.models import InventoryLevel, Listing, ListingCount, ListingPush, ListingSettings
 from salestio.models import Shop
 
 # The dashboard's and the page's counters: (key, the statuses counted under it).
@@ -36,36 +35,32 @@ def counters_by_account(*, shop: Shop) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-# Each account's listings counted per status first (an index-only scan of listing_counter_idx),
-# then the few (account, status) groups summed per marketplace. Composed by the ORM the join
-# comes first: every listing joined to its account, three times slower at 10,000 listings
-# (bench_dashboard).
-COUNTERS_BY_MARKETPLACE_SQL = """
-SELECT a.marketplace, {sums}
-  FROM (SELECT account_id, status, COUNT(*) AS n FROM {listings}
-         WHERE shop_id = %s GROUP BY account_id, status) c
-  JOIN {accounts} a ON a.id = c.account_id
- GROUP BY a.marketplace
- ORDER BY a.marketplace
+# A dashboard read, written out (docs/architecture.md, "The dashboard's reads");
+# listing_count_once serves it.
+COUNTS_SQL = f"""
+SELECT marketplace, status, total FROM {ListingCount._meta.db_table}
+ WHERE shop_id = %s AND total > 0
 """
 
 
 def counters_by_marketplace(*, shop: Shop) -> list[dict[str, Any]]:
-    """The dashboard's counters: one row per marketplace, in one query."""
-    sums = ", ".join(
-        f"SUM(CASE WHEN c.status IN ({', '.join(['%s'] * len(statuses))}) THEN c.n ELSE 0 END)"
-        for statuses in COUNTED.values()
-    )
-    sql = COUNTERS_BY_MARKETPLACE_SQL.format(
-        sums=sums, listings=Listing._meta.db_table, accounts=Account._meta.db_table
-    )
-    params = [status for statuses in COUNTED.values() for status in statuses]
+    """The dashboard's counters: one row per marketplace the shop has listings on, read from
+    the counts the database keeps (ListingCount), whatever the number of listings."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, shop.pk])
-        rows = cursor.fetchall()
+        cursor.execute(COUNTS_SQL, [shop.pk])
+        counts = cursor.fetchall()
+    totals: dict[str, dict[str, int]] = {}
+    for marketplace, status, total in counts:
+        totals.setdefault(marketplace, {})[status] = total
     return [
-        {"account__marketplace": marketplace, **dict(zip(COUNTED, map(int, counts), strict=True))}
-        for marketplace, *counts in rows
+        {
+            "marketplace": marketplace,
+            **{
+                key: sum(of.get(status, 0) for status in statuses)
+                for key, statuses in COUNTED.items()
+            },
+        }
+        for marketplace, of in sorted(totals.items())
     ]
 
 

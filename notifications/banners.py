@@ -1,16 +1,17 @@
 """How each banner kind reads on the dashboard: tone, the seed's text, and its action button."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from string import Formatter
 
-from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from notifications.links import is_app_path
+from notifications.links import is_app_path, page_path
 from notifications.models import Banner, BannerKind
 from salestio import l10n
 from salestio.errors import explain
@@ -105,28 +106,38 @@ TEXTS: dict[str, BannerText] = {
 }
 
 
+# What each placeholder of a message reads, from the banner and its action's URL.
+FILLERS: dict[str, Callable[[Banner, str], object]] = {
+    "account_name": lambda banner, _: banner.context.get("account_name", ""),
+    "marketplace": lambda banner, _: banner.context.get("marketplace", ""),
+    "address": lambda banner, _: banner.context.get("address") or banner.subject,
+    "expires_on": lambda banner, _: _localized_date(banner.context.get("expires_on")),
+    "failing_since": lambda banner, _: _localized_date(banner.context.get("failing_since")),
+    "reason": lambda banner, _: explain(banner.context.get("reason", "")).sentence,
+    "link": lambda _, url: format_html('<a href="{}">{}</a>', url, gettext("this link")),
+}
+
+
 def present(banner: Banner) -> BannerView:
     text = TEXTS[banner.kind]
-    ctx: dict[str, Any] = banner.context
-    action_url = (
-        ctx["action_url"] if is_app_path(ctx.get("action_url")) else reverse(text.action.url_name)
-    )
-    values = {
-        "account_name": ctx.get("account_name", ""),
-        "marketplace": ctx.get("marketplace", ""),
-        "address": ctx.get("address") or banner.subject,
-        "expires_on": _localized_date(ctx.get("expires_on")),
-        "failing_since": _localized_date(ctx.get("failing_since")),
-        "reason": explain(ctx.get("reason", "")).sentence,
-        "link": format_html('<a href="{}">{}</a>', action_url, gettext("this link")),
-    }
+    action_url = banner.context.get("action_url")
+    if not is_app_path(action_url):
+        action_url = page_path(text.action.url_name)
+    message = str(text.message)
+    # Only the placeholders this message (in this language) has: a dashboard shows ten.
+    values = {name: FILLERS[name](banner, action_url) for name in placeholders(message)}
     return BannerView(
         tone=text.tone,
         heading=str(text.heading),
-        message=format_html(str(text.message), **values),
+        message=format_html(message, **values),
         action_label=str(text.action.label),
         action_url=action_url,
     )
+
+
+@lru_cache(maxsize=64)
+def placeholders(message: str) -> tuple[str, ...]:
+    return tuple(name for _, name, _, _ in Formatter().parse(message) if name)
 
 
 def _localized_date(iso: object) -> str:

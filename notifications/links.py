@@ -1,10 +1,11 @@
 """URLs that leave the app: pages inside the Shopify admin, and signed unsubscribe links."""
 
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.signing import Signer
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.crypto import constant_time_compare
 
 from notifications.models import Category, Notification
@@ -17,6 +18,17 @@ def admin_app_url(shop: Shop, path: str) -> str:
     """A page of ours as the merchant opens it: inside the Shopify admin, not bare."""
     admin = settings.SHOPIFY_ADMIN_ORIGIN
     return f"{admin}/store/{shop.store_handle}/apps/{settings.SHOPIFY_API_KEY}{path}"
+
+
+def page_path(url_name: str) -> str:
+    """reverse() of a page without arguments, once per process and script prefix: the
+    dashboard's banners and problems name a dozen on every load."""
+    return _page_path(url_name, get_script_prefix())
+
+
+@lru_cache(maxsize=64)
+def _page_path(url_name: str, script_prefix: str) -> str:
+    return reverse(url_name)
 
 
 def is_app_path(path: object) -> bool:
@@ -42,7 +54,7 @@ def object_path(notification: Notification) -> str:
     if is_app_path(action_url):
         return str(action_url)
     url_name, field = FALLBACK_PAGES[notification.category]
-    path = reverse(url_name)
+    path = page_path(url_name)
     if field and notification.context.get(field):
         path += "?" + urlencode({"q": notification.context[field]})
     return path

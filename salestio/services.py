@@ -25,12 +25,18 @@ def _store_token(shop: Shop, token: shopify_api.OfflineToken) -> None:
     shop.uninstalled_at = None
 
 
+# Every page's first read, written out as the dashboard's (docs/architecture.md).
+SHOP_BY_DOMAIN_SQL = f"SELECT * FROM {Shop._meta.db_table} WHERE domain = %s"
+
+
 def shop_from_session(*, session: SessionToken, locale: str = "") -> Shop:
     """The shop a verified session token names; first load exchanges it for an offline token."""
-    # The admin's language is the starting point; after that the merchant's choice
-    # (POST /locale) stands, so it is not overwritten on every load.
-    language = locale[:2] if locale[:2] in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-    shop = Shop.objects.get_or_create(domain=session.shop, defaults={"locale": language})[0]
+    shop = next(iter(Shop.objects.raw(SHOP_BY_DOMAIN_SQL, [session.shop])), None)
+    if shop is None:
+        # The admin's language is the starting point; after that the merchant's choice
+        # (POST /locale) stands, so it is not overwritten on every load.
+        language = locale[:2] if locale[:2] in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        shop = Shop.objects.get_or_create(domain=session.shop, defaults={"locale": language})[0]
     return shop if shop.has_usable_token() else _install_once(session)
 
 

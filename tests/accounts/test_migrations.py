@@ -6,11 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from salestio.models import Shop
+from tests.migrations import back_at, migrate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 BEFORE = [("accounts", "0001_initial")]
@@ -19,11 +18,7 @@ AFTER = [("accounts", "0002_login_binding_pause_reasons")]
 
 @pytest.fixture
 def old_apps() -> Iterator[Any]:
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    yield executor.loader.project_state(BEFORE).apps
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())  # the schema the other tests expect
+    yield from back_at(BEFORE)
 
 
 def test_existing_pauses_get_their_reason_and_stuck_accounts_resume(old_apps: Any) -> None:
@@ -54,11 +49,8 @@ def test_existing_pauses_get_their_reason_and_stuck_accounts_resume(old_apps: An
     )
     still_gone = account(gone, "error")
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(AFTER)
-
     # Read as 0002 left the table: later migrations' columns are not there yet.
-    migrated = executor.loader.project_state(AFTER).apps.get_model("accounts", "Account")
+    migrated = migrate(AFTER).get_model("accounts", "Account")
     rows = {row.pk: row for row in migrated.objects.all()}
     assert rows[stuck].sync_paused_at is None and rows[stuck].paused_reason == ""
     assert rows[stuck].next_check_at is not None

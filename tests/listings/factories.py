@@ -3,7 +3,14 @@
 from decimal import Decimal
 
 from accounts.models import Account, Marketplace
-from listings.models import InventoryLevel, Listing, ListingPush, ListingSettings, StoreVariant
+from listings.models import (
+    InventoryLevel,
+    Listing,
+    ListingCount,
+    ListingPush,
+    ListingSettings,
+    StoreVariant,
+)
 from salestio.models import Shop
 from tests.factories import UrlKwargs, make, model_factory, serial, url_object
 
@@ -32,6 +39,13 @@ def _listing(shop: Shop) -> Listing:
         status=Listing.Status.UPDATE_ERROR,
         error_message=f"refused for {shop.domain}",
     )
+
+
+@model_factory("listings.ListingCount")
+def _listing_count(shop: Shop) -> ListingCount:
+    listing = make("listings.Listing", shop)  # its trigger counts it
+    assert isinstance(listing, Listing)
+    return ListingCount.objects.get(shop=shop, marketplace="ebay", status=listing.status)
 
 
 @model_factory("listings.ListingPush")

@@ -7,14 +7,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.urls import reverse
-from django.utils import timezone
+from django.urls import get_script_prefix, reverse, set_script_prefix
+from django.utils import timezone, translation
 
 from accounts.models import Account
 from billing.banner_conditions import PLAN_BANNER_STATES
 from billing.models import UsagePeriod
 from notifications import selectors, services
-from notifications.banners import TEXTS
+from notifications.banners import FILLERS, TEXTS, placeholders
+from notifications.links import page_path
 from notifications.models import Banner, BannerKind
 from salestio.models import Shop
 from tests.notifications.mime import html_text
@@ -259,3 +260,20 @@ def test_an_action_url_that_leaves_the_app_is_replaced_by_the_default(
 
 def test_every_banner_kind_has_its_text() -> None:
     assert set(TEXTS) == set(BannerKind.values)
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_every_placeholder_of_every_banner_text_has_its_filler(language: str) -> None:
+    with translation.override(language):
+        used = {name for text in TEXTS.values() for name in placeholders(str(text.message))}
+    assert used and used <= set(FILLERS)
+
+
+def test_a_page_path_follows_the_script_prefix() -> None:
+    before = get_script_prefix()
+    try:
+        set_script_prefix("/salestio/")
+        assert page_path("billing:plans") == reverse("billing:plans") == "/salestio/billing/"
+    finally:
+        set_script_prefix(before)
+    assert page_path("billing:plans") == "/billing/"
