@@ -1,9 +1,11 @@
 """Reads: banners, the merchant's email settings, who an email would go to (and whether it
 would go now), the history."""
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -105,6 +107,28 @@ _SETTINGS_FIELDS = [field.attname for field in NotificationSettings._meta.concre
 _SHOP_ID = _SETTINGS_FIELDS.index("shop_id")
 
 
+def _settings_of(row: Sequence[Any]) -> NotificationSettings:
+    """The settings from their columns, converted as the ORM's reads convert them (SQLite
+    answers 0 and 1 for booleans and text for datetimes)."""
+    values = []
+    for value, (column, converters) in zip(row, _settings_columns(connection.vendor), strict=True):
+        for convert in converters:
+            value = convert(value, column, connection)
+        values.append(value)
+    return NotificationSettings.from_db(connection.alias, _SETTINGS_FIELDS, values)
+
+
+@functools.cache
+def _settings_columns(vendor: str) -> list[tuple[Any, list[Any]]]:
+    """Each settings column and its converters on this database (`vendor`: the cache key)."""
+    table = NotificationSettings._meta.db_table
+    columns = [field.get_col(table) for field in NotificationSettings._meta.concrete_fields]
+    return [
+        (column, [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)])
+        for column in columns
+    ]
+
+
 def routing(*, shop: Shop, category: str, now: datetime) -> Routing:
     """The settings, whether their address bounced, and whether the category's digest window
     is busy at `now`: everything notify() decides on, in one query."""
@@ -137,8 +161,7 @@ def routing_many(
             bounced, window_category, window_busy = row[width:]
             shop_id = row[_SHOP_ID]
             if shop_id not in saved:
-                fields = row[:width]
-                prefs = NotificationSettings.from_db(connection.alias, _SETTINGS_FIELDS, fields)
+                prefs = _settings_of(row[:width])
                 prefs.shop = shops[shop_id]
                 saved[shop_id] = prefs, bool(bounced)  # SQLite answers 0 and 1 for booleans
             if window_category is not None and window_busy is not None:

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
-from notifications import services
-from notifications.models import Category, Email, Notification
+from notifications import selectors, services
+from notifications.models import Category, Email, Notification, NotificationSettings
 from salestio.models import Shop
 from tests.concurrency import run_at_once
 from tests.network import closed_port
@@ -110,3 +111,17 @@ def test_the_row_survives_when_the_email_cannot_be_sent(
     assert Notification.objects.get() == notification
     assert email.status == Email.Status.FAILED and email.attempts == 2
     assert "refused" in email.last_error.lower()
+
+
+def test_routing_reads_the_settings_as_the_orm_does(shop: Shop, enable: Any) -> None:
+    """routing_many() reads the settings with a plain cursor: the values are converted as a
+    model read converts them (SQLite answers 0/1 and text), so the routed settings are the
+    saved ones, field for field and type for type."""
+    saved = enable(shop, LISTING)
+    routed = selectors.routing(shop=shop, category=LISTING, now=timezone.now()).prefs
+    fields = [field.attname for field in NotificationSettings._meta.concrete_fields]
+    stored = NotificationSettings.objects.get(pk=saved.pk)
+    assert [(getattr(routed, f), type(getattr(routed, f))) for f in fields] == [
+        (getattr(stored, f), type(getattr(stored, f))) for f in fields
+    ]
+    assert routed.shop is shop
