@@ -109,24 +109,29 @@ _SHOP_ID = _SETTINGS_FIELDS.index("shop_id")
 
 def _settings_of(row: Sequence[Any]) -> NotificationSettings:
     """The settings from their columns, converted as the ORM's reads convert them (SQLite
-    answers 0 and 1 for booleans and text for datetimes)."""
-    values = []
-    for value, (column, converters) in zip(row, _settings_columns(connection.vendor), strict=True):
+    answers 0 and 1 for booleans and text for datetimes; PostgreSQL needs nothing here)."""
+    values = list(row)
+    for index, column, converters in _settings_converters(connection.vendor):
         for convert in converters:
-            value = convert(value, column, connection)
-        values.append(value)
+            values[index] = convert(values[index], column, connection)
     return NotificationSettings.from_db(connection.alias, _SETTINGS_FIELDS, values)
 
 
 @functools.cache
-def _settings_columns(vendor: str) -> list[tuple[Any, list[Any]]]:
-    """Each settings column and its converters on this database (`vendor`: the cache key)."""
+def _settings_converters(vendor: str) -> list[tuple[int, Any, list[Any]]]:
+    """The settings columns that have converters on this database (`vendor`: the cache key),
+    with their index in a row and the converters."""
     table = NotificationSettings._meta.db_table
     columns = [field.get_col(table) for field in NotificationSettings._meta.concrete_fields]
-    return [
-        (column, [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)])
-        for column in columns
+    found = [
+        (
+            index,
+            column,
+            [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)],
+        )
+        for index, column in enumerate(columns)
     ]
+    return [(index, column, converters) for index, column, converters in found if converters]
 
 
 def routing(*, shop: Shop, category: str, now: datetime) -> Routing:
