@@ -10,6 +10,7 @@ from django.utils import timezone
 from billing.models import FREE_PLAN, Plan, Subscription, UsagePeriod, UsageState
 from billing.money import format_money
 from billing.usage import free_plan
+from salestio.db import first_raw
 from salestio.models import Shop
 
 DAY = timedelta(days=1)
@@ -53,7 +54,7 @@ OPEN_PERIOD_SQL = f"SELECT * FROM {UsagePeriod._meta.db_table} WHERE shop_id = %
 def usage_summary(*, shop: Shop, now: datetime | None = None) -> UsageSummary:
     """One query for a shop with a counter row; two before its first one exists."""
     now = now or timezone.now()
-    period = next(iter(UsagePeriod.objects.raw(OPEN_PERIOD_SQL, [shop.pk])), None)
+    period = first_raw(UsagePeriod, OPEN_PERIOD_SQL, [shop.pk])
     if period is None:
         plan = current_plan(shop=shop)
         return UsageSummary(Decimal(0), plan.gmv_limit, plan.currency, UsageState.OK, None, None)

@@ -22,8 +22,9 @@ from billing import periods, rates
 from billing.catalogue import plan_defaults
 from billing.models import FREE_PLAN, Plan, Subscription, UsageLine, UsagePeriod, UsageState
 from billing.signals import limit_lifted
-from notifications.models import BannerKind, Category, insert_unless_conflict
+from notifications.models import BannerKind, Category
 from notifications.services import close_incident, notify, raise_banner, resolve_banner
+from salestio.db import insert_unless_conflict
 from salestio.models import Shop
 
 log = logging.getLogger(__name__)

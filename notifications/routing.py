@@ -24,14 +24,12 @@ from notifications.models import (
     Email,
     Notification,
     NotificationSettings,
-    build,
-    insert_all,
     shop_categories_in,
     shop_categories_sql,
-    update_each,
 )
 from salestio import outbox
 from salestio.claims import claim_ids, fan_out
+from salestio.db import build, insert_all, update_each
 from salestio.models import Shop
 from salestio.outbox import publish
 

@@ -19,6 +19,7 @@ from notifications.models import (
     Notification,
     NotificationSettings,
 )
+from salestio.db import first_raw
 from salestio.models import Shop
 
 HISTORY_PAGE_SIZE = 50
@@ -47,7 +48,7 @@ def dashboard_banners(*, shop: Shop) -> tuple[list[Banner], bool]:
 
 def notification_settings(*, shop: Shop) -> NotificationSettings:
     """The saved settings, or the defaults (every category off) without writing a row."""
-    saved = next(iter(NotificationSettings.objects.raw(SETTINGS_SQL, [shop.pk])), None)
+    saved = first_raw(NotificationSettings, SETTINGS_SQL, [shop.pk])
     if saved is not None:
         saved.shop = shop
         return saved

@@ -22,10 +22,8 @@ from notifications.models import (
     Email,
     Notification,
     NotificationSettings,
-    build,
-    insert_all_unless_conflict,
-    insert_unless_conflict,
 )
+from salestio.db import build, insert_all_unless_conflict, insert_unless_conflict
 from salestio.models import Shop
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from salestio import outbox, shopify_api
+from salestio.db import first_raw
 from salestio.graphql_documents import SHOP_DETAILS_QUERY
 from salestio.models import Shop
 from salestio.shopify_auth import SessionToken
@@ -31,7 +32,7 @@ SHOP_BY_DOMAIN_SQL = f"SELECT * FROM {Shop._meta.db_table} WHERE domain = %s"
 
 def shop_from_session(*, session: SessionToken, locale: str = "") -> Shop:
     """The shop a verified session token names; first load exchanges it for an offline token."""
-    shop = next(iter(Shop.objects.raw(SHOP_BY_DOMAIN_SQL, [session.shop])), None)
+    shop = first_raw(Shop, SHOP_BY_DOMAIN_SQL, [session.shop])
     if shop is None:
         # The admin's language is the starting point; after that the merchant's choice
         # (POST /locale) stands, so it is not overwritten on every load.
