@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from accounts.models import Account
 from notifications.conditions import register_condition
 from notifications.models import Banner, BannerKind
+from salestio.db import read_models
 
 ACCOUNT_BANNER_KINDS = (
     BannerKind.ACCOUNT_EXPIRED,
@@ -25,7 +26,7 @@ def _accounts(banners: Sequence[Banner]) -> dict[str, Account]:
     if not pks:
         return {}
     sql = STATES_SQL.format(ids=", ".join(["%s"] * len(pks)))
-    return {a.subject: a for a in Account.objects.raw(sql, pks)}
+    return {a.subject: a for a in read_models(Account, sql, pks)}
 
 
 def expired_holds(banners: Sequence[Banner]) -> set[int]:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from billing.models import FREE_PLAN, Plan, Subscription, UsagePeriod, UsageState
 from billing.money import format_money
 from billing.usage import free_plan
-from salestio.db import first_raw
+from salestio.db import Read
 from salestio.models import Shop
 
 DAY = timedelta(days=1)
@@ -52,20 +52,32 @@ OPEN_PERIOD_SQL = f"SELECT * FROM {UsagePeriod._meta.db_table} WHERE shop_id = %
 
 
 def usage_summary(*, shop: Shop, now: datetime | None = None) -> UsageSummary:
+    return usage_summary_read(shop=shop, now=now).run()
+
+
+def usage_summary_read(
+    *, shop: Shop, now: datetime | None = None
+) -> Read[UsagePeriod, UsageSummary]:
     """One query for a shop with a counter row; two before its first one exists."""
-    now = now or timezone.now()
-    period = first_raw(UsagePeriod, OPEN_PERIOD_SQL, [shop.pk])
-    if period is None:
-        plan = current_plan(shop=shop)
-        return UsageSummary(Decimal(0), plan.gmv_limit, plan.currency, UsageState.OK, None, None)
-    return UsageSummary(
-        used=period.used,
-        limit=period.gmv_limit,
-        currency=period.currency,
-        state=period.state,
-        ends_at=period.ends_at,
-        reached_on=forecast(period, now),
-    )
+    at = now or timezone.now()
+
+    def summary(periods: list[UsagePeriod]) -> UsageSummary:
+        if not periods:
+            plan = current_plan(shop=shop)
+            return UsageSummary(
+                Decimal(0), plan.gmv_limit, plan.currency, UsageState.OK, None, None
+            )
+        (period,) = periods  # one_open_usage_period
+        return UsageSummary(
+            used=period.used,
+            limit=period.gmv_limit,
+            currency=period.currency,
+            state=period.state,
+            ends_at=period.ends_at,
+            reached_on=forecast(period, at),
+        )
+
+    return Read(UsagePeriod, OPEN_PERIOD_SQL, [shop.pk], summary)
 
 
 def forecast(period: UsagePeriod, now: datetime) -> date | None:

@@ -108,7 +108,7 @@ class ListingCount(models.Model):
 
     class Meta:
         constraints = [
-            # The triggers' upsert target, and selectors.counters_by_marketplace()'s index.
+            # The triggers' upsert target, and selectors.counters_by_marketplace_read()'s index.
             models.UniqueConstraint(
                 fields=["shop", "marketplace", "status"], name="listing_count_once"
             )

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from listings.models import InventoryLevel, Listing, ListingCount, ListingPush, ListingSettings
+from salestio.db import Read
 from salestio.models import Shop
 
 # The dashboard's and the page's counters: (key, the statuses counted under it).
@@ -37,21 +37,23 @@ def counters_by_account(*, shop: Shop) -> list[dict[str, Any]]:
 
 # A dashboard read, written out (docs/architecture.md, "The dashboard's reads");
 # listing_count_once serves it.
+COUNT_COLUMNS = ("id", "marketplace", "status", "total")
 COUNTS_SQL = f"""
-SELECT marketplace, status, total FROM {ListingCount._meta.db_table}
+SELECT {", ".join(COUNT_COLUMNS)} FROM {ListingCount._meta.db_table}
  WHERE shop_id = %s AND total > 0
 """
 
 
-def counters_by_marketplace(*, shop: Shop) -> list[dict[str, Any]]:
+def counters_by_marketplace_read(*, shop: Shop) -> Read[ListingCount, list[dict[str, Any]]]:
     """The dashboard's counters: one row per marketplace the shop has listings on, read from
     the counts the database keeps (ListingCount), whatever the number of listings."""
-    with connection.cursor() as cursor:
-        cursor.execute(COUNTS_SQL, [shop.pk])
-        counts = cursor.fetchall()
+    return Read(ListingCount, COUNTS_SQL, [shop.pk], _by_marketplace, COUNT_COLUMNS)
+
+
+def _by_marketplace(counts: list[ListingCount]) -> list[dict[str, Any]]:
     totals: dict[str, dict[str, int]] = {}
-    for marketplace, status, total in counts:
-        totals.setdefault(marketplace, {})[status] = total
+    for count in counts:
+        totals.setdefault(count.marketplace, {})[count.status] = count.total
     return [
         {
             "marketplace": marketplace,

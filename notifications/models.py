@@ -84,7 +84,7 @@ class Banner(models.Model):
             )
         ]
         indexes = [
-            # selectors.dashboard_banners(): the dashboard's query.
+            # selectors.dashboard_banners_read(): the dashboard's query.
             models.Index(
                 fields=["shop", "raised_at"],
                 name="banner_active_idx",
@@ -342,8 +342,8 @@ class Notification(models.Model):
             ),
             # The history page, newest first.
             models.Index(fields=["shop", "-created_at"], name="notification_history_idx"),
-            # selectors.recent_problems(): the open incidents, newest first, without walking the
-            # closed ones of the history (or, before ANALYZE, sorting every open one).
+            # selectors.recent_problems_read(): the open incidents, newest first, without walking
+            # the closed ones of the history (or, before ANALYZE, sorting every open one).
             models.Index(
                 fields=["shop", "-created_at", "-id"],
                 name="notification_open_idx",

@@ -1,7 +1,6 @@
 """Reads: banners, the merchant's email settings, who an email would go to (and whether it
 would go now), the history."""
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +18,7 @@ from notifications.models import (
     Notification,
     NotificationSettings,
 )
-from salestio.db import first_raw
+from salestio.db import Read, models_from_rows
 from salestio.models import Shop
 
 HISTORY_PAGE_SIZE = 50
@@ -38,21 +37,31 @@ SELECT * FROM {Banner._meta.db_table} WHERE shop_id = %s AND resolved_at IS NULL
 SETTINGS_SQL = f"SELECT * FROM {NotificationSettings._meta.db_table} WHERE shop_id = %s"
 
 
-def dashboard_banners(*, shop: Shop) -> tuple[list[Banner], bool]:
-    """The newest DASHBOARD_BANNERS active banners, and whether there are more: a shop with a
-    thousand expired accounts gets a page that costs what a shop with ten does, in one query."""
+def dashboard_banners_read(*, shop: Shop) -> Read[Banner, tuple[list[Banner], bool]]:
+    """The newest DASHBOARD_BANNERS active banners, newest first, and whether there are more:
+    a shop with a thousand expired accounts gets a page that costs what a shop with ten does."""
     limit = settings.DASHBOARD_BANNERS
-    rows = list(Banner.objects.raw(NEWEST_ACTIVE_BANNERS_SQL, [shop.pk, limit + 1]))
-    return rows[:limit], len(rows) > limit
+
+    def newest(rows: list[Banner]) -> tuple[list[Banner], bool]:
+        rows.sort(key=lambda banner: (banner.raised_at, banner.pk), reverse=True)
+        return rows[:limit], len(rows) > limit
+
+    return Read(Banner, NEWEST_ACTIVE_BANNERS_SQL, [shop.pk, limit + 1], newest)
 
 
 def notification_settings(*, shop: Shop) -> NotificationSettings:
     """The saved settings, or the defaults (every category off) without writing a row."""
-    saved = first_raw(NotificationSettings, SETTINGS_SQL, [shop.pk])
-    if saved is not None:
-        saved.shop = shop
-        return saved
-    return _defaults(shop)
+    return notification_settings_read(shop=shop).run()
+
+
+def notification_settings_read(*, shop: Shop) -> Read[NotificationSettings, NotificationSettings]:
+    def saved_or_defaults(rows: list[NotificationSettings]) -> NotificationSettings:
+        if not rows:
+            return _defaults(shop)
+        rows[0].shop = shop
+        return rows[0]
+
+    return Read(NotificationSettings, SETTINGS_SQL, [shop.pk], saved_or_defaults)
 
 
 def _defaults(shop: Shop) -> NotificationSettings:
@@ -104,35 +113,17 @@ SELECT {columns},
          ON w.shop_id = s.shop_id AND w.category IN ({categories})
  WHERE s.shop_id IN ({shop_ids})
 """
-_SETTINGS_FIELDS = [field.attname for field in NotificationSettings._meta.concrete_fields]
-_SHOP_ID = _SETTINGS_FIELDS.index("shop_id")
+_SETTINGS_COLUMNS = tuple(str(field.column) for field in NotificationSettings._meta.concrete_fields)
+_SHOP_ID = _SETTINGS_COLUMNS.index("shop_id")
 
 
 def _settings_of(row: Sequence[Any]) -> NotificationSettings:
     """The settings from their columns, converted as the ORM's reads convert them (SQLite
     answers 0 and 1 for booleans and text for datetimes; PostgreSQL needs nothing here)."""
-    values = list(row)
-    for index, column, converters in _settings_converters(connection.vendor):
-        for convert in converters:
-            values[index] = convert(values[index], column, connection)
-    return NotificationSettings.from_db(connection.alias, _SETTINGS_FIELDS, values)
-
-
-@functools.cache
-def _settings_converters(vendor: str) -> list[tuple[int, Any, list[Any]]]:
-    """The settings columns that have converters on this database (`vendor`: the cache key),
-    with their index in a row and the converters."""
-    table = NotificationSettings._meta.db_table
-    columns = [field.get_col(table) for field in NotificationSettings._meta.concrete_fields]
-    found = [
-        (
-            index,
-            column,
-            [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)],
-        )
-        for index, column in enumerate(columns)
-    ]
-    return [(index, column, converters) for index, column, converters in found if converters]
+    (prefs,) = models_from_rows(
+        NotificationSettings, _SETTINGS_COLUMNS, [row], using=connection.alias
+    )
+    return prefs
 
 
 def routing(*, shop: Shop, category: str, now: datetime) -> Routing:
@@ -153,14 +144,14 @@ def routing_many(
         now - settings.NOTIFICATION_DIGEST_WINDOW
     )
     sql = ROUTING_SQL.format(
-        columns=", ".join(f"s.{connection.ops.quote_name(name)}" for name in _SETTINGS_FIELDS),
+        columns=", ".join(f"s.{connection.ops.quote_name(name)}" for name in _SETTINGS_COLUMNS),
         shops=Shop._meta.db_table,
         categories=", ".join(["%s"] * len(categories)),
         shop_ids=", ".join(["%s"] * len(shops)),
     )
     saved: dict[int, tuple[NotificationSettings, bool]] = {}
     busy: dict[tuple[int, str], bool] = {}
-    width = len(_SETTINGS_FIELDS)
+    width = len(_SETTINGS_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(sql, [quiet_since, *categories, *shops])
         for row in cursor.fetchall():
@@ -220,21 +211,29 @@ def notification_of(*, shop: Shop, pk: int) -> Notification | None:
 # history index, newest first) and both in one round trip. The ORM cannot write this UNION for
 # SQLite (no LIMIT in a compound SELECT's parts there; a derived table is fine).
 _NEWEST_PROBLEMS = """
-SELECT * FROM (SELECT id, shop_id, category, context, created_at, closed_at FROM {table}
+SELECT * FROM (SELECT {columns} FROM {table}
                 WHERE shop_id = %s AND category <> %s AND closed_at IS {state}
                 ORDER BY created_at DESC, id DESC LIMIT %s) AS {alias}
 """
+PROBLEM_COLUMNS = ("id", "shop_id", "category", "context", "created_at", "closed_at")
 RECENT_PROBLEMS_SQL = " UNION ALL ".join(
-    _NEWEST_PROBLEMS.format(table=Notification._meta.db_table, state=state, alias=alias)
+    _NEWEST_PROBLEMS.format(
+        columns=", ".join(PROBLEM_COLUMNS),
+        table=Notification._meta.db_table,
+        state=state,
+        alias=alias,
+    )
     for state, alias in (("NULL", "open_ones"), ("NOT NULL", "resolved_ones"))
 )
 
 
-def recent_problems(*, shop: Shop, limit: int = 5) -> list[Notification]:
+def recent_problems_read(*, shop: Shop, limit: int = 5) -> Read[Notification, list[Notification]]:
     """Open incidents first (newest first), then the latest resolved ones to fill up: one
     query, whatever the number of notifications."""
+
+    def open_first(rows: list[Notification]) -> list[Notification]:
+        rows.sort(key=lambda n: (n.closed_at is None, n.created_at, n.pk), reverse=True)
+        return rows[:limit]
+
     params = [shop.pk, Category.TEST, limit]
-    rows = Notification.objects.raw(RECENT_PROBLEMS_SQL, params * 2)
-    return sorted(rows, key=lambda n: (n.closed_at is None, n.created_at, n.pk), reverse=True)[
-        :limit
-    ]
+    return Read(Notification, RECENT_PROBLEMS_SQL, params * 2, open_first, PROBLEM_COLUMNS)

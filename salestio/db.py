@@ -3,12 +3,17 @@ per-value bookkeeping, inserts whose unique constraint is the claim, per-row upd
 statement, and the single row of a written-out read."""
 
 import functools
-from collections.abc import Sequence
-from typing import Any, TypeVar, cast
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, Generic, TypeVar, cast
 
 from django.db import connections, models, router
 
 M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
 
 
 def build(model: type[M], **values: Any) -> M:
@@ -181,4 +186,185 @@ def update_each(model: type[models.Model], values: dict[Any, dict[str, Any]]) ->
 
 def first_raw(model: type[M], sql: str, params: Sequence[Any]) -> M | None:
     """The first row of a written-out read (a hot page's), as a model, or None."""
-    return next(iter(model._default_manager.raw(sql, params)), None)
+    return next(iter(read_models(model, sql, params)), None)
+
+
+@dataclass(frozen=True)
+class Read(Generic[M, T]):
+    """A written-out read of `model` rows and what its caller makes of them: run() alone, or
+    read_together() with others in one round trip. `sql` selects `columns` (every column of
+    the model when empty), the primary key among them; `shape` gets the rows in no promised
+    order (sort in it where order matters) and may read more (a fallback's one query)."""
+
+    model: type[M]
+    sql: str
+    params: Sequence[Any]
+    shape: Callable[[list[M]], T]
+    columns: tuple[str, ...] = ()
+
+    def run(self) -> T:
+        return self.shape(read_models(self.model, self.sql, self.params))
+
+    def selected(self) -> tuple[str, ...]:
+        return self.columns or tuple(
+            str(field.column) for field in self.model._meta.concrete_fields
+        )
+
+
+def read_together(*reads: Read[Any, Any]) -> list[Any]:
+    """Each read's shape(rows), the reads made in one round trip: a page's few small reads cost
+    a round trip each, more than the database takes to answer them (bench_dashboard). Each one
+    becomes a subquery answering its rows as one JSON array of arrays, decoded into what the
+    driver answers for the column (the JSON text of a JSON column: cast in the SQL), then
+    converted as the ORM converts it. On other databases than PostgreSQL and SQLite each read
+    runs on its own."""
+    using = router.db_for_read(reads[0].model)
+    connection = connections[using]
+    if connection.vendor not in _AGGREGATES:
+        return [read.run() for read in reads]
+    subqueries = ", ".join(_as_json(read, connection) for read in reads)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {subqueries}", [param for read in reads for param in read.params])
+        answers = cursor.fetchone()
+    return [
+        read.shape(_models_from_json(read, answer, using))
+        for read, answer in zip(reads, answers, strict=True)
+    ]
+
+
+# Per database: the aggregate of a subquery's rows into one JSON text, and of one row's values.
+_AGGREGATES = {
+    "postgresql": "CAST(json_agg(json_build_array({values})) AS text)",
+    "sqlite": "json_group_array(json_array({values}))",
+}
+
+
+def _as_json(read: "Read[models.Model, Any]", connection: Any) -> str:
+    quote, fields = connection.ops.quote_name, _fields_by_column(read.model)
+    values = ", ".join(
+        f"CAST(r.{quote(column)} AS text)"
+        if connection.vendor == "postgresql" and _is_json(fields.get(column))
+        else f"r.{quote(column)}"
+        for column in read.selected()
+    )
+    aggregate = _AGGREGATES[connection.vendor].format(values=values)
+    return f"(SELECT {aggregate} FROM ({read.sql}) AS r)"
+
+
+def _models_from_json(read: Read[M, Any], answer: str | None, using: str) -> list[M]:
+    vendor = connections[using].vendor
+    # PostgreSQL answers numeric columns as Decimal: so are their JSON numbers read here.
+    rows = (
+        json.loads(answer, parse_float=Decimal if vendor == "postgresql" else float)
+        if answer
+        else []
+    )
+    decoders = _json_decoders(read.model, read.selected(), vendor)
+    if decoders:
+        for row in rows:
+            for index, decode in decoders:
+                if row[index] is not None:
+                    row[index] = decode(row[index])
+    return models_from_rows(read.model, read.selected(), rows, using=using)
+
+
+# What a PostgreSQL driver answers for a column of these types, from the value's JSON (ISO 8601
+# texts for moments, numbers for numbers); the other types' JSON is what the driver answers.
+# SQLite's driver answers text and numbers, as its JSON does.
+_FROM_POSTGRESQL_JSON: dict[str, Callable[[Any], Any]] = {
+    "DateTimeField": datetime.fromisoformat,
+    "DateField": date.fromisoformat,
+    "TimeField": time.fromisoformat,
+    "DecimalField": Decimal,
+    "FloatField": float,
+}
+_NOT_IN_JSON = {"BinaryField", "DurationField"}  # bytea and interval texts: no decoder here
+
+
+@functools.cache
+def _json_decoders(
+    model: type[models.Model], columns: tuple[str, ...], vendor: str
+) -> list[tuple[int, Callable[[Any], Any]]]:
+    fields, found = _fields_by_column(model), []
+    for index, column in enumerate(columns):
+        kind = fields[column].get_internal_type() if column in fields else ""
+        if kind in _NOT_IN_JSON:
+            raise ValueError(f"{model._meta.label}.{column} cannot be read through JSON")
+        if vendor == "postgresql" and kind in _FROM_POSTGRESQL_JSON:
+            found.append((index, _FROM_POSTGRESQL_JSON[kind]))
+    return found
+
+
+@functools.cache
+def _fields_by_column(model: type[models.Model]) -> dict[str, "models.Field[Any, Any]"]:
+    return {str(field.column): field for field in model._meta.concrete_fields}
+
+
+def _is_json(field: "models.Field[Any, Any] | None") -> bool:
+    return field is not None and field.get_internal_type() == "JSONField"
+
+
+def read_models(model: type[M], sql: str, params: Sequence[Any]) -> list[M]:
+    """model.objects.raw(sql, params), read with a plain cursor: the rows as models, each value
+    converted as the ORM converts it, and a selected column that is no field set as an
+    attribute. RawQuerySet works out its columns, converters and init order again for every
+    query, which costs about as much as a dashboard's round trip (bench_dashboard)."""
+    using = router.db_for_read(model)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = tuple(column[0] for column in cursor.description)
+        rows = cursor.fetchall()
+    return models_from_rows(model, columns, rows, using=using)
+
+
+def models_from_rows(
+    model: type[M], columns: tuple[str, ...], rows: Sequence[Sequence[Any]], *, using: str
+) -> list[M]:
+    """Rows of `columns` (the primary key among them) as models, read from database `using`."""
+    reading = _reading(model, columns, using)
+    connection = connections[using]
+    found = []
+    for row in rows:
+        values = [row[index] for index in reading.positions]
+        for at, column, converters in reading.converters:
+            for convert in converters:
+                values[at] = convert(values[at], column, connection)
+        instance = model.from_db(using, reading.names, values)
+        for index, name in reading.extras:
+            setattr(instance, name, row[index])
+        found.append(instance)
+    return found
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How rows of some columns become models: the fields' attnames in the model's order (what
+    Model.from_db takes), each one's index in a row, the converters of those that have any (by
+    their index among the fields) and the columns that are no field."""
+
+    names: list[str]
+    positions: list[int]
+    converters: list[tuple[int, Any, list[Any]]]
+    extras: list[tuple[int, str]]
+
+
+@functools.cache
+def _reading(model: type[models.Model], columns: tuple[str, ...], using: str) -> _Reading:
+    connection = connections[using]
+    meta = model._meta
+    if meta.pk.column not in columns:
+        raise ValueError(f"a read of {meta.label} must select its primary key")
+    fields = [field for field in meta.concrete_fields if field.column in columns]
+    converters = []
+    for at, field in enumerate(fields):
+        column = field.get_col(meta.db_table)
+        found = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
+        if found:
+            converters.append((at, column, found))
+    known = {field.column for field in fields}
+    return _Reading(
+        names=[field.attname for field in fields],
+        positions=[columns.index(field.column) for field in fields],
+        converters=converters,
+        extras=[(index, name) for index, name in enumerate(columns) if name not in known],
+    )

@@ -29,6 +29,7 @@ from notifications.conditions import holding
 from notifications.links import object_path
 from salestio import services, shopify_api
 from salestio.celery import app as celery_app
+from salestio.db import read_together
 from salestio.http import ShopRequest
 from salestio.middleware import demo_enabled, public
 from salestio.models import Shop
@@ -41,7 +42,14 @@ INSTALL_STATE_MAX_AGE = 600
 @require_GET
 def dashboard(request: ShopRequest) -> HttpResponse:
     shop = request.shop
-    banners, more_banners = notification_selectors.dashboard_banners(shop=shop)
+    # One round trip for the page's own reads (docs/architecture.md, "The dashboard's reads").
+    (banners, more_banners), prefs, problems, usage, listing_counters = read_together(
+        notification_selectors.dashboard_banners_read(shop=shop),
+        notification_selectors.notification_settings_read(shop=shop),
+        notification_selectors.recent_problems_read(shop=shop),
+        billing_selectors.usage_summary_read(shop=shop),
+        listing_selectors.counters_by_marketplace_read(shop=shop),
+    )
     return render(
         request,
         "salestio/dashboard.html",
@@ -50,13 +58,10 @@ def dashboard(request: ShopRequest) -> HttpResponse:
             # The stale ones of the newest few are left out; the sweep resolves them.
             "banners": [present(banner) for banner in holding(banners)],
             "more_banners": more_banners,
-            "emails_on": notification_selectors.notification_settings(shop=shop).any_enabled,
-            "problems": [
-                (problem, object_path(problem))
-                for problem in notification_selectors.recent_problems(shop=shop)
-            ],
-            "usage": billing_selectors.usage_summary(shop=shop),
-            "listing_counters": listing_selectors.counters_by_marketplace(shop=shop),
+            "emails_on": prefs.any_enabled,
+            "problems": [(problem, object_path(problem)) for problem in problems],
+            "usage": usage,
+            "listing_counters": listing_counters,
         },
     )
 

@@ -1,0 +1,180 @@
+"""Written-out reads (salestio.db): read_models() and read_together() answer the models a read
+through the ORM answers, value for value and type for type, on this test run's database
+(PostgreSQL in CI; SQLite with DATABASE_URL=sqlite://…), and read_together() is one round trip."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from billing.models import UsagePeriod
+from notifications.models import Banner, BannerKind, Notification
+from salestio.db import Read, read_models, read_together
+from salestio.models import Shop
+from tests.factories import MODEL_FACTORIES, make
+
+LABELS = sorted(MODEL_FACTORIES)
+
+
+def as_read(obj: models.Model) -> list[tuple[str, Any, type]]:
+    """Every column's value and type, as a model instance holds them."""
+    return [
+        (field.attname, getattr(obj, field.attname), type(getattr(obj, field.attname)))
+        for field in obj._meta.concrete_fields
+    ]
+
+
+def the_row(model: type[models.Model], pk: Any) -> Read[Any, list[Any]]:
+    return Read(model, f"SELECT * FROM {model._meta.db_table} WHERE id = %s", [pk], list)
+
+
+def orm_read(obj: models.Model) -> list[tuple[str, Any, type]]:
+    return as_read(type(obj)._base_manager.get(pk=obj.pk))
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_every_model_reads_as_the_orm_reads_it(shop: Shop, label: str) -> None:
+    obj = make(label, shop)
+    read = the_row(type(obj), obj.pk)
+
+    [alone] = read.run()
+    [[together]] = read_together(read)
+
+    assert as_read(alone) == orm_read(obj)
+    assert as_read(together) == orm_read(obj)
+
+
+def test_the_shop_reads_as_the_orm_reads_it_with_its_tokens_decrypted(shop: Shop) -> None:
+    [[together]] = read_together(the_row(Shop, shop.pk))
+    assert as_read(together) == orm_read(shop)
+    assert together.access_token == shop.access_token != ""
+
+
+# Any text PostgreSQL stores (jsonb refuses NUL).
+texts = st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=20)
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53), max_value=2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | texts,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(texts, children, max_size=3),
+    max_leaves=8,
+)
+moments = st.datetimes(
+    min_value=datetime(1971, 1, 1), max_value=datetime(2999, 12, 31), timezones=st.just(UTC)
+)
+amounts = st.decimals(
+    min_value=Decimal("-9999999999.99"), max_value=Decimal("9999999999.99"), places=2
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(context=st.dictionaries(st.text(max_size=8), json_values, max_size=4), at=moments)
+def test_json_and_moments_come_back_exact(
+    shop: Shop, context: dict[str, Any], at: datetime
+) -> None:
+    """A banner's JSON context (unicode, quotes, nesting, big integers, floats) and a moment
+    to the microsecond: what JSON could bend in the round trip through the aggregate."""
+    banner = Banner.objects.create(
+        shop=shop, kind=BannerKind.ACCOUNT_EXPIRED, context=context, raised_at=at
+    )
+    [[together]] = read_together(the_row(Banner, banner.pk))
+    assert as_read(together) == orm_read(banner)
+    banner.delete()
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(used=amounts, limit=st.none() | amounts)
+def test_money_comes_back_exact(shop: Shop, used: Decimal, limit: Decimal | None) -> None:
+    period = UsagePeriod.objects.create(
+        shop=shop,
+        starts_at=datetime(2026, 11, 1, tzinfo=UTC),
+        ends_at=datetime(2026, 12, 1, tzinfo=UTC),
+        currency="EUR",
+        used=used,
+        gmv_limit=limit,
+        closed=True,
+    )
+    [[together]] = read_together(the_row(UsagePeriod, period.pk))
+    assert as_read(together) == orm_read(period)
+    assert together.used == used
+    period.delete()
+
+
+def test_reads_together_are_one_round_trip_and_answer_what_each_read_does(
+    make_shop: Callable[..., Shop],
+) -> None:
+    shop = make_shop()
+    banners = [make("notifications.Banner", shop) for _ in range(3)]
+    problem = make("notifications.Notification", shop)
+
+    def newest_first(rows: list[Banner]) -> list[int]:
+        return sorted((banner.pk for banner in rows), reverse=True)
+
+    of_shop = "SELECT * FROM notifications_banner WHERE shop_id = %s"
+    reads = (
+        Read(Banner, of_shop, [shop.pk], newest_first),
+        the_row(Notification, problem.pk),
+        Read(Banner, of_shop, [-1], list),
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        answers = read_together(*reads)
+
+    assert len(captured) == 1
+    assert answers[0] == [banner.pk for banner in reversed(banners)]
+    assert [as_read(row) for row in answers[1]] == [orm_read(problem)]
+    assert answers[2] == []  # no row: the aggregate answers NULL on PostgreSQL
+    assert answers[0] == reads[0].run()
+
+
+def test_a_read_of_some_columns_leaves_the_others_deferred(shop: Shop) -> None:
+    banner = Banner.objects.get(pk=make("notifications.Banner", shop).pk)
+    read = Read(
+        Banner,
+        "SELECT id, kind, context FROM notifications_banner WHERE id = %s",
+        [banner.pk],
+        list,
+        columns=("id", "kind", "context"),
+    )
+    [[together]] = read_together(read)
+
+    assert (together.pk, together.kind, together.context) == (
+        banner.pk,
+        banner.kind,
+        banner.context,
+    )
+    assert together.get_deferred_fields() == {"shop_id", "subject", "raised_at", "resolved_at"}
+
+
+def test_a_column_that_is_no_field_is_an_attribute_as_the_database_answers_it(
+    shop: Shop,
+) -> None:
+    banner = make("notifications.Banner", shop)
+    sql = "SELECT *, 41 + 1 AS answer FROM notifications_banner WHERE id = %s"
+
+    [alone] = read_models(Banner, sql, [banner.pk])
+
+    assert alone.answer == 42  # type: ignore[attr-defined]
+
+
+def test_a_read_without_the_primary_key_is_refused(shop: Shop) -> None:
+    with pytest.raises(ValueError, match="primary key"):
+        read_models(Banner, "SELECT kind FROM notifications_banner", [])
