@@ -3,13 +3,18 @@ per-value bookkeeping, inserts whose unique constraint is the claim, per-row upd
 statement, and the single row of a written-out read."""
 
 import functools
+import hashlib
+import itertools
 import json
+import re
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Generic, TypeVar, cast
 
+from django.conf import settings
 from django.db import connections, models, router
 
 M = TypeVar("M", bound=models.Model)
@@ -222,9 +227,9 @@ def read_together(*reads: Read[Any, Any]) -> list[Any]:
     connection = connections[using]
     if connection.vendor not in _AGGREGATES:
         return [read.run() for read in reads]
-    subqueries = ", ".join(_as_json(read, connection) for read in reads)
+    sql = _together_sql(using, tuple((read.model, read.sql, read.selected()) for read in reads))
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {subqueries}", [param for read in reads for param in read.params])
+        execute_planned_once(cursor, sql, [param for read in reads for param in read.params])
         answers = cursor.fetchone()
     return [
         read.shape(_models_from_json(read, answer, using))
@@ -239,16 +244,57 @@ _AGGREGATES = {
 }
 
 
-def _as_json(read: "Read[models.Model, Any]", connection: Any) -> str:
-    quote, fields = connection.ops.quote_name, _fields_by_column(read.model)
+@functools.cache
+def _together_sql(
+    using: str, reads: tuple[tuple[type[models.Model], str, tuple[str, ...]], ...]
+) -> str:
+    connection = connections[using]
+    return "SELECT " + ", ".join(
+        _as_json(model, sql, columns, connection) for model, sql, columns in reads
+    )
+
+
+def _as_json(model: type[models.Model], sql: str, columns: tuple[str, ...], connection: Any) -> str:
+    quote, fields = connection.ops.quote_name, _fields_by_column(model)
     values = ", ".join(
         f"CAST(r.{quote(column)} AS text)"
         if connection.vendor == "postgresql" and _is_json(fields.get(column))
         else f"r.{quote(column)}"
-        for column in read.selected()
+        for column in columns
     )
     aggregate = _AGGREGATES[connection.vendor].format(values=values)
-    return f"(SELECT {aggregate} FROM ({read.sql}) AS r)"
+    return f"(SELECT {aggregate} FROM ({sql}) AS r)"
+
+
+# The statements each PostgreSQL connection has prepared, by the driver's connection: a new
+# connection (a reconnect, another thread) starts with none. Prepared statements outlive a
+# rolled-back transaction, so the record stays true.
+_PREPARED: "weakref.WeakKeyDictionary[Any, set[str]]" = weakref.WeakKeyDictionary()
+
+
+def execute_planned_once(cursor: Any, sql: str, params: Sequence[Any]) -> None:
+    """cursor.execute(sql, params); on PostgreSQL a prepared statement, planned once per
+    connection: planning the dashboard's combined read took longer than running it. Its plan
+    is generic (settings.py sets plan_cache_mode), fine for a read that follows its indexes
+    whatever the shop. Behind pgbouncer in transaction mode a connection's prepared statements
+    may be on another server connection, so there the statement runs as it is."""
+    connection = cursor.db
+    if connection.vendor != "postgresql" or settings.PGBOUNCER:
+        cursor.execute(sql, params)
+        return
+    prepared = _PREPARED.setdefault(connection.connection, set())
+    name = "salestio_" + hashlib.sha256(sql.encode()).hexdigest()[:24]
+    if name not in prepared:
+        cursor.execute(f"PREPARE {name} AS {_numbered(sql)}")
+        prepared.add(name)
+    arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
+    cursor.execute(f"EXECUTE {name}{arguments}", params)
+
+
+def _numbered(sql: str) -> str:
+    """A statement with the driver's placeholders (%s, %% for a %) in PREPARE's ($1, $2, …)."""
+    numbers = itertools.count(1)
+    return re.sub(r"%[s%]", lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", sql)
 
 
 def _models_from_json(read: Read[M, Any], answer: str | None, using: str) -> list[M]:

@@ -88,6 +88,13 @@ DATABASES = {
     )
 }
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = PGBOUNCER
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not PGBOUNCER:
+    # Our prepared statements (salestio.db.execute_planned_once) keep one generic plan instead
+    # of planning each run again: that is what preparing them is for. Only prepared statements
+    # and PL/pgSQL (the listing-count triggers' fixed statements) have plans to cache.
+    # https://www.postgresql.org/docs/15/runtime-config-query.html#GUC-PLAN-CACHE-MODE
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c plan_cache_mode=force_generic_plan"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves one merchant's concurrent requests and the worker: WAL lets
     # readers run beside the writer; IMMEDIATE takes the write lock at BEGIN, so a transaction

@@ -8,14 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing.models import UsagePeriod
 from notifications.models import Banner, BannerKind, Notification
-from salestio.db import Read, read_models, read_together
+from salestio.db import Read, _numbered, read_models, read_together
 from salestio.models import Shop
 from tests.factories import MODEL_FACTORIES, make
 
@@ -135,6 +135,7 @@ def test_reads_together_are_one_round_trip_and_answer_what_each_read_does(
         Read(Banner, of_shop, [-1], list),
     )
 
+    read_together(*reads)  # PostgreSQL: the first run on a connection prepares it
     with CaptureQueriesContext(connection) as captured:
         answers = read_together(*reads)
 
@@ -178,3 +179,80 @@ def test_a_column_that_is_no_field_is_an_attribute_as_the_database_answers_it(
 def test_a_read_without_the_primary_key_is_refused(shop: Shop) -> None:
     with pytest.raises(ValueError, match="primary key"):
         read_models(Banner, "SELECT kind FROM notifications_banner", [])
+
+
+def statements(captured: CaptureQueriesContext) -> list[str]:
+    return [query["sql"].split(" ", 1)[0] for query in captured.captured_queries]
+
+
+def prepared_plans() -> list[tuple[int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE name LIKE 'salestio_%%'"
+        )
+        return cursor.fetchall()
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+# These tests close the connection: outside a test transaction, which that would end.
+own_connection = pytest.mark.django_db(transaction=True)
+
+
+@postgresql_only
+@own_connection
+def test_the_combined_read_is_planned_once_per_connection(shop: Shop) -> None:
+    """Planning the dashboard's combined read took longer than running it: it is prepared on
+    a connection's first run, then executed with its one generic plan; a new connection
+    prepares it again."""
+    read = the_row(Shop, shop.pk)
+    connection.close()  # a new connection: nothing prepared yet
+    with CaptureQueriesContext(connection) as first:
+        read_together(read)
+    with CaptureQueriesContext(connection) as later:
+        for _ in range(3):
+            [[again]] = read_together(read)
+
+    assert statements(first) == ["PREPARE", "EXECUTE"]
+    assert statements(later) == ["EXECUTE"] * 3
+    assert again.pk == shop.pk
+    assert prepared_plans() == [(4, 0)]  # settings: plan_cache_mode=force_generic_plan
+
+    connection.close()
+    with CaptureQueriesContext(connection) as reconnected:
+        read_together(read)
+    assert statements(reconnected) == ["PREPARE", "EXECUTE"]
+
+
+@postgresql_only
+@own_connection
+def test_a_statement_prepared_in_a_rolled_back_transaction_is_still_there(shop: Shop) -> None:
+    read = the_row(Shop, shop.pk)
+    connection.close()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        read_together(read)
+        raise RuntimeError("rolled back")
+
+    with CaptureQueriesContext(connection) as captured:
+        [[row]] = read_together(read)
+    assert statements(captured) == ["EXECUTE"] and row.pk == shop.pk
+
+
+@postgresql_only
+@own_connection
+def test_behind_pgbouncer_nothing_is_prepared(shop: Shop, settings: Any) -> None:
+    """In transaction mode the next statement may go to another server connection, where the
+    statement was never prepared."""
+    settings.PGBOUNCER = True
+    connection.close()
+    with CaptureQueriesContext(connection) as captured:
+        [[row]] = read_together(the_row(Shop, shop.pk))
+    assert statements(captured) == ["SELECT"] and row.pk == shop.pk
+    assert prepared_plans() == []
+
+
+def test_placeholders_are_numbered_for_prepare() -> None:
+    sql = "SELECT %s, 'x%%' WHERE a = %s AND b LIKE '%%y' LIMIT %s"
+    assert _numbered(sql) == "SELECT $1, 'x%' WHERE a = $2 AND b LIKE '%y' LIMIT $3"
