@@ -4,9 +4,11 @@ Every comparison of a signature is constant-time (hmac.compare_digest / PyJWT).
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -19,6 +21,8 @@ SHOP_DOMAIN_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
 # authorization/session-tokens, "Anatomy of a session token"); a longer-lived one is not theirs.
 SESSION_TOKEN_MAX_LIFETIME_S = 5 * 60
 TIME_CLAIMS = ("exp", "nbf", "iat")
+# Tokens verified once per process: a few hundred merchants' minute each, a few MB at most.
+VERIFIED_TOKENS_KEPT = 4096
 
 
 class InvalidSessionToken(Exception):
@@ -47,14 +51,32 @@ def _https_host(url: object) -> str:
 
 def decode_session_token(token: str) -> SessionToken:
     """Signature, exp/nbf (with leeway), aud == our client id, iss/dest https on one shop,
-    integer times and a lifetime of minutes."""
+    integer times and a lifetime of minutes. App Bridge sends one token with every request for
+    about a minute: its signature and claims are checked once, its time window at each use."""
+    leeway = settings.SHOPIFY_SESSION_TOKEN_LEEWAY
+    session, expires, not_before = _verified(
+        token, settings.SHOPIFY_API_SECRET, settings.SHOPIFY_API_KEY, leeway
+    )
+    now = int(time.time())
+    # PyJWT's own tests of exp and nbf, repeated for a token verified before.
+    if expires <= now - leeway:
+        raise InvalidSessionToken("Signature has expired")
+    if not_before > now + leeway:
+        raise InvalidSessionToken("The token is not yet valid (nbf)")
+    return session
+
+
+@functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)
+def _verified(token: str, secret: str, audience: str, leeway: int) -> tuple[SessionToken, int, int]:
+    """A token that passed every check, with its exp and nbf (a refused one raises and is not
+    kept). The secret and client id are part of the key: a rotated secret checks again."""
     try:
         claims = jwt.decode(
             token,
-            settings.SHOPIFY_API_SECRET,
+            secret,
             algorithms=["HS256"],
-            audience=settings.SHOPIFY_API_KEY,
-            leeway=settings.SHOPIFY_SESSION_TOKEN_LEEWAY,
+            audience=audience,
+            leeway=leeway,
             options={"require": ["exp", "nbf", "iss", "dest", "aud"]},
         )
     except jwt.PyJWTError as exc:
@@ -63,7 +85,8 @@ def decode_session_token(token: str) -> SessionToken:
     dest_shop = _https_host(claims["dest"])
     if _https_host(claims["iss"]) != dest_shop or not is_valid_shop_domain(dest_shop):
         raise InvalidSessionToken("iss and dest do not name the same shop over https")
-    return SessionToken(shop=dest_shop, user_id=str(claims.get("sub", "")), raw=token)
+    session = SessionToken(shop=dest_shop, user_id=str(claims.get("sub", "")), raw=token)
+    return session, claims["exp"], claims["nbf"]
 
 
 def _check_times(claims: Mapping[str, object]) -> None:

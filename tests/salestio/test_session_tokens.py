@@ -36,6 +36,32 @@ def test_a_token_within_the_leeway_is_accepted(client: Any, shop: Shop) -> None:
     assert _bearer(client, token).status_code == 200
 
 
+def test_a_token_accepted_before_is_refused_once_it_expires(
+    client: Any, shop: Shop, time_machine: Any
+) -> None:
+    """A token's checks are made once per process (App Bridge repeats it for a minute), its
+    time window at every request."""
+    token = session_token(SHOP)
+    assert _bearer(client, token).status_code == 200
+    assert _bearer(client, token).status_code == 200
+
+    time_machine.move_to(time.time() + 60 + 11)  # exp, plus the 10 s leeway
+    refused = _bearer(client, token)
+
+    assert refused.status_code == 401 and refused[RETRY_HEADER] == "1"
+
+
+def test_a_token_accepted_before_is_refused_once_the_secret_is_rotated(
+    client: Any, shop: Shop, settings: Any
+) -> None:
+    token = session_token(SHOP)
+    assert _bearer(client, token).status_code == 200
+
+    settings.SHOPIFY_API_SECRET = "the-next-app-secret-of-32-bytes-or-more"
+
+    assert _bearer(client, token).status_code == 401
+
+
 BAD_TOKENS = {
     "expired": lambda now: session_token(SHOP, exp=now - 60, iat=now - 120, nbf=now - 120),
     "not yet valid": lambda now: session_token(SHOP, nbf=now + 60),
