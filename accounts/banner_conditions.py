@@ -1,11 +1,16 @@
 """The account banners' conditions, in one place (see notifications.conditions)."""
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+
+from django.db import connection
 
 from accounts.models import Account
-from notifications.conditions import register_condition
+from notifications.conditions import Condition, register_condition
 from notifications.models import Banner, BannerKind
-from salestio.db import read_models
+from notifications.selectors import NEWEST_ACTIVE_BANNERS_SQL
+from salestio.db import Read, read_models
+from salestio.models import Shop
 
 ACCOUNT_BANNER_KINDS = (
     BannerKind.ACCOUNT_EXPIRED,
@@ -16,22 +21,42 @@ ACCOUNT_BANNER_KINDS = (
 
 # The columns the conditions read, not the credentials (each decrypted when loaded); a
 # dashboard read, written out (docs/architecture.md, "The dashboard's reads").
-STATES_SQL = f"SELECT id, status, failing_since FROM {Account._meta.db_table} WHERE id IN ({{ids}})"
+STATE_COLUMNS = ("id", "status", "failing_since")
+STATES_SQL = (
+    f"SELECT {', '.join(STATE_COLUMNS)} FROM {Account._meta.db_table} WHERE id IN ({{ids}})"
+)
+# The same for the accounts of a shop's newest active banners, read ahead with the banners.
+# An account banner's subject is "account:<pk>"; PostgreSQL casts only one that is.
+STATES_AHEAD_SQL = f"""
+SELECT {", ".join(STATE_COLUMNS)} FROM {Account._meta.db_table}
+ WHERE shop_id = %s AND id IN (SELECT {{account_id}} FROM ({NEWEST_ACTIVE_BANNERS_SQL}) AS b)
+"""
+ACCOUNT_ID = {
+    "postgresql": "CASE WHEN b.subject ~ '^account:[0-9]{1,18}$'"
+    " THEN CAST(substr(b.subject, 9) AS bigint) END",
+    "sqlite": "CASE WHEN b.subject LIKE 'account:%%'"
+    " THEN CAST(substr(b.subject, 9) AS integer) END",
+}
+
+Accounts = dict[str, Account]  # by subject ("account:<pk>")
 
 
-def _accounts(banners: Sequence[Banner]) -> dict[str, Account]:
-    """The banners' accounts by subject ("account:<pk>"), in one query."""
+def _accounts(banners: Sequence[Banner]) -> Accounts:
+    """The banners' accounts, in one query."""
     pks = [int(b.subject.split(":", 1)[1]) for b in banners if b.subject.startswith("account:")]
     pks = [pk for pk in pks if pk]
     if not pks:
         return {}
     sql = STATES_SQL.format(ids=", ".join(["%s"] * len(pks)))
-    return {a.subject: a for a in read_models(Account, sql, pks)}
+    return _by_subject(read_models(Account, sql, pks))
 
 
-def expired_holds(banners: Sequence[Banner]) -> set[int]:
+def _by_subject(accounts: list[Account]) -> Accounts:
+    return {account.subject: account for account in accounts}
+
+
+def _expired(accounts: Accounts, banners: Sequence[Banner]) -> set[int]:
     """Expired: the account still exists and still is expired."""
-    accounts = _accounts(banners)
     return {
         b.pk
         for b in banners
@@ -39,16 +64,14 @@ def expired_holds(banners: Sequence[Banner]) -> set[int]:
     }
 
 
-def expiring_holds(banners: Sequence[Banner]) -> set[int]:
+def _expiring(accounts: Accounts, banners: Sequence[Banner]) -> set[int]:
     """Expiring soon: the account is still connected (a reconnect or expiry replaces it)."""
-    accounts = _accounts(banners)
     return {b.pk for b in banners if (a := accounts.get(b.subject)) and a.status in a.CONNECTED}
 
 
-def failing_holds(banners: Sequence[Banner]) -> set[int]:
+def _failing(accounts: Accounts, banners: Sequence[Banner]) -> set[int]:
     """Cannot be reached: its run of failed checks has not ended (a healthy check, an expiry
     or a reconnect clears failing_since); how long it ran was decided when it was raised."""
-    accounts = _accounts(banners)
     return {
         b.pk
         for b in banners
@@ -56,7 +79,29 @@ def failing_holds(banners: Sequence[Banner]) -> set[int]:
     }
 
 
+CHECKS: dict[str, Callable[[Accounts, Sequence[Banner]], set[int]]] = {
+    BannerKind.ACCOUNT_EXPIRED: _expired,
+    BannerKind.ACCOUNT_EXPIRING: _expiring,
+    BannerKind.ACCOUNT_FAILING: _failing,
+}
+
+
+def _reading_for_itself(check: Callable[[Accounts, Sequence[Banner]], set[int]]) -> Condition:
+    return lambda banners: check(_accounts(banners), banners)
+
+
+def states_ahead(shop: Shop, newest: int) -> Read[Account, dict[str, Condition]]:
+    """The accounts of the shop's `newest` active banners, read with the dashboard's other
+    reads, and each account kind's condition over them."""
+
+    def conditions(accounts: list[Account]) -> dict[str, Condition]:
+        known = _by_subject(accounts)
+        return {kind: functools.partial(check, known) for kind, check in CHECKS.items()}
+
+    sql = STATES_AHEAD_SQL.format(account_id=ACCOUNT_ID[connection.vendor])
+    return Read(Account, sql, [shop.pk, shop.pk, newest], conditions, STATE_COLUMNS)
+
+
 def register() -> None:
-    register_condition(BannerKind.ACCOUNT_EXPIRED, condition=expired_holds)
-    register_condition(BannerKind.ACCOUNT_EXPIRING, condition=expiring_holds)
-    register_condition(BannerKind.ACCOUNT_FAILING, condition=failing_holds)
+    for kind, check in CHECKS.items():
+        register_condition(kind, condition=_reading_for_itself(check), read_ahead=states_ahead)

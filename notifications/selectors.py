@@ -46,7 +46,12 @@ def dashboard_banners_read(*, shop: Shop) -> Read[Banner, tuple[list[Banner], bo
         rows.sort(key=lambda banner: (banner.raised_at, banner.pk), reverse=True)
         return rows[:limit], len(rows) > limit
 
-    return Read(Banner, NEWEST_ACTIVE_BANNERS_SQL, [shop.pk, limit + 1], newest)
+    return Read(Banner, NEWEST_ACTIVE_BANNERS_SQL, [shop.pk, dashboard_banner_rows()], newest)
+
+
+def dashboard_banner_rows() -> int:
+    """How many of the newest active banners the dashboard reads: one more than it shows."""
+    return settings.DASHBOARD_BANNERS + 1
 
 
 def notification_settings(*, shop: Shop) -> NotificationSettings:

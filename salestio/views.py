@@ -25,7 +25,7 @@ from billing import selectors as billing_selectors
 from listings import selectors as listing_selectors
 from notifications import selectors as notification_selectors
 from notifications.banners import present
-from notifications.conditions import holding
+from notifications.conditions import holding, reads_ahead
 from notifications.links import object_path
 from salestio import services, shopify_api
 from salestio.celery import app as celery_app
@@ -43,12 +43,14 @@ INSTALL_STATE_MAX_AGE = 600
 def dashboard(request: ShopRequest) -> HttpResponse:
     shop = request.shop
     # One round trip for the page's own reads (docs/architecture.md, "The dashboard's reads").
-    (banners, more_banners), prefs, problems, usage, listing_counters = read_together(
+    (banners, more_banners), prefs, problems, usage, listing_counters, *conditions = read_together(
         notification_selectors.dashboard_banners_read(shop=shop),
         notification_selectors.notification_settings_read(shop=shop),
         notification_selectors.recent_problems_read(shop=shop),
         billing_selectors.usage_summary_read(shop=shop),
         listing_selectors.counters_by_marketplace_read(shop=shop),
+        # What the banners' conditions check, for the same banners.
+        *reads_ahead(shop=shop, newest=notification_selectors.dashboard_banner_rows()),
     )
     return render(
         request,
@@ -56,7 +58,7 @@ def dashboard(request: ShopRequest) -> HttpResponse:
         {
             "shop": shop,
             # The stale ones of the newest few are left out; the sweep resolves them.
-            "banners": [present(banner) for banner in holding(banners)],
+            "banners": [present(banner) for banner in holding(banners, read=conditions)],
             "more_banners": more_banners,
             "emails_on": prefs.any_enabled,
             "problems": [(problem, object_path(problem)) for problem in problems],
