@@ -55,6 +55,9 @@ class Listing(models.Model):
     error_message = models.TextField(blank=True, default="")
     error_at = models.DateTimeField(null=True, blank=True)
     push_due_at = models.DateTimeField(null=True, blank=True)
+    # A push took the listing and has until then to record its outcome; past it the push is
+    # taken for lost (its worker died) and the listing is due again.
+    push_claimed_until = models.DateTimeField(null=True, blank=True)
     # Retryable failures of the current push; the last retry turns into an Update Error.
     attempts = models.PositiveSmallIntegerField(default=0)
     pushed_at = models.DateTimeField(null=True, blank=True)
@@ -74,6 +77,12 @@ class Listing(models.Model):
                 fields=["account", "push_due_at"],
                 name="listing_push_due_idx",
                 condition=Q(push_due_at__isnull=False),
+            ),
+            # services.claim_due() and fan_out_due(): the claims whose push was lost.
+            models.Index(
+                fields=["account", "push_claimed_until"],
+                name="listing_push_claimed_idx",
+                condition=Q(push_claimed_until__isnull=False),
             ),
             # selectors.counters() and the page's status filter.
             models.Index(fields=["shop", "status"], name="listing_shop_status_idx"),

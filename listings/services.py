@@ -145,18 +145,24 @@ class Claimed:
     price: Decimal | None
 
 
+# Due: a change is waiting to go out, or the push that took it was lost (its lease ended).
+def _due(now: datetime) -> Q:
+    return Q(status__in=Listing.SYNCED) & (Q(push_due_at__lte=now) | Q(push_claimed_until__lte=now))
+
+
 def claim_due(*, account: Account, now: datetime, limit: int) -> list[Claimed]:
     """Take the account's due listings with the values to send; a concurrent claimer skips
-    the locked rows, and a change arriving during the push makes the row due again."""
-    due = Listing.objects.select_for_update(skip_locked=True).filter(
-        account=account, push_due_at__lte=now, status__in=Listing.SYNCED
-    )
+    the locked rows, and a change arriving during the push makes the row due again. The claim
+    is a lease: if the push never records an outcome, the listings are due again after it."""
+    due = Listing.objects.select_for_update(skip_locked=True).filter(_due(now), account=account)
     with transaction.atomic():
         # By item: an Etsy listing's products go out together in one inventory write.
         rows = list(due.order_by("item_id", "pk")[:limit])
         if len(rows) == limit and rows[-1].item_id:
             rows += list(due.filter(item_id=rows[-1].item_id, pk__gt=rows[-1].pk).order_by("pk"))
-        Listing.objects.filter(pk__in=[row.pk for row in rows]).update(push_due_at=None)
+        Listing.objects.filter(pk__in=[row.pk for row in rows]).update(
+            push_due_at=None, push_claimed_until=now + settings.LISTING_PUSH_LEASE
+        )
     return [Claimed(row, row.desired_quantity, _price_to_send(row)) for row in rows]
 
 
@@ -217,7 +223,8 @@ def _hand_back(claimed: list[Claimed], now: datetime) -> None:
     """The account check owns expiry (banner, email, pause); the listings wait for the
     reconnect with their desired values, no attempt spent and no Update Error."""
     Listing.objects.filter(pk__in=[claim.listing.pk for claim in claimed]).update(
-        push_due_at=Coalesce(F("push_due_at"), Value(now + settings.LISTING_PUSH_DEBOUNCE))
+        push_due_at=Coalesce(F("push_due_at"), Value(now + settings.LISTING_PUSH_DEBOUNCE)),
+        push_claimed_until=None,
     )
 
 
@@ -263,6 +270,7 @@ def _record_sent(claim: Claimed, now: datetime) -> None:
         attempts=0,
         error_message="",
         error_at=None,
+        push_claimed_until=None,
     )
     # Still pending if a newer change arrived while this push was on its way.
     Listing.objects.filter(pk=listing.pk, push_due_at__isnull=True).update(
@@ -287,6 +295,7 @@ def _record_retry(claim: Claimed, error: MarketplaceError, now: datetime) -> Non
     Listing.objects.filter(pk=listing.pk).update(
         attempts=F("attempts") + 1,
         push_due_at=Least(Coalesce(F("push_due_at"), Value(now + delay)), Value(now + delay)),
+        push_claimed_until=None,
     )
     _log(claim, ListingPush.Outcome.RETRY, str(error))
     schedule_push(listing.account_id, delay=delay)
@@ -303,6 +312,7 @@ def _record_error(
         error_at=now,
         attempts=0,
         push_due_at=None,
+        push_claimed_until=None,
     )
     _log(claim, ListingPush.Outcome.ERROR, message)
     return Incident(
@@ -371,11 +381,7 @@ def resume_shop(*, shop: Shop) -> int:
 
 def fan_out_due(*, now: datetime, enqueue: Callable[[int], object]) -> int:
     """Beat: one push task per account with due listings (the safety net under schedule_push)."""
-    account_ids = (
-        Listing.objects.filter(push_due_at__lte=now, status__in=Listing.SYNCED)
-        .values_list("account_id", flat=True)
-        .distinct()
-    )
+    account_ids = Listing.objects.filter(_due(now)).values_list("account_id", flat=True).distinct()
     count = 0
     for account_id in account_ids:
         enqueue(account_id)

@@ -431,6 +431,9 @@ CELERY_BEAT_SCHEDULE["notifications-requeue-stalled"] = {
 LISTING_PUSH_DEBOUNCE = timedelta(milliseconds=env_int("LISTING_PUSH_DEBOUNCE_MS", 1000))
 # Listings one push task sends (one account); more are handed to a follow-up task.
 LISTING_PUSH_BATCH = env_int("LISTING_PUSH_BATCH", 200)
+# How long a push may hold the listings it claimed: longer than the push task may run
+# (listings.tasks.push_account, time_limit 300 s). Past it they are due again.
+LISTING_PUSH_LEASE = timedelta(seconds=env_int("LISTING_PUSH_LEASE_S", 600))
 # Attempts for a throttled or failing marketplace before the listing shows Update Error;
 # waits grow 5 s, 10 s, … up to the cap, each drawn at random (jitter).
 LISTING_PUSH_MAX_ATTEMPTS = env_int("LISTING_PUSH_MAX_ATTEMPTS", 6)

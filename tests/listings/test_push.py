@@ -3,12 +3,13 @@ batched; refusals become Update Error, throttling and outages are retried."""
 
 import json
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from billing import usage
 from billing.models import UsagePeriod, UsageState
@@ -299,3 +300,39 @@ def test_paused_over_the_plan_limit_and_the_latest_value_pushed_once_when_lifted
 
     assert sims.ebay.revise_calls == calls + 1
     assert sims.ebay.items[account.external_id]["140001"]["Quantity"] == 2
+
+
+def test_a_push_lost_with_its_worker_is_taken_again_once_its_lease_ends(
+    sync: Sync, settings: Any
+) -> None:
+    """The push claimed the listing (committed) and its worker died before any outcome: the
+    listing stays Pending while the lease runs, then the sweep finds it due and the next push
+    sends the latest value, once."""
+    sims, store, connect, link_all, change_quantity, push = sync
+    (variant,) = _variants(sims, store, ["BOWL-1"])
+    account = connect(store, "ebay")
+    sims.ebay.add_item(account.external_id, "130001", sku="BOWL-1", quantity=5)
+    link_all(store, account)
+    change_quantity(store, variant.inventory_item_id, 7)
+    now = timezone.now() + timedelta(seconds=2)
+    [lost] = services.claim_due(account=account, now=now, limit=10)  # …and the worker dies
+    calls_before = sims.ebay.revise_calls
+
+    def due_accounts(at: datetime) -> list[int]:
+        found: list[int] = []
+        services.fan_out_due(now=at, enqueue=found.append)
+        return found
+
+    during_lease = now + settings.LISTING_PUSH_LEASE - timedelta(seconds=1)
+    assert due_accounts(during_lease) == []
+    assert push(account, after=during_lease - timezone.now()) == 0
+
+    after_lease = now + settings.LISTING_PUSH_LEASE + timedelta(seconds=1)
+    assert due_accounts(after_lease) == [account.pk]
+    assert push(account, after=after_lease - timezone.now()) == 1
+
+    assert sims.ebay.revise_calls - calls_before == 1
+    assert sims.ebay.items[account.external_id]["130001"]["Quantity"] == 7
+    listing = Listing.objects.get(pk=lost.listing.pk)
+    assert (listing.status, listing.push_claimed_until) == (Listing.Status.LIVE, None)
+    assert due_accounts(after_lease) == []
