@@ -1,6 +1,7 @@
 """Database helpers every app shares: rows built and inserted in bulk without the ORM's
 per-value bookkeeping, inserts whose unique constraint is the claim, per-row updates in one
-statement, and the single row of a written-out read."""
+statement, and written-out reads: rows as models without RawQuerySet's per-query work, and a
+page's several reads in one round trip (read_together), prepared once on PostgreSQL."""
 
 import functools
 import hashlib
@@ -198,8 +199,9 @@ def first_raw(model: type[M], sql: str, params: Sequence[Any]) -> M | None:
 class Read(Generic[M, T]):
     """A written-out read of `model` rows and what its caller makes of them: run() alone, or
     read_together() with others in one round trip. `sql` selects `columns` (every column of
-    the model when empty), the primary key among them; `shape` gets the rows in no promised
-    order (sort in it where order matters) and may read more (a fallback's one query)."""
+    the model when empty), the primary key among them; a selected column that is no field
+    becomes an attribute (through read_together, as its JSON has it). `shape` gets the rows in
+    no promised order (sort in it where order matters) and may read more (a fallback's query)."""
 
     model: type[M]
     sql: str
