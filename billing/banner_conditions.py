@@ -1,11 +1,14 @@
 """The plan banners' conditions, in one place (see notifications.conditions): a plan banner
 holds while the shop's current billing period is in the state it announces."""
 
+import functools
 from collections.abc import Sequence
 
 from billing.models import UsagePeriod, UsageState
-from notifications.conditions import register_condition
+from notifications.conditions import Condition, register_condition
 from notifications.models import Banner, BannerKind
+from salestio.db import Read
+from salestio.models import Shop
 
 PLAN_BANNER_STATES: dict[str, str] = {
     BannerKind.PLAN_LIMIT_NEAR: UsageState.NEAR,
@@ -21,8 +24,32 @@ def _holds(banners: Sequence[Banner]) -> set[int]:
             "shop_id", "state"
         )
     )
+    return _in_state(states, banners)
+
+
+def _in_state(states: dict[int, str], banners: Sequence[Banner]) -> set[int]:
     return {b.pk for b in banners if states.get(b.shop_id) == PLAN_BANNER_STATES[b.kind]}
 
 
+# The shop's open period's state, read ahead with the dashboard's banners (a written-out read:
+# docs/architecture.md, "The dashboard's reads"); one_open_usage_period serves it.
+STATE_COLUMNS = ("id", "shop_id", "state")
+OPEN_STATE_SQL = (
+    f"SELECT {', '.join(STATE_COLUMNS)} FROM {UsagePeriod._meta.db_table}"
+    " WHERE shop_id = %s AND NOT closed"
+)
+
+
+def state_ahead(shop: Shop, newest: int) -> Read[UsagePeriod, dict[str, Condition]]:
+    """The shop's open period's state, and each plan banner kind's condition over it (the
+    shop's own banners only, however many)."""
+
+    def conditions(periods: list[UsagePeriod]) -> dict[str, Condition]:
+        states = {period.shop_id: period.state for period in periods}
+        return {kind: functools.partial(_in_state, states) for kind in PLAN_BANNER_STATES}
+
+    return Read(UsagePeriod, OPEN_STATE_SQL, [shop.pk], conditions, STATE_COLUMNS)
+
+
 def register() -> None:
-    register_condition(*PLAN_BANNER_STATES, condition=_holds)
+    register_condition(*PLAN_BANNER_STATES, condition=_holds, read_ahead=state_ahead)

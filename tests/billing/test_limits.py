@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from billing import limits
 from billing.models import ExchangeRate, Plan, UsageLine, UsageState
@@ -200,3 +202,22 @@ def test_a_plan_banner_whose_period_left_its_state_is_resolved_by_the_sweep(
     assert active_banners(shop) == [BannerKind.PLAN_LIMIT_EXCEEDED, BannerKind.PLAN_LIMIT_NEAR]
     tasks.sweep_usage_limits()
     assert active_banners(shop) == [BannerKind.PLAN_LIMIT_NEAR]
+
+
+def test_the_dashboard_shows_a_plan_banner_only_while_its_period_is_in_its_state(
+    shop: Shop, starter: Plan, add_order: AddOrder, shop_client: Any
+) -> None:
+    """Checked with the dashboard's other reads: the shop and one combined statement."""
+    from notifications.services import raise_banner
+
+    add_order("4200.00")  # near the limit: its banner is raised
+    raise_banner(shop=shop, kind=BannerKind.PLAN_LIMIT_EXCEEDED)  # left behind, not so
+    client = shop_client(shop)
+    client.get("/")  # warm-up: the combined read is prepared on a connection's first run
+
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get("/").content.decode()
+
+    assert "You have almost reached the subscription limit" in page
+    assert "Subscription limit exceeded" not in page
+    assert len(captured) == 2
