@@ -99,20 +99,23 @@ class Routing:
 # it cost 1.6 ms of CPU a call, ten times the query itself (bench_notify). One row per asked
 # (shop, category) whose shop has settings. Driven by the asked pairs, so the window is found
 # by its unique index (one_window_per_category), not by hashing every window of the asked
-# categories, and no shop's settings come again for windows nobody asked about. The CASE is
-# NotificationSettings.address. VALUES' columns are column1, column2 (PostgreSQL and SQLite).
+# categories, and no shop's settings come again for windows nobody asked about; the owner's
+# address too, by the shop's key, only where a bounce is to be checked (not by hashing every
+# shop). The CASE is NotificationSettings.address. VALUES' columns are column1, column2
+# (PostgreSQL and SQLite).
 ROUTING_SQL = """
 SELECT {columns},
        EXISTS (SELECT 1 FROM notifications_bouncedaddress b
                 WHERE b.shop_id = s.shop_id
-                  AND b.address = CASE WHEN s.use_shop_email THEN LOWER(TRIM(o.owner_email))
+                  AND b.address = CASE WHEN s.use_shop_email
+                                       THEN (SELECT LOWER(TRIM(o.owner_email)) FROM {shops} o
+                                              WHERE o.id = s.shop_id)
                                        ELSE LOWER(TRIM(s.email)) END) AS address_bounced,
        v.column2 AS category,
        (SELECT w.last_email_at > %s FROM notifications_digestwindow w
          WHERE w.shop_id = v.column1 AND w.category = v.column2) AS window_busy
   FROM (VALUES {pairs}) AS v
   JOIN notifications_notificationsettings s ON s.shop_id = v.column1
-  JOIN {shops} o ON o.id = s.shop_id
 """
 _SETTINGS_COLUMNS = tuple(str(field.column) for field in NotificationSettings._meta.concrete_fields)
 _SHOP_ID = _SETTINGS_COLUMNS.index("shop_id")

@@ -217,17 +217,20 @@ class _JsonRows:
 
     def __init__(self, fields: "list[models.Field[Any, Any]]", connection: Any) -> None:
         self.fields, self.connection = fields, connection
-        kinds = [field.get_internal_type() for field in fields]
-        casts = [
-            "" if self._KINDS[kind] is str else f"::{field.db_type(connection)}"
-            for field, kind in zip(fields, kinds, strict=True)
-        ]
+        self.kinds = [field.get_internal_type() for field in fields]
         self.select = (
             "SELECT "
-            + ", ".join(f"(r->>{index}){cast}" for index, cast in enumerate(casts))
+            + ", ".join(self._value_sql(index, field) for index, field in enumerate(fields))
             + " FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS given(r, n) ORDER BY n"
         )
-        self.kinds = kinds
+
+    def _value_sql(self, index: int, field: "models.Field[Any, Any]") -> str:
+        kind = field.get_internal_type()
+        if kind == "JSONField" and _as_json_itself(field):
+            return f"NULLIF(r->{index}, 'null'::jsonb)"  # None: SQL NULL, as Django writes it
+        if self._KINDS[kind] is str:
+            return f"r->>{index}"
+        return f"(r->>{index})::{field.db_type(self.connection)}"
 
     @classmethod
     def of(cls, fields: "list[models.Field[Any, Any]]", connection: Any) -> "_JsonRows | None":
@@ -250,20 +253,41 @@ class _JsonRows:
     def _column(
         self, field: "models.Field[Any, Any]", kind: str, values: list[Any]
     ) -> list[Any] | None:
-        if kind == "JSONField":  # as JSONField.get_db_prep_save(): None is SQL NULL
-            encoder = field.encoder  # type: ignore[attr-defined]
-            return [None if v is None else json.dumps(v, cls=encoder) for v in values]
-        if kind == "DateTimeField":
-            moments = [field.get_db_prep_save(v, self.connection) for v in values]
-            if not all(m is None or isinstance(m, datetime) for m in moments):
+        if kind == "JSONField":
+            if any(hasattr(v, "resolve_expression") for v in values):  # Value(None, ...)
                 return None
-            return [None if m is None else m.isoformat() for m in moments]
+            if _as_json_itself(field):  # in the array as it is: dumped once with the rows
+                return values
+            encoder, prepare = field.encoder, field.get_prep_value  # type: ignore[attr-defined]
+            return [None if v is None else json.dumps(prepare(v), cls=encoder) for v in values]
+        if kind == "DateTimeField":
+            return self._moments(field, values)
         plain = self._KINDS[kind]
         if plain is str:  # a TextChoices member: its value
             values = [str.__str__(v) if isinstance(v, str) else v for v in values]
         if all(v is None or type(v) is plain for v in values):
             return values
         return None
+
+    def _moments(self, field: "models.Field[Any, Any]", values: list[Any]) -> list[Any] | None:
+        """ISO 8601 of each moment as the field prepares it (a call's `now`, the same object in
+        every row, prepared once)."""
+        found: list[Any] = []
+        last: Any = None
+        for value in values:
+            if value is not None and value is not last:
+                last, moment = value, field.get_db_prep_save(value, self.connection)
+                if not isinstance(moment, datetime):
+                    return None
+                text = moment.isoformat()
+            found.append(None if value is None else text)
+        return found
+
+
+def _as_json_itself(field: "models.Field[Any, Any]") -> bool:
+    """A JSONField whose value Django writes as json.dumps(value): no encoder, no preparing."""
+    plain = type(field).get_prep_value is models.JSONField.get_prep_value
+    return plain and field.encoder is None  # type: ignore[attr-defined]
 
 
 # The pre_save() of these only reads the attribute, unless the field sets its value (auto_now).
