@@ -172,8 +172,9 @@ def _insert_rows(
     rows: list[tuple[Any, ...]] = []
     for start in range(0, len(objs), size):
         batch = objs[start : start + size]
-        read = [[read(obj) for obj in batch] for read in readers]
-        source, params = (as_json and as_json.rows(read)) or _values(read, preparers)
+        by_field = [[reader(obj) for obj in batch] for reader in readers]
+        as_rows = as_json.rows(by_field) if as_json and len(batch) >= _JSON_ROWS_FROM else None
+        source, params = as_rows or _values(by_field, preparers)
         sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) {source} {conflict} RETURNING {back}"
         if then is not None:
             sql = f"WITH inserted AS ({sql}), after_insert AS ({then[0]}) SELECT * FROM inserted"
@@ -191,6 +192,11 @@ def _values(read: list[list[Any]], preparers: list["_Preparer"]) -> tuple[str, l
     row = "(" + ", ".join(["%s"] * len(read)) + ")"
     params = [value for values in zip(*by_column, strict=True) for value in values]
     return f"VALUES {', '.join([row] * len(read[0]))}", params
+
+
+# Below this many rows VALUES costs less: the JSON array's unpacking and ordering take more
+# planning than the few parameters take adapting (a single notify()'s row, its email).
+_JSON_ROWS_FROM = 10
 
 
 class _JsonRows:

@@ -1,6 +1,7 @@
 """Written-out inserts (salestio.db): build() makes the object Model(**values) makes, and
 insert_all() stores what save() stores, value for value, on this test run's database (on
-PostgreSQL the rows go as one JSON array, unpacked by the statement; elsewhere as VALUES)."""
+PostgreSQL ROWS or more rows go as one JSON array, unpacked by the statement; elsewhere, and
+fewer, as VALUES)."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from notifications.models import Category, Email, Notification
+from salestio.db import _JSON_ROWS_FROM as ROWS
 from salestio.db import build, insert_all, insert_all_then
 from salestio.models import Shop
 
@@ -54,9 +56,11 @@ def test_inserted_rows_are_stored_as_saved_ones(
     microsecond: what the JSON array of rows could bend on its way into the columns."""
     values = {"category": Category.ACCOUNT_EXPIRED, "key": key, "context": context}
     saved = Notification.objects.create(shop=shop, created_at=at, closed_at=at, **values)
-    built = build(Notification, shop=shop, created_at=at, closed_at=at, **values)
-    insert_all([built])
-    assert as_stored(built) == as_stored(saved)
+    built = [
+        build(Notification, shop=shop, created_at=at, closed_at=at, **values) for _ in range(ROWS)
+    ]
+    insert_all(built)
+    assert all(as_stored(row) == as_stored(saved) for row in built)
 
 
 def test_insert_all_gives_each_object_the_id_of_its_own_row(shop: Shop) -> None:
@@ -71,16 +75,23 @@ def test_insert_all_gives_each_object_the_id_of_its_own_row(shop: Shop) -> None:
 
 def test_a_value_without_a_json_form_is_stored_as_the_orm_stores_it(shop: Shop) -> None:
     """A key given as a number: the rows go as VALUES, prepared by the field."""
-    built = build(Notification, shop=shop, category=Category.PLAN_LIMIT, key=12345)
-    insert_all([built])
-    assert Notification.objects.get(pk=built.pk).key == "12345"
+    built = [
+        build(Notification, shop=shop, category=Category.PLAN_LIMIT, key=n) for n in range(ROWS)
+    ]
+    insert_all(built)
+    assert [Notification.objects.get(pk=row.pk).key for row in built] == [
+        str(n) for n in range(ROWS)
+    ]
 
 
 @pytest.mark.postgres
 def test_a_key_too_long_fails_instead_of_being_cut_short(shop: Shop) -> None:
-    built = build(Notification, shop=shop, category=Category.PLAN_LIMIT, key="k" * 201)
+    built = [
+        build(Notification, shop=shop, category=Category.PLAN_LIMIT, key=f"{n}" + "k" * 200)
+        for n in range(ROWS)
+    ]
     with pytest.raises(DataError), transaction.atomic():
-        insert_all([built])
+        insert_all(built)
 
 
 @pytest.mark.postgres
