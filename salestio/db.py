@@ -194,9 +194,9 @@ def _values(read: list[list[Any]], preparers: list["_Preparer"]) -> tuple[str, l
     return f"VALUES {', '.join([row] * len(read[0]))}", params
 
 
-# Below this many rows VALUES costs less: the JSON array's unpacking and ordering take more
-# planning than the few parameters take adapting (a single notify()'s row, its email).
-_JSON_ROWS_FROM = 10
+# A single row goes as VALUES: the JSON array's unpacking and ordering take more planning than
+# its few parameters take adapting (a single notify()'s row, its email).
+_JSON_ROWS_FROM = 2
 
 
 class _JsonRows:
