@@ -8,9 +8,10 @@ concurrent notify() calls, duplicate tasks and overlapping beat runs never compo
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -29,7 +30,7 @@ from notifications.models import (
 )
 from salestio import outbox
 from salestio.claims import claim_ids, fan_out
-from salestio.db import build, insert_all, update_each
+from salestio.db import build, insert_all, insert_all_then, update_each
 from salestio.models import Shop
 from salestio.outbox import publish
 
@@ -44,7 +45,7 @@ def route(notification: Notification) -> None:
 
 def route_many(notifications: Sequence[Notification]) -> None:
     """One routing pass over new notifications (notify_many): one read for every shop and
-    category, one write per suppression reason, one for every digest held. Per shop and
+    category, one write per suppression reason, one for the windows claimed and held. Per shop and
     category, as if notify() had been called for each in turn: the first one claims the window
     and is emailed at once, the others wait for the digest (the email made for the first one
     leaves them out)."""
@@ -65,13 +66,15 @@ def route_many(notifications: Sequence[Notification]) -> None:
             candidates.append((group[0].shop, category, routed.window_busy))
         else:
             held.append((group[0].shop, category))
-    won = claim_windows(candidates, now=now)
+    more = {key for key, group in groups.items() if len(group) > 1}
+    won = claim_windows(candidates, now=now, more=more, held=held)
     emailed: list[tuple[NotificationSettings, str, Sequence[int]]] = []
     opened: dict[tuple[int, str], list[int]] = {}
+    still_held: list[tuple[Shop, str]] = []  # a claim lost to a concurrent caller; a test email's
     for shop, category, busy in candidates:
         group = groups[shop.pk, category]
         if category != Category.TEST and (shop.pk, category) not in won:
-            held.append((shop, category))
+            still_held.append((shop, category))
             continue
         # The merchant pressed "Send test email" and waits for it: never held for a digest.
         emailed.append((facts[shop.pk, category].prefs, category, [n.pk for n in group[1:]]))
@@ -79,8 +82,8 @@ def route_many(notifications: Sequence[Notification]) -> None:
             # Won without a window read: this call opened it (a concurrent opener's window is
             # busy, so it is not claimed here), and nothing was held in it before.
             opened[shop.pk, category] = [group[0].pk]
-        if len(group) > 1:
-            held.append((shop, category))
+        if len(group) > 1 and category == Category.TEST:
+            still_held.append((shop, category))
     for email in _compose_many(emailed, opened=opened):
         first = groups[email.shop_id, email.category][0]
         first.email, first.status = email, Notification.Status.QUEUED
@@ -89,7 +92,7 @@ def route_many(notifications: Sequence[Notification]) -> None:
         for notification in rows:
             notification.status = Notification.Status.SUPPRESSED
             notification.suppressed_reason = reason
-    schedule_digests(held)
+    schedule_digests(still_held)
 
 
 def suppress(rows: QuerySet[Notification], reason: str) -> int:
@@ -130,7 +133,11 @@ def cancel_unsent(*, shop: Shop, reason: str) -> None:
 
 
 def claim_windows(
-    candidates: Sequence[tuple[Shop, str, bool | None]], *, now: datetime
+    candidates: Sequence[tuple[Shop, str, bool | None]],
+    *,
+    now: datetime,
+    more: Container[tuple[int, str]] = (),
+    held: Sequence[tuple[Shop, str]] = (),
 ) -> set[tuple[int, str]]:
     """The windows claimed, as (shop id, category): for each, exactly one caller claims it,
     when no email of its category went out within it. One upsert: a window that does not exist
@@ -138,20 +145,37 @@ def claim_windows(
     says which. `busy` is the window as routing read it (None: no window yet), and saves a
     write: a window read as busy stays busy (last_email_at only moves forward), so its claim
     would fail. Otherwise the write decides, whatever was read: a concurrent caller's claim
-    is seen by the conflict's WHERE, evaluated on the row as it is once that caller commits."""
+    is seen by the conflict's WHERE, evaluated on the row as it is once that caller commits.
+
+    `more`: windows with more items of this call than the one emailed; claimed, their digest
+    is due a window from now, as schedule_digests() would set it right after the claim.
+    `held`: windows read as busy, held for their digest (schedule_digests()); on PostgreSQL in
+    the same statement, a data-modifying WITH (the rows are not the claimed ones: a statement
+    must not write a row twice)."""
     pairs = [
         (shop.pk, category)
         for shop, category, busy in candidates
         if category != Category.TEST and not busy
     ]
+    if not pairs or (held and connection.vendor != "postgresql"):
+        schedule_digests(held)
+        held = ()
     if not pairs:
         return set()
-    table = connection.ops.quote_name(DigestWindow._meta.db_table)
+    hold_sql, hold_params = _schedule_sql(held) if held else ("", [])
+    sql = _CLAIM_SQL.format(
+        held=f"WITH held AS ({hold_sql})" if held else "",
+        table=connection.ops.quote_name(DigestWindow._meta.db_table),
+        values=", ".join(["(%s, %s, %s, %s)"] * len(pairs)),
+    )
     adapt = connection.ops.adapt_datetimefield_value
-    sql = _CLAIM_SQL.format(table=table, values=", ".join(["(%s, %s, %s)"] * len(pairs)))
-    params = [value for pair in pairs for value in (*pair, adapt(now))]
+    claimed_at, due = adapt(now), adapt(now + settings.NOTIFICATION_DIGEST_WINDOW)
+    params = [
+        value for pair in pairs for value in (*pair, claimed_at, due if pair in more else None)
+    ]
+    quiet_since = adapt(now - settings.NOTIFICATION_DIGEST_WINDOW)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, adapt(now - settings.NOTIFICATION_DIGEST_WINDOW)])
+        cursor.execute(sql, [*hold_params, *params, quiet_since])
         return {(shop_id, category) for shop_id, category in cursor.fetchall()}
 
 
@@ -159,9 +183,10 @@ def claim_windows(
 # ... WHERE: PostgreSQL; SQLite 3.35+ with RETURNING); a busy window is neither written nor
 # returned.
 _CLAIM_SQL = """
-INSERT INTO {table} AS w (shop_id, category, last_email_at) VALUES {values}
+{held}
+INSERT INTO {table} AS w (shop_id, category, last_email_at, digest_due_at) VALUES {values}
 ON CONFLICT (shop_id, category) DO UPDATE
-   SET last_email_at = excluded.last_email_at, digest_due_at = NULL
+   SET last_email_at = excluded.last_email_at, digest_due_at = excluded.digest_due_at
  WHERE w.last_email_at IS NULL OR w.last_email_at <= %s
 RETURNING shop_id, category
 """
@@ -179,17 +204,18 @@ def schedule_digests(windows: Sequence[tuple[Shop, str]]) -> None:
     leaving it pending with no digest due (test_digest.py: "held as the window ends")."""
     if not windows:
         return
+    with connection.cursor() as cursor:
+        cursor.execute(*_schedule_sql(windows))
+
+
+def _schedule_sql(windows: Sequence[tuple[Shop, str]]) -> tuple[str, list[Any]]:
     table = connection.ops.quote_name(DigestWindow._meta.db_table)
     pairs, params = shop_categories_sql(table, [(shop.pk, category) for shop, category in windows])
     # last_email_at + the window, as the ORM would write F() + timedelta for this database.
     window_end = connection.ops.combine_duration_expression("+", ["last_email_at", "%s"])
     length = DurationField().get_db_prep_value(settings.NOTIFICATION_DIGEST_WINDOW, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET digest_due_at = COALESCE(digest_due_at, {window_end}) "
-            f"WHERE {pairs}",
-            [length, *params],
-        )
+    sql = f"UPDATE {table} SET digest_due_at = COALESCE(digest_due_at, {window_end}) WHERE {pairs}"
+    return sql, [length, *params]
 
 
 def _pending(shop: Shop, category: str) -> QuerySet[Notification]:
@@ -258,16 +284,7 @@ def _compose_many(
     items.update({key: pks for key, pks in opened.items() if key in prefs_of})
     now = timezone.now()
     composed = [_new_email(prefs_of[key], key[1], now) for key in items]
-    insert_all(composed)
-    queued = Notification.Status.QUEUED
-    update_each(
-        Notification,
-        {
-            pk: {"status": queued, "email": email.pk}
-            for email in composed
-            for pk in items[email.shop_id, email.category]
-        },
-    )
+    _insert_queued(composed, items)
     # Rendered when sent (delivery.deliver()): the templates cost more than everything else
     # here, and a job run's notify_many() is not the place to pay for them (bench_notify).
     ids = [email.pk for email in composed]
@@ -286,18 +303,48 @@ def _compose_many(
     return composed
 
 
+def _insert_queued(composed: list[Email], items: dict[tuple[int, str], list[int]]) -> None:
+    """Insert the emails and put their items in them: on PostgreSQL in one statement, whose
+    UPDATE finds each item's email among the rows just inserted by its shop and category
+    (one email per window); elsewhere an INSERT, then an UPDATE giving each item its email."""
+    queued = Notification.Status.QUEUED
+    if connection.vendor == "postgresql":
+        pks = [pk for email in composed for pk in items[email.shop_id, email.category]]
+        then = _QUEUE_INSERTED_SQL.format(
+            table=Notification._meta.db_table, ids=", ".join(["%s"] * len(pks))
+        )
+        insert_all_then(composed, unique=("shop", "category"), then=then, params=[queued, *pks])
+        return
+    insert_all(composed)
+    update_each(
+        Notification,
+        {
+            pk: {"status": queued, "email": email.pk}
+            for email in composed
+            for pk in items[email.shop_id, email.category]
+        },
+    )
+
+
+# The items of the emails just inserted (`inserted`: see insert_all_then), by primary key
+# (its index, whatever the statistics say), each into its window's email.
+_QUEUE_INSERTED_SQL = """
+UPDATE {table} AS n SET status = %s, email_id = inserted.id
+  FROM inserted
+ WHERE n.id IN ({ids}) AND n.shop_id = inserted.shop_id AND n.category = inserted.category
+"""
+
+
 def _new_email(prefs: NotificationSettings, category: str, now: datetime) -> Email:
-    email = build(
+    return build(
         Email,
-        shop_id=prefs.shop.pk,
+        shop=prefs.shop,
         category=category,
         recipient=prefs.address,
         language=prefs.email_language,
         next_attempt_at=now,
         created_at=now,
     )
-    email.shop = prefs.shop
-    return email
 
 
 def _enqueue_send(email_ids: list[int]) -> None:

@@ -101,34 +101,31 @@ class Routing:
 
 
 # Every notify() reads this, so it is written out: composed by the ORM (Exists, Subquery, Case)
-# it cost 1.6 ms of CPU a call, ten times the query itself (bench_notify). One row per shop and
-# window of the asked categories (a shop without one: window columns NULL). The CASE is
-# NotificationSettings.address.
+# it cost 1.6 ms of CPU a call, ten times the query itself (bench_notify). One row per asked
+# (shop, category) whose shop has settings. Driven by the asked pairs, so the window is found
+# by its unique index (one_window_per_category), not by hashing every window of the asked
+# categories, and no shop's settings come again for windows nobody asked about; the owner's
+# address too, by the shop's key, only where a bounce is to be checked (not by hashing every
+# shop). The CASE is NotificationSettings.address. VALUES' columns are column1, column2
+# (PostgreSQL and SQLite). The shops' ids again in the WHERE: the settings by their shop_id
+# index, not by hashing every shop's (which a single notify() paid in full).
 ROUTING_SQL = """
 SELECT {columns},
        EXISTS (SELECT 1 FROM notifications_bouncedaddress b
                 WHERE b.shop_id = s.shop_id
-                  AND b.address = CASE WHEN s.use_shop_email THEN LOWER(TRIM(o.owner_email))
+                  AND b.address = CASE WHEN s.use_shop_email
+                                       THEN (SELECT LOWER(TRIM(o.owner_email)) FROM {shops} o
+                                              WHERE o.id = s.shop_id)
                                        ELSE LOWER(TRIM(s.email)) END) AS address_bounced,
-       w.category AS window_category,
-       w.last_email_at > %s AS window_busy
-  FROM notifications_notificationsettings s
-  JOIN {shops} o ON o.id = s.shop_id
-  LEFT JOIN notifications_digestwindow w
-         ON w.shop_id = s.shop_id AND w.category IN ({categories})
+       v.column2 AS category,
+       (SELECT w.last_email_at > %s FROM notifications_digestwindow w
+         WHERE w.shop_id = v.column1 AND w.category = v.column2) AS window_busy
+  FROM (VALUES {pairs}) AS v
+  JOIN notifications_notificationsettings s ON s.shop_id = v.column1
  WHERE s.shop_id IN ({shop_ids})
 """
 _SETTINGS_COLUMNS = tuple(str(field.column) for field in NotificationSettings._meta.concrete_fields)
 _SHOP_ID = _SETTINGS_COLUMNS.index("shop_id")
-
-
-def _settings_of(row: Sequence[Any]) -> NotificationSettings:
-    """The settings from their columns, converted as the ORM's reads convert them (SQLite
-    answers 0 and 1 for booleans and text for datetimes; PostgreSQL needs nothing here)."""
-    (prefs,) = models_from_rows(
-        NotificationSettings, _SETTINGS_COLUMNS, [row], using=connection.alias
-    )
-    return prefs
 
 
 def routing(*, shop: Shop, category: str, now: datetime) -> Routing:
@@ -141,37 +138,54 @@ def routing_many(
     *, pairs: Sequence[tuple[Shop, str]], now: datetime
 ) -> dict[tuple[int, str], Routing]:
     """routing() for every (shop, category) of a notify_many() call, in one query. Read with a
-    plain cursor: a shop's settings come once per window row, and a model instance for each
-    row cost more than the query (bench_notify)."""
+    plain cursor: a model instance for each row cost more than the query (bench_notify)."""
     shops = {shop.pk: shop for shop, _ in pairs}
-    categories = sorted({category for _, category in pairs})
+    asked = list(dict.fromkeys((shop.pk, category) for shop, category in pairs))
     quiet_since = connection.ops.adapt_datetimefield_value(
         now - settings.NOTIFICATION_DIGEST_WINDOW
     )
     sql = ROUTING_SQL.format(
         columns=", ".join(f"s.{connection.ops.quote_name(name)}" for name in _SETTINGS_COLUMNS),
         shops=Shop._meta.db_table,
-        categories=", ".join(["%s"] * len(categories)),
+        pairs=", ".join(["(%s, %s)"] * len(asked)),
         shop_ids=", ".join(["%s"] * len(shops)),
     )
-    saved: dict[int, tuple[NotificationSettings, bool]] = {}
+    columns: dict[int, Sequence[Any]] = {}
+    bounced: dict[int, bool] = {}
     busy: dict[tuple[int, str], bool] = {}
     width = len(_SETTINGS_COLUMNS)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [quiet_since, *categories, *shops])
+        pair_values = [value for pair in asked for value in pair]
+        cursor.execute(sql, [quiet_since, *pair_values, *shops])
         for row in cursor.fetchall():
-            bounced, window_category, window_busy = row[width:]
-            shop_id = row[_SHOP_ID]
-            if shop_id not in saved:
-                prefs = _settings_of(row[:width])
-                prefs.shop = shops[shop_id]
-                saved[shop_id] = prefs, bool(bounced)  # SQLite answers 0 and 1 for booleans
-            if window_category is not None and window_busy is not None:
-                busy[shop_id, window_category] = bool(window_busy)
+            shop_id, (is_bounced, category, window_busy) = row[_SHOP_ID], row[width:]
+            if shop_id not in columns:
+                columns[shop_id] = row[:width]
+                bounced[shop_id] = bool(is_bounced)  # SQLite answers 0 and 1 for booleans
+            if window_busy is not None:
+                busy[shop_id, category] = bool(window_busy)
+    saved = {
+        prefs.shop_id: (prefs, bounced[prefs.shop_id])
+        for prefs in _settings_of(list(columns.values()), shops)
+    }
     return {
         (shop.pk, category): _routing(shop, category, saved.get(shop.pk), busy)
         for shop, category in pairs
     }
+
+
+def _settings_of(rows: list[Sequence[Any]], shops: dict[int, Shop]) -> list[NotificationSettings]:
+    """The settings from their columns, converted as the ORM's reads convert them (SQLite
+    answers 0 and 1 for booleans and text for datetimes; PostgreSQL needs nothing here), each
+    with its shop object (cached as the field caches it; the shop is not told of its settings,
+    which `prefs.shop = shop` would do)."""
+    found = models_from_rows(NotificationSettings, _SETTINGS_COLUMNS, rows, using=connection.alias)
+    for prefs in found:
+        _SHOP_FIELD.set_cached_value(prefs, shops[prefs.shop_id])
+    return found
+
+
+_SHOP_FIELD = NotificationSettings._meta.get_field("shop")
 
 
 def _routing(

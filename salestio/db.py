@@ -7,6 +7,7 @@ import functools
 import hashlib
 import itertools
 import json
+import operator
 import re
 import weakref
 from collections.abc import Callable, Sequence
@@ -17,33 +18,82 @@ from typing import Any, Generic, TypeVar, cast
 
 from django.conf import settings
 from django.db import connections, models, router
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 M = TypeVar("M", bound=models.Model)
 T = TypeVar("T")
 
 
 def build(model: type[M], **values: Any) -> M:
-    """model(**values), unsaved, through Model.__init__'s positional path: by keyword it looks
-    up and defaults every field on its own, which costs more than the INSERT once a job run
-    has hundreds of rows (bench_notify). `values` are by attname (shop_id, not shop)."""
-    return model(
-        *[
-            values[name] if name in values else (default() if per_row else default)
-            for name, default, per_row in _defaults(model)
-        ]
-    )
+    """model(**values), unsaved. `values` are by attname (shop_id), or a related object by its
+    field's name (shop), which is then cached on the object as assigning it would."""
+    blueprint = _blueprint(model)
+    attributes = dict(blueprint.constants)
+    for attname, factory in blueprint.factories:
+        if attname not in values:
+            attributes[attname] = factory()
+    related = {}
+    for name, value in values.items():
+        if name in blueprint.relations:
+            attname, target = blueprint.relations[name]
+            attributes[attname], related[name] = getattr(value, target), value
+        elif name in blueprint.attnames:
+            attributes[name] = value
+        else:
+            raise TypeError(f"{model.__name__} has no field {name!r}")
+    obj = _instance(model, attributes)
+    obj._state.fields_cache.update(related)
+    return obj
+
+
+def _instance(model: type[M], attributes: dict[str, Any]) -> M:
+    """model(**attributes) with every field's attname: written into its __dict__ as
+    Model.__init__ would write it, whose setattr() per field (ForeignKey descriptors included)
+    costs more than the INSERT of a job run's rows (bench_notify). While any model's init
+    signals have receivers (none of ours has), through __init__, which sends them."""
+    if pre_init.receivers or post_init.receivers:
+        return model(**attributes)
+    obj = model.__new__(model)
+    obj.__dict__.update(attributes)
+    obj._state = ModelState()
+    return obj
+
+
+@dataclass(frozen=True)
+class _Blueprint:
+    """A model's fields for build(): the defaults computed once (constants: Django warns of
+    mutable ones), the callable ones (dict, timezone.now) to call for each object, and each
+    ForeignKey's attname and target attname by the field's name."""
+
+    attnames: frozenset[str]
+    constants: dict[str, Any]
+    factories: list[tuple[str, Callable[[], Any]]]
+    relations: dict[str, tuple[str, str]]
 
 
 @functools.cache
-def _defaults(model: type[models.Model]) -> list[tuple[str, Any, bool]]:
-    """Each field's attname and default; per_row: a callable (dict, timezone.now) to call for
-    each object, the others computed once (constants: Django warns of mutable ones)."""
-    return [
-        (field.attname, field.default, True)
-        if field.has_default() and callable(field.default)
-        else (field.attname, field.get_default(), False)
-        for field in model._meta.concrete_fields
-    ]
+def _blueprint(model: type[models.Model]) -> _Blueprint:
+    fields = model._meta.concrete_fields
+    callable_default = [field.has_default() and callable(field.default) for field in fields]
+    return _Blueprint(
+        attnames=frozenset(str(field.attname) for field in fields),
+        constants={
+            str(field.attname): field.get_default()
+            for field, per_row in zip(fields, callable_default, strict=True)
+            if not per_row
+        },
+        factories=[
+            (str(field.attname), field.default)
+            for field, per_row in zip(fields, callable_default, strict=True)
+            if per_row
+        ],
+        relations={
+            field.name: (str(field.attname), str(field.target_field.attname))  # type: ignore[attr-defined]
+            for field in fields
+            if field.many_to_one
+        },
+    )
 
 
 def insert_unless_conflict(obj: models.Model) -> bool:
@@ -65,32 +115,54 @@ def insert_all_unless_conflict(objs: Sequence[M], *, unique: tuple[str, ...]) ->
     ON CONFLICT DO NOTHING skips rows only for a unique constraint (SQLite's INSERT OR IGNORE,
     which bulk_create uses there, would skip a NOT NULL or CHECK violation too).
     """
-    if not objs:
-        return []
-    meta = objs[0]._meta
-    keys = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in unique]
-    by_key = {tuple(getattr(obj, field.attname) for field in keys): obj for obj in objs}
-    inserted: list[M] = []
-    for row in _insert_rows(objs, "ON CONFLICT DO NOTHING", keys):
-        obj = by_key[tuple(row[1:])]
-        _saved(obj, row[0])
-        inserted.append(obj)
-    return inserted
+    return _saved_by_key(objs, unique, lambda keys: _insert_rows(objs, _NOTHING, keys))
 
 
 def insert_all(objs: Sequence[M]) -> None:
     """INSERT ... VALUES (...), ... RETURNING id for new objects, which get their ids."""
     # RETURNING gives the rows in VALUES' order, as bulk_create relies on too.
-    for obj, (pk,) in zip(objs, _insert_rows(objs, "", []), strict=True):
-        _saved(obj, pk)
+    _saved([(obj, pk) for obj, (pk,) in zip(objs, _insert_rows(objs, "", []), strict=True)])
+
+
+def insert_all_then(
+    objs: Sequence[M], *, unique: tuple[str, ...], then: str, params: Sequence[Any]
+) -> None:
+    """insert_all(), and `then` in the same statement, one round trip instead of two: a
+    statement that reads the new rows as `inserted` (their id and the `unique` fields, which
+    tell the rows apart and give the objects their ids), as a data-modifying WITH (PostgreSQL
+    only). Per batch of rows the database takes, `then` seeing that batch's rows."""
+    _saved_by_key(objs, unique, lambda keys: _insert_rows(objs, "", keys, (then, params)))
+
+
+_NOTHING = "ON CONFLICT DO NOTHING"
+
+
+def _saved_by_key(
+    objs: Sequence[M],
+    unique: tuple[str, ...],
+    insert: Callable[[list["models.Field[Any, Any]"]], list[tuple[Any, ...]]],
+) -> list[M]:
+    """The objects whose rows `insert` (given the `unique` fields to return) put in, saved."""
+    if not objs:
+        return []
+    meta = objs[0]._meta
+    keys = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in unique]
+    by_key = {tuple(getattr(obj, field.attname) for field in keys): obj for obj in objs}
+    inserted = [(by_key[tuple(row[1:])], row[0]) for row in insert(keys)]
+    _saved(inserted)
+    return [obj for obj, _ in inserted]
 
 
 def _insert_rows(
-    objs: Sequence[models.Model], conflict: str, returning: list["models.Field[Any, Any]"]
+    objs: Sequence[models.Model],
+    conflict: str,
+    returning: list["models.Field[Any, Any]"],
+    then: tuple[str, Sequence[Any]] | None = None,
 ) -> list[tuple[Any, ...]]:
     """The INSERT that bulk_create and insert queries compose, written out: their per-value
     bookkeeping costs more CPU than the statement itself for a job run's rows (bench_notify).
-    Returns the id and the `returning` columns of each row inserted."""
+    Returns the id and the `returning` columns of each row inserted (see insert_all_then() for
+    `then`)."""
     if not objs:
         return []
     model, meta = type(objs[0]), objs[0]._meta
@@ -99,25 +171,151 @@ def _insert_rows(
     fields = [field for field in meta.local_concrete_fields if field is not meta.pk]
     columns = ", ".join(quote(str(field.column)) for field in fields)
     back = ", ".join(quote(str(field.column)) for field in [meta.pk, *returning])
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     size = max(1, (connection.features.max_query_params or 30_000) // len(fields))
     preparers = [_Preparer(field, connection) for field in fields]
+    readers = [_reader(field) for field in fields]
+    as_json = _JsonRows.of(fields, connection)
     rows: list[tuple[Any, ...]] = []
     for start in range(0, len(objs), size):
         batch = objs[start : start + size]
-        params = [
-            prepare(field.pre_save(obj, True))
-            for obj in batch
-            for field, prepare in zip(fields, preparers, strict=True)
-        ]
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-            f"VALUES {', '.join([row] * len(batch))} {conflict} RETURNING {back}"
-        )
+        by_field = [[reader(obj) for obj in batch] for reader in readers]
+        as_rows = as_json.rows(by_field) if as_json and len(batch) >= _JSON_ROWS_FROM else None
+        source, params = as_rows or _values(by_field, preparers)
+        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) {source} {conflict} RETURNING {back}"
+        if then is not None:
+            sql = f"WITH inserted AS ({sql}), after_insert AS ({then[0]}) SELECT * FROM inserted"
+            params += then[1]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows.extend(cursor.fetchall())
     return rows
+
+
+def _values(read: list[list[Any]], preparers: list["_Preparer"]) -> tuple[str, list[Any]]:
+    """VALUES (...), ... and a parameter per value, column by column: most columns need no
+    preparing at all (_Preparer.column())."""
+    by_column = [prepare.column(values) for values, prepare in zip(read, preparers, strict=True)]
+    row = "(" + ", ".join(["%s"] * len(read)) + ")"
+    params = [value for values in zip(*by_column, strict=True) for value in values]
+    return f"VALUES {', '.join([row] * len(read[0]))}", params
+
+
+# A single row goes as VALUES: the JSON array's unpacking and ordering take more planning than
+# its few parameters take adapting (a single notify()'s row, its email).
+_JSON_ROWS_FROM = 2
+
+
+class _JsonRows:
+    """On PostgreSQL the rows go as one parameter, a JSON array of rows, which the statement
+    unpacks (in order: RETURNING answers in the rows' order, as insert_all() needs): a
+    parameter per value cost more to adapt and to parse than the INSERT's own work for a job
+    run's rows (bench_notify). For the fields whose values have a JSON form that converts to
+    the column exactly (text as text, numbers, booleans, moments as ISO 8601, a JSONField's
+    value as the JSON text Django would write); any other value sends the rows as VALUES."""
+
+    # The column's type to cast the row's text to; "" for text, which the INSERT assigns to
+    # its varchar column itself (too long fails there, where a cast would cut it short).
+    _KINDS: dict[str, type | None] = {
+        "CharField": str,
+        "TextField": str,
+        "BooleanField": bool,
+        "IntegerField": int,
+        "PositiveIntegerField": int,
+        "BigIntegerField": int,
+        "ForeignKey": int,
+        "DateTimeField": None,
+        "JSONField": None,
+    }
+
+    def __init__(self, fields: "list[models.Field[Any, Any]]", connection: Any) -> None:
+        self.fields, self.connection = fields, connection
+        self.kinds = [field.get_internal_type() for field in fields]
+        self.select = (
+            "SELECT "
+            + ", ".join(self._value_sql(index, field) for index, field in enumerate(fields))
+            + " FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS given(r, n) ORDER BY n"
+        )
+
+    def _value_sql(self, index: int, field: "models.Field[Any, Any]") -> str:
+        kind = field.get_internal_type()
+        if kind == "JSONField" and _as_json_itself(field):
+            return f"NULLIF(r->{index}, 'null'::jsonb)"  # None: SQL NULL, as Django writes it
+        if self._KINDS[kind] is str:
+            return f"r->>{index}"
+        return f"(r->>{index})::{field.db_type(self.connection)}"
+
+    @classmethod
+    def of(cls, fields: "list[models.Field[Any, Any]]", connection: Any) -> "_JsonRows | None":
+        if connection.vendor != "postgresql":
+            return None
+        if any(field.get_internal_type() not in cls._KINDS for field in fields):
+            return None
+        return cls(fields, connection)
+
+    def rows(self, read: list[list[Any]]) -> tuple[str, list[Any]] | None:
+        """The SELECT of the rows and its parameter, or None when a value has no JSON form."""
+        columns = []
+        for field, kind, values in zip(self.fields, self.kinds, read, strict=True):
+            column = self._column(field, kind, values)
+            if column is None:
+                return None
+            columns.append(column)
+        return self.select, [json.dumps([list(row) for row in zip(*columns, strict=True)])]
+
+    def _column(
+        self, field: "models.Field[Any, Any]", kind: str, values: list[Any]
+    ) -> list[Any] | None:
+        if kind == "JSONField":
+            if any(hasattr(v, "resolve_expression") for v in values):  # Value(None, ...)
+                return None
+            if _as_json_itself(field):  # in the array as it is: dumped once with the rows
+                return values
+            encoder, prepare = field.encoder, field.get_prep_value  # type: ignore[attr-defined]
+            return [None if v is None else json.dumps(prepare(v), cls=encoder) for v in values]
+        if kind == "DateTimeField":
+            return self._moments(field, values)
+        plain = self._KINDS[kind]
+        if plain is str:  # a TextChoices member: its value
+            values = [str.__str__(v) if isinstance(v, str) else v for v in values]
+        if all(v is None or type(v) is plain for v in values):
+            return values
+        return None
+
+    def _moments(self, field: "models.Field[Any, Any]", values: list[Any]) -> list[Any] | None:
+        """ISO 8601 of each moment as the field prepares it (a call's `now`, the same object in
+        every row, prepared once)."""
+        found: list[Any] = []
+        last: Any = None
+        for value in values:
+            if value is not None and value is not last:
+                last, moment = value, field.get_db_prep_save(value, self.connection)
+                if not isinstance(moment, datetime):
+                    return None
+                text = moment.isoformat()
+            found.append(None if value is None else text)
+        return found
+
+
+def _as_json_itself(field: "models.Field[Any, Any]") -> bool:
+    """A JSONField whose value Django writes as json.dumps(value): no encoder, no preparing."""
+    plain = type(field).get_prep_value is models.JSONField.get_prep_value
+    return plain and field.encoder is None  # type: ignore[attr-defined]
+
+
+# The pre_save() of these only reads the attribute, unless the field sets its value (auto_now).
+_READS_ONLY = {models.Field.pre_save, models.DateField.pre_save, models.DateTimeField.pre_save}
+
+
+def _reader(field: "models.Field[Any, Any]") -> Callable[[models.Model], Any]:
+    """field.pre_save(obj, add=True), as an attribute read where that is all it does."""
+    sets_its_value = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    if type(field).pre_save in _READS_ONLY and not sets_its_value:
+        return operator.attrgetter(str(field.attname))
+    return functools.partial(_pre_save_added, field)
+
+
+def _pre_save_added(field: "models.Field[Any, Any]", obj: models.Model) -> Any:
+    return field.pre_save(obj, True)
 
 
 # Field types whose values of exactly this Python type go to any database as they are: their
@@ -144,17 +342,32 @@ class _Preparer:
         self.last: Any = self  # no value yet: nothing is this object
         self.last_prepared: Any = None
 
+    def column(self, values: list[Any]) -> list[Any]:
+        """The values of one column, prepared; as they are when all of them may go so."""
+        as_is = self.as_is
+        if as_is is not None and all(value is None or type(value) is as_is for value in values):
+            return values
+        return [self(value) for value in values]
+
     def __call__(self, value: Any) -> Any:
         if self.as_is is not None and (value is None or type(value) is self.as_is):
             return value
         if value is not self.last:
-            self.last_prepared = self.field.get_db_prep_save(value, self.connection)
-            self.last = value
+            prepared = self.field.get_db_prep_save(value, self.connection)
+            if isinstance(prepared, str):
+                # A TextChoices member is a str subclass, which psycopg2 adapts through its
+                # slow path (an MRO walk for every value): a plain copy costs nothing.
+                prepared = str.__str__(prepared)
+            self.last_prepared, self.last = prepared, value
         return self.last_prepared
 
 
-def _saved(obj: models.Model, pk: Any) -> None:
-    obj.pk, obj._state.adding, obj._state.db = pk, False, router.db_for_write(type(obj))
+def _saved(inserted: Sequence[tuple[models.Model, Any]]) -> None:
+    """Each object's row went in with this primary key (the objects are of one model)."""
+    if inserted:
+        using = router.db_for_write(type(inserted[0][0]))
+    for obj, pk in inserted:
+        obj.pk, obj._state.adding, obj._state.db = pk, False, using
 
 
 # update_each's rows per statement: a few parameters each, well within SQLite's 32,766.
@@ -377,11 +590,22 @@ def models_from_rows(
         for at, column, converters in reading.converters:
             for convert in converters:
                 values[at] = convert(values[at], column, connection)
-        instance = model.from_db(using, reading.names, values)
+        instance = _loaded(model, reading.names, values, using)
         for index, name in reading.extras:
             setattr(instance, name, row[index])
         found.append(instance)
     return found
+
+
+def _loaded(model: type[M], names: list[str], values: list[Any], using: str) -> M:
+    """model.from_db(using, names, values), through _instance() for a read of every field of a
+    model without a from_db() of its own (a partial read defers the others: from_db does)."""
+    own = model.from_db.__func__ is not models.Model.from_db.__func__  # type: ignore[attr-defined]
+    if own or len(names) < len(model._meta.concrete_fields):
+        return model.from_db(using, names, values)
+    obj = _instance(model, dict(zip(names, values, strict=True)))
+    obj._state.adding, obj._state.db = False, using
+    return obj
 
 
 @dataclass(frozen=True)

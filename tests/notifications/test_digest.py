@@ -212,3 +212,44 @@ def test_a_failure_held_as_the_window_ends_is_in_the_digest_flushed_meanwhile(
 
     assert errors == []
     assert [skus_in(message) for message in mail.outbox] == [{"SKU-A"}, {"SKU-B", "SKU-C"}]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_whose_window_claim_is_lost_to_a_concurrent_opener_is_in_its_digest(
+    shop: Shop, enable: Any, time_machine: Any, settings: Any
+) -> None:
+    """Both read no window; the first opens it and emails SKU-A; the second's claim waits for
+    that commit, loses, and holds SKU-B for the window's digest.
+
+    Guards against routing.route_many leaving a lost claim's item pending with no digest due
+    (the claim and the busy windows' hold are one statement; a lost claim is held apart)."""
+    enable(shop)
+    opened, resume = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def open_the_window_in_a_transaction_still_open() -> None:
+        with transaction.atomic():
+            fail_listings(shop, ["SKU-A"])
+            opened.set()
+            resume.wait(timeout=30)
+
+    opening = in_thread(open_the_window_in_a_transaction_still_open, errors)
+    try:
+        assert opened.wait(timeout=10)
+        losing = in_thread(lambda: fail_listings(shop, ["SKU-B"]), errors)
+        with connection.cursor() as cursor:
+            wait_for_a_lock_waiter(cursor, waiter="the second notify's claim")
+    finally:
+        resume.set()
+        opening.join()
+    losing.join()
+
+    assert errors == []
+    assert Notification.objects.get(key="listing:SKU-B").status == Notification.Status.PENDING
+    assert DigestWindow.objects.get().digest_due_at is not None
+    time_machine.move_to(
+        timezone.now() + settings.NOTIFICATION_DIGEST_WINDOW + timedelta(minutes=1)
+    )
+    flush_digests()
+    assert [skus_in(message) for message in mail.outbox] == [{"SKU-A"}, {"SKU-B"}]

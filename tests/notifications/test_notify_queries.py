@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from notifications.models import Category, Notification
@@ -15,6 +16,9 @@ from tests.notifications.conftest import notify_listing
 # notify()'s atomic block is a savepoint inside the test's transaction: SAVEPOINT and RELEASE
 # are counted here, where a call in production pays BEGIN and COMMIT (not queries) instead.
 SAVEPOINT = 2
+# On PostgreSQL an email's INSERT and the UPDATE queuing its rows are one statement (a
+# data-modifying WITH); elsewhere two.
+EMAIL_APART = 0 if connection.vendor == "postgresql" else 1
 Arrange = Callable[[Any, Any, Any, Any], object]
 
 
@@ -47,12 +51,16 @@ def category_off(shop: Shop, enable: Any, time_machine: Any, settings: Any) -> N
 @pytest.mark.parametrize(
     ("arrange", "queries", "status"),
     [
-        # Row, routing read, window opened; email, rows queued (a window just opened holds
-        # nothing else; the email is rendered when it is sent).
-        pytest.param(first_of_its_category, 5, "queued", id="emailed at once, new window"),
-        # Row, routing read, window claimed by the upsert; held rows locked, email,
+        # Row, routing read, window opened; email with its rows queued (a window just opened
+        # holds nothing else; the email is rendered when it is sent).
+        pytest.param(
+            first_of_its_category, 4 + EMAIL_APART, "queued", id="emailed at once, new window"
+        ),
+        # Row, routing read, window claimed by the upsert; held rows locked, email with its
         # rows queued.
-        pytest.param(after_a_quiet_window, 6, "queued", id="emailed at once, window claimed"),
+        pytest.param(
+            after_a_quiet_window, 5 + EMAIL_APART, "queued", id="emailed at once, window claimed"
+        ),
         # Row, routing read, digest scheduled.
         pytest.param(within_the_window, 3, "pending", id="held for the digest"),
         # The INSERT that conflicts, then the open row read (the one emailed before).
