@@ -598,10 +598,13 @@ def models_from_rows(
 
 
 def _loaded(model: type[M], names: list[str], values: list[Any], using: str) -> M:
-    """model.from_db(using, names, values), through _instance() for a read of every field of a
-    model without a from_db() of its own (a partial read defers the others: from_db does)."""
+    """model.from_db(using, names, values), through _instance() for a model without a
+    from_db() of its own. A field left out of a partial read is deferred, as from_db leaves it:
+    not in the instance's __dict__ (Model.__init__ skips a DEFERRED value). While init signals
+    have receivers, _instance() would fill the missing fields with defaults: from_db then."""
     own = model.from_db.__func__ is not models.Model.from_db.__func__  # type: ignore[attr-defined]
-    if own or len(names) < len(model._meta.concrete_fields):
+    partial = len(names) < len(model._meta.concrete_fields)
+    if own or (partial and (pre_init.receivers or post_init.receivers)):
         return model.from_db(using, names, values)
     obj = _instance(model, dict(zip(names, values, strict=True)))
     obj._state.adding, obj._state.db = False, using
