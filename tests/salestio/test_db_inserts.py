@@ -3,7 +3,7 @@ insert_all() stores what save() stores, value for value, on this test run's data
 PostgreSQL ROWS or more rows go as one JSON array, unpacked by the statement; elsewhere, and
 fewer, as VALUES)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -15,21 +15,7 @@ from notifications.models import Category, Email, Notification
 from salestio.db import _JSON_ROWS_FROM as ROWS
 from salestio.db import build, insert_all, insert_all_then
 from salestio.models import Shop
-
-# Any text PostgreSQL stores (jsonb and text refuse NUL), quotes and backslashes included.
-texts = st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=30)
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**53), max_value=2**53)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | texts,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(texts, children, max_size=3),
-    max_leaves=8,
-)
-moments = st.datetimes(
-    min_value=datetime(1971, 1, 1), max_value=datetime(2999, 12, 31), timezones=st.just(UTC)
-)
+from tests.strategies import json_values, moments, texts
 
 
 def as_stored(obj: Notification) -> list[tuple[str, Any, type]]:

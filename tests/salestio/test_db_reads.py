@@ -18,6 +18,7 @@ from notifications.models import Banner, BannerKind, Notification
 from salestio.db import Read, _numbered, read_models, read_together
 from salestio.models import Shop
 from tests.factories import MODEL_FACTORIES, make
+from tests.strategies import json_values, moments
 
 LABELS = sorted(MODEL_FACTORIES)
 
@@ -56,20 +57,6 @@ def test_the_shop_reads_as_the_orm_reads_it_with_its_tokens_decrypted(shop: Shop
     assert together.access_token == shop.access_token != ""
 
 
-# Any text PostgreSQL stores (jsonb refuses NUL).
-texts = st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=20)
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**53), max_value=2**53)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | texts,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(texts, children, max_size=3),
-    max_leaves=8,
-)
-moments = st.datetimes(
-    min_value=datetime(1971, 1, 1), max_value=datetime(2999, 12, 31), timezones=st.just(UTC)
-)
 amounts = st.decimals(
     min_value=Decimal("-9999999999.99"), max_value=Decimal("9999999999.99"), places=2
 )
