@@ -200,6 +200,19 @@ def _values(read: list[list[Any]], preparers: list["_Preparer"]) -> tuple[str, l
     return f"VALUES {', '.join([row] * len(read[0]))}", params
 
 
+# Field types whose values of exactly this Python type go to any database as they are: their
+# get_db_prep_save() returns them unchanged, at a cost that adds up over a job run's rows.
+_AS_IS: dict[str, type] = {
+    "CharField": str,
+    "TextField": str,
+    "BooleanField": bool,
+    "IntegerField": int,
+    "PositiveIntegerField": int,
+    "BigIntegerField": int,
+    "ForeignKey": int,  # every key here is an integer id
+}
+
+
 # A single row goes as VALUES: the JSON array's unpacking and ordering take more planning than
 # its few parameters take adapting (a single notify()'s row, its email).
 _JSON_ROWS_FROM = 2
@@ -213,19 +226,9 @@ class _JsonRows:
     the column exactly (text as text, numbers, booleans, moments as ISO 8601, a JSONField's
     value as the JSON text Django would write); any other value sends the rows as VALUES."""
 
-    # The column's type to cast the row's text to; "" for text, which the INSERT assigns to
-    # its varchar column itself (too long fails there, where a cast would cut it short).
-    _KINDS: dict[str, type | None] = {
-        "CharField": str,
-        "TextField": str,
-        "BooleanField": bool,
-        "IntegerField": int,
-        "PositiveIntegerField": int,
-        "BigIntegerField": int,
-        "ForeignKey": int,
-        "DateTimeField": None,
-        "JSONField": None,
-    }
+    # The fields whose values go in the array: the plain types of _AS_IS (str: assigned as
+    # text, which fails on a too-long value where a cast would cut it short), moments and JSON.
+    _KINDS: dict[str, type | None] = {**_AS_IS, "DateTimeField": None, "JSONField": None}
 
     def __init__(self, fields: "list[models.Field[Any, Any]]", connection: Any) -> None:
         self.fields, self.connection = fields, connection
@@ -316,19 +319,6 @@ def _reader(field: "models.Field[Any, Any]") -> Callable[[models.Model], Any]:
 
 def _pre_save_added(field: "models.Field[Any, Any]", obj: models.Model) -> Any:
     return field.pre_save(obj, True)
-
-
-# Field types whose values of exactly this Python type go to any database as they are: their
-# get_db_prep_save() returns them unchanged, at a cost that adds up over a job run's rows.
-_AS_IS: dict[str, type] = {
-    "CharField": str,
-    "TextField": str,
-    "BooleanField": bool,
-    "IntegerField": int,
-    "PositiveIntegerField": int,
-    "BigIntegerField": int,
-    "ForeignKey": int,  # every key here is an integer id
-}
 
 
 class _Preparer:
