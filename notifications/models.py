@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, models, router
+from django.db import connection, connections, models, router
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from salestio.db import given_rows
 from salestio.models import Shop
 
 
@@ -356,11 +357,15 @@ class Notification(models.Model):
 
 
 def shop_categories_sql(table: str, pairs: Sequence[tuple[int, str]]) -> tuple[str, list[Any]]:
-    """`(t.shop_id, t.category) IN (VALUES ...)` and its parameters: the rows of any of these
-    (shop id, category) pairs as one row-value condition (PostgreSQL; SQLite 3.15+)."""
-    values = ", ".join(["(%s, %s)"] * len(pairs))
-    sql = f"({table}.shop_id, {table}.category) IN (VALUES {values})"
-    return sql, [value for pair in pairs for value in pair]
+    """`(t.shop_id, t.category) IN (...)` and its parameters: the rows of any of these
+    (shop id, category) pairs as one row-value condition (PostgreSQL; SQLite 3.15+), the same
+    text for any number of pairs on PostgreSQL (given_rows())."""
+    given, params = given_rows(pairs, SHOP_CATEGORY_TYPES, connection)
+    return f"({table}.shop_id, {table}.category) IN ({given})", params
+
+
+# The PostgreSQL types of a (shop id, category) pair's values, for given_rows().
+SHOP_CATEGORY_TYPES = ("bigint", "text")
 
 
 def shop_categories_in(model: type[models.Model], pairs: Sequence[tuple[int, str]]) -> RawSQL:

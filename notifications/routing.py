@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from notifications import selectors
 from notifications.models import (
+    SHOP_CATEGORY_TYPES,
     Category,
     DigestWindow,
     Email,
@@ -30,7 +31,13 @@ from notifications.models import (
 )
 from salestio import outbox
 from salestio.claims import claim_ids, fan_out
-from salestio.db import build, insert_all, insert_all_then, update_each
+from salestio.db import (
+    build,
+    given_rows,
+    insert_all,
+    insert_all_then,
+    update_each,
+)
 from salestio.models import Shop
 from salestio.outbox import publish
 
@@ -163,16 +170,18 @@ def claim_windows(
     if not pairs:
         return set()
     hold_sql, hold_params = _schedule_sql(held) if held else ("", [])
+    adapt = connection.ops.adapt_datetimefield_value
+    claimed_at, due = adapt(now), adapt(now + settings.NOTIFICATION_DIGEST_WINDOW)
+    rows, params = given_rows(
+        [(*pair, claimed_at, due if pair in more else None) for pair in pairs],
+        (*SHOP_CATEGORY_TYPES, "timestamptz", "timestamptz"),
+        connection,
+    )
     sql = _CLAIM_SQL.format(
         held=f"WITH held AS ({hold_sql})" if held else "",
         table=connection.ops.quote_name(DigestWindow._meta.db_table),
-        values=", ".join(["(%s, %s, %s, %s)"] * len(pairs)),
+        rows=rows,
     )
-    adapt = connection.ops.adapt_datetimefield_value
-    claimed_at, due = adapt(now), adapt(now + settings.NOTIFICATION_DIGEST_WINDOW)
-    params = [
-        value for pair in pairs for value in (*pair, claimed_at, due if pair in more else None)
-    ]
     quiet_since = adapt(now - settings.NOTIFICATION_DIGEST_WINDOW)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*hold_params, *params, quiet_since])
@@ -184,7 +193,7 @@ def claim_windows(
 # returned.
 _CLAIM_SQL = """
 {held}
-INSERT INTO {table} AS w (shop_id, category, last_email_at, digest_due_at) VALUES {values}
+INSERT INTO {table} AS w (shop_id, category, last_email_at, digest_due_at) {rows}
 ON CONFLICT (shop_id, category) DO UPDATE
    SET last_email_at = excluded.last_email_at, digest_due_at = excluded.digest_due_at
  WHERE w.last_email_at IS NULL OR w.last_email_at <= %s
@@ -292,15 +301,27 @@ def _compose_many(
         transaction.on_commit(
             partial(_enqueue_send, ids[start : start + settings.NOTIFICATION_SEND_BATCH])
         )
-    for email in composed:
-        log.info(
-            "email %s composed with %d item(s) for %s",
-            email.pk,
-            len(items[email.shop_id, email.category]),
-            email.category,
-            extra={"shop": email.shop.domain},
-        )
+    _log_composed(composed, items)
     return composed
+
+
+def _log_composed(composed: list[Email], items: dict[tuple[int, str], list[int]]) -> None:
+    """A line per email, with its shop; for a job run's emails a line of counts, and the
+    emails at DEBUG (see notifications.services._log_recorded())."""
+    level = logging.INFO if len(composed) == 1 else logging.DEBUG
+    if log.isEnabledFor(level):
+        for email in composed:
+            log.log(
+                level,
+                "email %s composed with %d item(s) for %s",
+                email.pk,
+                len(items[email.shop_id, email.category]),
+                email.category,
+                extra={"shop": email.shop.domain},
+            )
+    if len(composed) > 1:
+        held = sum(len(items[email.shop_id, email.category]) for email in composed)
+        log.info("%d email(s) composed with %d item(s)", len(composed), held)
 
 
 def _insert_queued(composed: list[Email], items: dict[tuple[int, str], list[int]]) -> None:
@@ -310,10 +331,9 @@ def _insert_queued(composed: list[Email], items: dict[tuple[int, str], list[int]
     queued = Notification.Status.QUEUED
     if connection.vendor == "postgresql":
         pks = [pk for email in composed for pk in items[email.shop_id, email.category]]
-        then = _QUEUE_INSERTED_SQL.format(
-            table=Notification._meta.db_table, ids=", ".join(["%s"] * len(pks))
+        insert_all_then(
+            composed, unique=("shop", "category"), then=_QUEUE_INSERTED_SQL, params=[queued, pks]
         )
-        insert_all_then(composed, unique=("shop", "category"), then=then, params=[queued, *pks])
         return
     insert_all(composed)
     update_each(
@@ -327,11 +347,13 @@ def _insert_queued(composed: list[Email], items: dict[tuple[int, str], list[int]
 
 
 # The items of the emails just inserted (`inserted`: see insert_all_then), by primary key
-# (its index, whatever the statistics say), each into its window's email.
-_QUEUE_INSERTED_SQL = """
-UPDATE {table} AS n SET status = %s, email_id = inserted.id
+# (its index, whatever the statistics say), each into its window's email. The ids as one
+# array: the statement's text is the same for any number of them (prepared once).
+_QUEUE_INSERTED_SQL = f"""
+UPDATE {Notification._meta.db_table} AS n SET status = %s, email_id = inserted.id
   FROM inserted
- WHERE n.id IN ({ids}) AND n.shop_id = inserted.shop_id AND n.category = inserted.category
+ WHERE n.id = ANY(%s::bigint[]) AND n.shop_id = inserted.shop_id
+   AND n.category = inserted.category
 """
 
 

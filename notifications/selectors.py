@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from notifications.models import (
+    SHOP_CATEGORY_TYPES,
     Banner,
     BouncedAddress,
     Category,
@@ -18,7 +19,7 @@ from notifications.models import (
     Notification,
     NotificationSettings,
 )
-from salestio.db import Read, models_from_rows
+from salestio.db import Read, any_of, given_rows, models_from_rows
 from salestio.models import Shop
 
 HISTORY_PAGE_SIZE = 50
@@ -106,9 +107,9 @@ class Routing:
 # by its unique index (one_window_per_category), not by hashing every window of the asked
 # categories, and no shop's settings come again for windows nobody asked about; the owner's
 # address too, by the shop's key, only where a bounce is to be checked (not by hashing every
-# shop). The CASE is NotificationSettings.address. VALUES' columns are column1, column2
-# (PostgreSQL and SQLite). The shops' ids again in the WHERE: the settings by their shop_id
-# index, not by hashing every shop's (which a single notify() paid in full).
+# shop). The CASE is NotificationSettings.address. The pairs are given_rows(), columns column1
+# and column2. The shops' ids again in the WHERE: the settings by their shop_id index, not by
+# hashing every shop's (which a single notify() paid in full).
 ROUTING_SQL = """
 SELECT {columns},
        EXISTS (SELECT 1 FROM notifications_bouncedaddress b
@@ -120,9 +121,9 @@ SELECT {columns},
        v.column2 AS category,
        (SELECT w.last_email_at > %s FROM notifications_digestwindow w
          WHERE w.shop_id = v.column1 AND w.category = v.column2) AS window_busy
-  FROM (VALUES {pairs}) AS v
+  FROM ({pairs}) AS v
   JOIN notifications_notificationsettings s ON s.shop_id = v.column1
- WHERE s.shop_id IN ({shop_ids})
+ WHERE s.shop_id {of_shops}
 """
 _SETTINGS_COLUMNS = tuple(str(field.column) for field in NotificationSettings._meta.concrete_fields)
 _SHOP_ID = _SETTINGS_COLUMNS.index("shop_id")
@@ -144,19 +145,20 @@ def routing_many(
     quiet_since = connection.ops.adapt_datetimefield_value(
         now - settings.NOTIFICATION_DIGEST_WINDOW
     )
+    given, pair_params = given_rows(asked, SHOP_CATEGORY_TYPES, connection)
+    of_shops, shop_params = any_of(list(shops), "bigint", connection)
     sql = ROUTING_SQL.format(
         columns=", ".join(f"s.{connection.ops.quote_name(name)}" for name in _SETTINGS_COLUMNS),
         shops=Shop._meta.db_table,
-        pairs=", ".join(["(%s, %s)"] * len(asked)),
-        shop_ids=", ".join(["%s"] * len(shops)),
+        pairs=given,
+        of_shops=of_shops,
     )
     columns: dict[int, Sequence[Any]] = {}
     bounced: dict[int, bool] = {}
     busy: dict[tuple[int, str], bool] = {}
     width = len(_SETTINGS_COLUMNS)
     with connection.cursor() as cursor:
-        pair_values = [value for pair in asked for value in pair]
-        cursor.execute(sql, [quiet_since, *pair_values, *shops])
+        cursor.execute(sql, [quiet_since, *pair_params, *shop_params])
         for row in cursor.fetchall():
             shop_id, (is_bounced, category, window_busy) = row[_SHOP_ID], row[width:]
             if shop_id not in columns:

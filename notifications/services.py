@@ -3,6 +3,7 @@ behind the settings page, unsubscribe links and the ESP's delivery reports."""
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -114,15 +115,33 @@ def notify_many(incidents: Sequence[Incident]) -> list[Notification]:
         found = {(n.shop_id, n.category, n.key): n for n in new}
         if len(found) < len(rows):
             found.update(_open_notifications(wanted.values(), skip=found))
-    for notification in new:
-        log.info(
-            "notification %s %s: %s",
-            notification.category,
-            notification.key,
-            notification.status,
-            extra={"shop": notification.shop.domain},
-        )
+    _log_recorded(new, asked=len(incidents))
     return [found[i.shop.pk, str(i.category), i.key] for i in incidents]
+
+
+def _log_recorded(new: Sequence[Notification], *, asked: int) -> None:
+    """A line per new notification, with its shop; for a job run's call a line of counts, and
+    the notifications at DEBUG: its thousands of lines cost more than recording them, and
+    the rows themselves are the record (the history page)."""
+    level = logging.INFO if len(new) == 1 else logging.DEBUG
+    if log.isEnabledFor(level):
+        for notification in new:
+            log.log(
+                level,
+                "notification %s %s: %s",
+                notification.category,
+                notification.key,
+                notification.status,
+                extra={"shop": notification.shop.domain},
+            )
+    if len(new) > 1:
+        statuses = Counter(str(notification.status) for notification in new)
+        log.info(
+            "%d notification(s) of %d incident(s): %s",
+            len(new),
+            asked,
+            ", ".join(f"{count} {status}" for status, count in sorted(statuses.items())),
+        )
 
 
 def _new_notification(incident: Incident, now: datetime) -> Notification:

@@ -162,33 +162,73 @@ def _insert_rows(
     """The INSERT that bulk_create and insert queries compose, written out: their per-value
     bookkeeping costs more CPU than the statement itself for a job run's rows (bench_notify).
     Returns the id and the `returning` columns of each row inserted (see insert_all_then() for
-    `then`)."""
+    `then`). Rows as one JSON parameter make a statement whose text is the same for any number
+    of rows: prepared once per connection (execute_planned_once), as a plain INSERT has no
+    plan to choose. Not with `then`: a generic plan of its join, made while the table was
+    small, would stay a scan of the whole table as it grows (planned anew each time, it
+    follows the index)."""
     if not objs:
         return []
-    model, meta = type(objs[0]), objs[0]._meta
-    connection = connections[router.db_for_write(model)]
-    quote = connection.ops.quote_name
-    fields = [field for field in meta.local_concrete_fields if field is not meta.pk]
-    columns = ", ".join(quote(str(field.column)) for field in fields)
-    back = ", ".join(quote(str(field.column)) for field in [meta.pk, *returning])
-    size = max(1, (connection.features.max_query_params or 30_000) // len(fields))
-    preparers = [_Preparer(field, connection) for field in fields]
-    readers = [_reader(field) for field in fields]
-    as_json = _JsonRows.of(fields, connection)
+    model = type(objs[0])
+    using = router.db_for_write(model)
+    connection = connections[using]
+    shape = _insert_shape(model, tuple(field.name for field in returning), using)
+    preparers = [_Preparer(field, connection) for field in shape.fields]
     rows: list[tuple[Any, ...]] = []
-    for start in range(0, len(objs), size):
-        batch = objs[start : start + size]
-        by_field = [[reader(obj) for obj in batch] for reader in readers]
-        as_rows = as_json.rows(by_field) if as_json and len(batch) >= _JSON_ROWS_FROM else None
+    for start in range(0, len(objs), shape.size):
+        batch = objs[start : start + shape.size]
+        by_field = [[reader(obj) for obj in batch] for reader in shape.readers]
+        as_json = shape.as_json
+        as_rows = (
+            as_json.rows(by_field, connection)
+            if as_json and len(batch) >= _JSON_ROWS_FROM
+            else None
+        )
         source, params = as_rows or _values(by_field, preparers)
-        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) {source} {conflict} RETURNING {back}"
+        sql = f"{shape.insert} {source} {conflict} RETURNING {shape.back}"
         if then is not None:
             sql = f"WITH inserted AS ({sql}), after_insert AS ({then[0]}) SELECT * FROM inserted"
             params += then[1]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            if as_rows and then is None:
+                execute_planned_once(cursor, sql, params)
+            else:
+                cursor.execute(sql, params)
             rows.extend(cursor.fetchall())
     return rows
+
+
+@dataclass(frozen=True)
+class _InsertShape:
+    """What _insert_rows() writes for a model, the same for every call: composed once."""
+
+    fields: "list[models.Field[Any, Any]]"
+    readers: list[Callable[[models.Model], Any]]
+    insert: str  # INSERT INTO table (columns)
+    back: str  # the columns RETURNING answers
+    size: int  # rows per statement
+    as_json: "_JsonRows | None"
+
+
+@functools.cache
+def _insert_shape(
+    model: type[models.Model], returning: tuple[str, ...], using: str
+) -> _InsertShape:
+    connection = connections[using]
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = [field for field in meta.local_concrete_fields if field is not meta.pk]
+    back = [meta.pk, *(meta.get_field(name) for name in returning)]
+    return _InsertShape(
+        fields=fields,
+        readers=[_reader(field) for field in fields],
+        insert=(
+            f"INSERT INTO {quote(meta.db_table)} "
+            f"({', '.join(quote(str(field.column)) for field in fields)})"
+        ),
+        back=", ".join(quote(str(field.column)) for field in back),  # type: ignore[union-attr]
+        size=max(1, (connection.features.max_query_params or 30_000) // len(fields)),
+        as_json=_JsonRows.of(fields, connection),
+    )
 
 
 def _values(read: list[list[Any]], preparers: list["_Preparer"]) -> tuple[str, list[Any]]:
@@ -231,21 +271,23 @@ class _JsonRows:
     _KINDS: dict[str, type | None] = {**_AS_IS, "DateTimeField": None, "JSONField": None}
 
     def __init__(self, fields: "list[models.Field[Any, Any]]", connection: Any) -> None:
-        self.fields, self.connection = fields, connection
+        self.fields = fields
         self.kinds = [field.get_internal_type() for field in fields]
         self.select = (
             "SELECT "
-            + ", ".join(self._value_sql(index, field) for index, field in enumerate(fields))
+            + ", ".join(
+                self._value_sql(index, field, connection) for index, field in enumerate(fields)
+            )
             + " FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS given(r, n) ORDER BY n"
         )
 
-    def _value_sql(self, index: int, field: "models.Field[Any, Any]") -> str:
+    def _value_sql(self, index: int, field: "models.Field[Any, Any]", connection: Any) -> str:
         kind = field.get_internal_type()
         if kind == "JSONField" and _as_json_itself(field):
             return f"NULLIF(r->{index}, 'null'::jsonb)"  # None: SQL NULL, as Django writes it
         if self._KINDS[kind] is str:
             return f"r->>{index}"
-        return f"(r->>{index})::{field.db_type(self.connection)}"
+        return f"(r->>{index})::{field.db_type(connection)}"
 
     @classmethod
     def of(cls, fields: "list[models.Field[Any, Any]]", connection: Any) -> "_JsonRows | None":
@@ -255,18 +297,18 @@ class _JsonRows:
             return None
         return cls(fields, connection)
 
-    def rows(self, read: list[list[Any]]) -> tuple[str, list[Any]] | None:
+    def rows(self, read: list[list[Any]], connection: Any) -> tuple[str, list[Any]] | None:
         """The SELECT of the rows and its parameter, or None when a value has no JSON form."""
         columns = []
         for field, kind, values in zip(self.fields, self.kinds, read, strict=True):
-            column = self._column(field, kind, values)
+            column = self._column(field, kind, values, connection)
             if column is None:
                 return None
             columns.append(column)
         return self.select, [json.dumps([list(row) for row in zip(*columns, strict=True)])]
 
     def _column(
-        self, field: "models.Field[Any, Any]", kind: str, values: list[Any]
+        self, field: "models.Field[Any, Any]", kind: str, values: list[Any], connection: Any
     ) -> list[Any] | None:
         if kind == "JSONField":
             if any(hasattr(v, "resolve_expression") for v in values):  # Value(None, ...)
@@ -276,7 +318,7 @@ class _JsonRows:
             encoder, prepare = field.encoder, field.get_prep_value  # type: ignore[attr-defined]
             return [None if v is None else json.dumps(prepare(v), cls=encoder) for v in values]
         if kind == "DateTimeField":
-            return self._moments(field, values)
+            return self._moments(field, values, connection)
         plain = self._KINDS[kind]
         if plain is str:  # a TextChoices member: its value
             values = [str.__str__(v) if isinstance(v, str) else v for v in values]
@@ -284,14 +326,16 @@ class _JsonRows:
             return values
         return None
 
-    def _moments(self, field: "models.Field[Any, Any]", values: list[Any]) -> list[Any] | None:
+    def _moments(
+        self, field: "models.Field[Any, Any]", values: list[Any], connection: Any
+    ) -> list[Any] | None:
         """ISO 8601 of each moment as the field prepares it (a call's `now`, the same object in
         every row, prepared once)."""
         found: list[Any] = []
         last: Any = None
         for value in values:
             if value is not None and value is not last:
-                last, moment = value, field.get_db_prep_save(value, self.connection)
+                last, moment = value, field.get_db_prep_save(value, connection)
                 if not isinstance(moment, datetime):
                     return None
                 text = moment.isoformat()
@@ -494,6 +538,31 @@ def execute_planned_once(cursor: Any, sql: str, params: Sequence[Any]) -> None:
         prepared.add(name)
     arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
     cursor.execute(f"EXECUTE {name}{arguments}", params)
+
+
+def given_rows(
+    rows: Sequence[Sequence[Any]], types: Sequence[str], connection: Any
+) -> tuple[str, list[Any]]:
+    """Rows for FROM, IN or INSERT, as SQL and its parameters, the columns named column1,
+    column2, … (as VALUES names them on PostgreSQL and SQLite). On PostgreSQL unnest() of an
+    array per column (`types`: each column's type there), a text the same for any number of
+    rows, so a statement made with it is prepared once (execute_planned_once); elsewhere VALUES,
+    a placeholder per value."""
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+        names = ", ".join(f"column{n}" for n in range(1, len(types) + 1))
+        columns = [[row[n] for row in rows] for n in range(len(types))]
+        return f"SELECT * FROM unnest({arrays}) AS given({names})", columns
+    row = "(" + ", ".join(["%s"] * len(types)) + ")"
+    return f"VALUES {', '.join([row] * len(rows))}", [value for row in rows for value in row]
+
+
+def any_of(values: Sequence[Any], kind: str, connection: Any) -> tuple[str, list[Any]]:
+    """`= ANY(%s::kind[])` and the values as its one array on PostgreSQL (a text the same for
+    any number of values, see given_rows()); elsewhere `IN (%s, …)`. Goes after a column."""
+    if connection.vendor == "postgresql":
+        return f"= ANY(%s::{kind}[])", [list(values)]
+    return f"IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
 def _numbered(sql: str) -> str:

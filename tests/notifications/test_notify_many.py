@@ -1,6 +1,7 @@
 """notify_many(): a job run's incidents in one call give what as many notify() calls give: the
 same rows and statuses, the same emails at once and the same digests (issue 12)."""
 
+import logging
 import random
 from collections import defaultdict
 from collections.abc import Callable
@@ -207,3 +208,31 @@ def test_a_burst_goes_to_the_broker_in_send_batches_and_each_email_is_rendered_w
     assert {e.status for e in first} == {Email.Status.SENT}
     assert all(e.subject and e.html and e.headers["Message-ID"] for e in first)
     assert len(mail.outbox) == 10
+
+
+def test_a_job_run_logs_a_line_of_counts_and_a_single_incident_its_own_line(
+    make_shop: Callable[..., Shop], enable: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At INFO a job run's thousands of notifications and emails are a line of counts each
+    (the rows are the record); a single incident keeps its line, naming its shop."""
+    shops = [make_shop(f"logged-{n}.myshopify.com") for n in range(3)]
+    for shop in shops:
+        enable(shop)
+    caplog.set_level(logging.INFO, logger="notifications")
+    services.notify_many(
+        [Incident(shop, SETTINGS_CATEGORIES[0], f"order:{n}") for shop in shops for n in range(4)]
+    )
+    assert [r.getMessage() for r in caplog.records] == [
+        "3 email(s) composed with 3 item(s)",
+        "12 notification(s) of 12 incident(s): 9 pending, 3 queued",
+    ]
+    caplog.clear()
+    services.notify(shop=shops[0], category=SETTINGS_CATEGORIES[1], key="order:9")
+    assert [(r.getMessage(), r.shop) for r in caplog.records] == [  # type: ignore[attr-defined]
+        (
+            f"email {Email.objects.latest('pk').pk} composed with 1 item(s) for "
+            f"{SETTINGS_CATEGORIES[1]}",
+            shops[0].domain,
+        ),
+        (f"notification {SETTINGS_CATEGORIES[1]} order:9: queued", shops[0].domain),
+    ]

@@ -28,7 +28,9 @@ class Broker:
         self.down = down
         self.published: list[tuple[Any, ...]] = []
 
-    def apply_async(self, *, args: tuple[Any, ...], countdown: float, retry: bool) -> None:
+    def apply_async(
+        self, *, args: tuple[Any, ...], countdown: float, retry: bool, argsrepr: str
+    ) -> None:
         if self.down:
             raise OperationalError("connection refused")
         self.published.append(args)
