@@ -50,18 +50,24 @@ def route(notification: Notification) -> None:
     route_many([notification])
 
 
-def route_many(notifications: Sequence[Notification]) -> None:
+def route_many(
+    notifications: Sequence[Notification],
+    *,
+    now: datetime | None = None,
+    facts: dict[tuple[int, str], selectors.Routing] | None = None,
+) -> None:
     """One routing pass over new notifications (notify_many): one read for every shop and
     category, one write per suppression reason, one for the windows claimed and held. Per shop and
     category, as if notify() had been called for each in turn: the first one claims the window
     and is emailed at once, the others wait for the digest (the email made for the first one
-    leaves them out)."""
-    now = timezone.now()
+    leaves them out). `facts`: each pair's routing as read at `now`, if the caller has read it
+    already (notify_many(), with the rows' INSERT)."""
+    now = now or timezone.now()
     groups: dict[tuple[int, str], list[Notification]] = defaultdict(list)
     for notification in notifications:
         groups[notification.shop_id, notification.category].append(notification)
     pairs = [(group[0].shop, category) for (_, category), group in groups.items()]
-    facts = selectors.routing_many(pairs=pairs, now=now)
+    facts = facts or selectors.routing_many(pairs=pairs, now=now)
     suppressed: dict[str, list[Notification]] = defaultdict(list)
     held: list[tuple[Shop, str]] = []
     candidates: list[tuple[Shop, str, bool | None]] = []

@@ -1,7 +1,7 @@
 """Reads: banners, the merchant's email settings, who an email would go to (and whether it
 would go now), the history."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -140,32 +140,51 @@ def routing_many(
 ) -> dict[tuple[int, str], Routing]:
     """routing() for every (shop, category) of a notify_many() call, in one query. Read with a
     plain cursor: a model instance for each row cost more than the query (bench_notify)."""
-    shops = {shop.pk: shop for shop, _ in pairs}
     asked = list(dict.fromkeys((shop.pk, category) for shop, category in pairs))
-    quiet_since = connection.ops.adapt_datetimefield_value(
-        now - settings.NOTIFICATION_DIGEST_WINDOW
-    )
     given, pair_params = given_rows(asked, SHOP_CATEGORY_TYPES, connection)
-    of_shops, shop_params = any_of(list(shops), "bigint", connection)
-    sql = ROUTING_SQL.format(
-        columns=", ".join(f"s.{connection.ops.quote_name(name)}" for name in _SETTINGS_COLUMNS),
-        shops=Shop._meta.db_table,
-        pairs=given,
-        of_shops=of_shops,
+    of_shops, shop_params = any_of(list({pk for pk, _ in asked}), "bigint", connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _routing_sql(pairs=given, of_shops=of_shops),
+            [_quiet_since(now), *pair_params, *shop_params],
+        )
+        return routing_from_rows(cursor.fetchall(), pairs=pairs)
+
+
+def routing_of_inserted(*, now: datetime) -> tuple[str, list[Any]]:
+    """routing_many() for the notifications just inserted, in the INSERT's statement
+    (salestio.db.insert_all_unless_conflict_and_read(), PostgreSQL): per row inserted, its id,
+    shop, category and key, then the routing columns of its shop and category (NULL where the
+    shop has no settings) for routing_from_rows()."""
+    routing = _routing_sql(
+        pairs="SELECT DISTINCT shop_id AS column1, category AS column2 FROM inserted",
+        of_shops="IN (SELECT shop_id FROM inserted)",
     )
+    sql = f"""
+    SELECT i.id, i.shop_id, i.category, i.key, r.*
+      FROM inserted i
+      LEFT JOIN ({routing}) AS r ON r.shop_id = i.shop_id AND r.category = i.category
+    """
+    return sql, [_quiet_since(now)]
+
+
+def routing_from_rows(
+    rows: Iterable[Sequence[Any]], *, pairs: Sequence[tuple[Shop, str]]
+) -> dict[tuple[int, str], Routing]:
+    """Each pair's Routing from rows of ROUTING_SQL's columns (a pair's row may come again, or
+    be all NULL: its shop has no settings)."""
+    shops = {shop.pk: shop for shop, _ in pairs}
     columns: dict[int, Sequence[Any]] = {}
     bounced: dict[int, bool] = {}
     busy: dict[tuple[int, str], bool] = {}
     width = len(_SETTINGS_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [quiet_since, *pair_params, *shop_params])
-        for row in cursor.fetchall():
-            shop_id, (is_bounced, category, window_busy) = row[_SHOP_ID], row[width:]
-            if shop_id not in columns:
-                columns[shop_id] = row[:width]
-                bounced[shop_id] = bool(is_bounced)  # SQLite answers 0 and 1 for booleans
-            if window_busy is not None:
-                busy[shop_id, category] = bool(window_busy)
+    for row in rows:
+        shop_id, (is_bounced, category, window_busy) = row[_SHOP_ID], row[width:]
+        if shop_id is not None and shop_id not in columns:
+            columns[shop_id] = row[:width]
+            bounced[shop_id] = bool(is_bounced)  # SQLite answers 0 and 1 for booleans
+        if window_busy is not None:
+            busy[shop_id, category] = bool(window_busy)
     saved = {
         prefs.shop_id: (prefs, bounced[prefs.shop_id])
         for prefs in _settings_of(list(columns.values()), shops)
@@ -174,6 +193,20 @@ def routing_many(
         (shop.pk, category): _routing(shop, category, saved.get(shop.pk), busy)
         for shop, category in pairs
     }
+
+
+def _routing_sql(*, pairs: str, of_shops: str) -> str:
+    return ROUTING_SQL.format(
+        columns=", ".join(f"s.{connection.ops.quote_name(name)}" for name in _SETTINGS_COLUMNS),
+        shops=Shop._meta.db_table,
+        pairs=pairs,
+        of_shops=of_shops,
+    )
+
+
+def _quiet_since(now: datetime) -> Any:
+    """A window whose last email went out before this is quiet (not busy) at `now`."""
+    return connection.ops.adapt_datetimefield_value(now - settings.NOTIFICATION_DIGEST_WINDOW)
 
 
 def _settings_of(rows: list[Sequence[Any]], shops: dict[int, Shop]) -> list[NotificationSettings]:

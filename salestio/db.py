@@ -131,7 +131,21 @@ def insert_all_then(
     statement that reads the new rows as `inserted` (their id and the `unique` fields, which
     tell the rows apart and give the objects their ids), as a data-modifying WITH (PostgreSQL
     only). Per batch of rows the database takes, `then` seeing that batch's rows."""
-    _saved_by_key(objs, unique, lambda keys: _insert_rows(objs, "", keys, (then, params)))
+    around = f"WITH inserted AS ({{insert}}), after_insert AS ({then}) SELECT * FROM inserted"
+    _saved_by_key(objs, unique, lambda keys: _insert_rows(objs, "", keys, (around, params)))
+
+
+def insert_all_unless_conflict_and_read(
+    objs: Sequence[M], *, unique: tuple[str, ...], read: str, params: Sequence[Any]
+) -> list[tuple[M, tuple[Any, ...]]]:
+    """insert_all_unless_conflict(), and `read` in the same statement, one round trip instead
+    of two (PostgreSQL only): a SELECT from the rows just inserted, `inserted` (their id and the
+    `unique` fields), that answers one row per row inserted, its id and `unique` fields first
+    and then what it reads. Each object inserted, saved, with the rest of its row."""
+    around = f"WITH inserted AS ({{insert}}) {read}"
+    return _saved_with_rest(
+        objs, unique, lambda keys: _insert_rows(objs, _NOTHING, keys, (around, params))
+    )
 
 
 _NOTHING = "ON CONFLICT DO NOTHING"
@@ -143,30 +157,44 @@ def _saved_by_key(
     insert: Callable[[list["models.Field[Any, Any]"]], list[tuple[Any, ...]]],
 ) -> list[M]:
     """The objects whose rows `insert` (given the `unique` fields to return) put in, saved."""
+    return [obj for obj, _ in _saved_with_rest(objs, unique, insert)]
+
+
+def _saved_with_rest(
+    objs: Sequence[M],
+    unique: tuple[str, ...],
+    insert: Callable[[list["models.Field[Any, Any]"]], list[tuple[Any, ...]]],
+) -> list[tuple[M, tuple[Any, ...]]]:
+    """_saved_by_key(), each object with the rest of its row: what `insert` answers after the
+    id and the `unique` fields."""
     if not objs:
         return []
     meta = objs[0]._meta
     keys = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in unique]
     by_key = {tuple(getattr(obj, field.attname) for field in keys): obj for obj in objs}
-    inserted = [(by_key[tuple(row[1:])], row[0]) for row in insert(keys)]
-    _saved(inserted)
-    return [obj for obj, _ in inserted]
+    width = 1 + len(keys)
+    found = [(by_key[tuple(row[1:width])], row[0], row[width:]) for row in insert(keys)]
+    _saved([(obj, pk) for obj, pk, _ in found])
+    return [(obj, rest) for obj, _, rest in found]
 
 
 def _insert_rows(
     objs: Sequence[models.Model],
     conflict: str,
     returning: list["models.Field[Any, Any]"],
-    then: tuple[str, Sequence[Any]] | None = None,
+    around: tuple[str, Sequence[Any]] | None = None,
 ) -> list[tuple[Any, ...]]:
     """The INSERT that bulk_create and insert queries compose, written out: their per-value
     bookkeeping costs more CPU than the statement itself for a job run's rows (bench_notify).
-    Returns the id and the `returning` columns of each row inserted (see insert_all_then() for
-    `then`). Rows as one JSON parameter make a statement whose text is the same for any number
-    of rows: prepared once per connection (execute_planned_once), as a plain INSERT has no
-    plan to choose. Not with `then`: a generic plan of its join, made while the table was
-    small, would stay a scan of the whole table as it grows (planned anew each time, it
-    follows the index)."""
+    Returns the id and the `returning` columns of each row inserted. `around`: the statement
+    the INSERT goes into as `{insert}`, and its parameters after the INSERT's; it answers the
+    rows (insert_all_then(), insert_all_unless_conflict_and_read()).
+
+    Rows as one JSON parameter make a statement whose text is the same for any number of rows:
+    prepared once per connection (execute_planned_once), as a plain INSERT has no plan to
+    choose. Not inside another statement: a generic plan of its join, made while the table was
+    small, would stay a scan of the whole table as it grows (planned anew, it follows the
+    index)."""
     if not objs:
         return []
     model = type(objs[0])
@@ -186,11 +214,11 @@ def _insert_rows(
         )
         source, params = as_rows or _values(by_field, preparers)
         sql = f"{shape.insert} {source} {conflict} RETURNING {shape.back}"
-        if then is not None:
-            sql = f"WITH inserted AS ({sql}), after_insert AS ({then[0]}) SELECT * FROM inserted"
-            params += then[1]
+        if around is not None:
+            sql = around[0].replace("{insert}", sql)
+            params += around[1]
         with connection.cursor() as cursor:
-            if as_rows and then is None:
+            if as_rows and around is None:
                 execute_planned_once(cursor, sql, params)
             else:
                 cursor.execute(sql, params)
