@@ -17,7 +17,9 @@ def refresh_account_credentials(*, account_id: int, stale_token: str) -> Account
     """Refresh unless someone already replaced `stale_token`; the row lock serialises it.
 
     Two workers refreshing an Etsy account at once would otherwise both spend the same
-    refresh token, and the loser's invalid_grant would expire a healthy account.
+    refresh token, and the loser's invalid_grant would expire a healthy account. On SQLite
+    (the demo's two worker processes) select_for_update is a no-op: the lock is the database
+    write lock its IMMEDIATE transactions take at BEGIN (salestio/settings.py).
     """
     with transaction.atomic():
         account = Account.objects.select_for_update().select_related("shop").get(pk=account_id)

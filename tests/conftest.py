@@ -142,10 +142,8 @@ def real_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[...
 
 @pytest.fixture
 def enqueue_for_real() -> Iterator[None]:
-    """Tests run tasks eagerly; a real-worker test needs the app to publish to the broker."""
-    from salestio.celery import app as celery_app
+    """The whole test publishes its tasks to the broker (tests/worker.py: publishing_tasks)."""
+    from tests.worker import publishing_tasks
 
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    yield
-    celery_app.conf.task_always_eager = previous
+    with publishing_tasks():
+        yield

@@ -6,7 +6,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -14,6 +15,8 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 from django.db import connection
+
+from salestio.celery import app as celery_app
 
 DEADLINE = 30.0
 
@@ -42,6 +45,11 @@ class Worker:
             assert self.process.poll() is None, f"the worker died:\n{self.output()}"
             time.sleep(0.2)
         pytest.fail(f"not done within {DEADLINE}s:\n{self.output()}")
+
+    def kill(self) -> None:
+        """SIGKILL: the task in hand is cut wherever it is, nothing recorded, nothing acked."""
+        self.process.kill()
+        self.process.wait()
 
     def stop(self) -> int:
         """SIGTERM is Celery's warm shutdown: finish the task in hand, then exit."""
@@ -77,3 +85,15 @@ def start_worker(log_path: Path, *, pool: str = "solo", **env: str) -> Worker:
             command, cwd=settings.BASE_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT
         )
     return Worker(process, log_path)
+
+
+@contextmanager
+def publishing_tasks() -> Iterator[None]:
+    """Tests run tasks eagerly; a real-worker test has the app publish them to the broker, for
+    the whole test (enqueue_for_real) or from where its worker takes over from the setup."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = previous

@@ -307,7 +307,8 @@ def test_a_push_lost_with_its_worker_is_taken_again_once_its_lease_ends(
 ) -> None:
     """The push claimed the listing (committed) and its worker died before any outcome: the
     listing stays Pending while the lease runs, then the sweep finds it due and the next push
-    sends the latest value, once."""
+    sends the latest value, once (tests/listings/test_worker_killed.py: with a real worker
+    SIGKILLed mid-push)."""
     sims, store, connect, link_all, change_quantity, push = sync
     (variant,) = _variants(sims, store, ["BOWL-1"])
     account = connect(store, "ebay")

@@ -26,9 +26,7 @@ def worker(transactional_db: None, sandbox: Any, tmp_path: Path) -> Iterator[Wor
         SHOPIFY_SHOP_ORIGIN=f"{sandbox.url}/shopify/{{shop}}",
     )
     yield running
-    if running.process.poll() is None:
-        running.process.kill()
-        running.process.wait()
+    running.kill()
 
 
 def test_a_worker_killed_after_shopify_created_the_order_leaves_one_order(
