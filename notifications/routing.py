@@ -36,6 +36,8 @@ from salestio.db import (
     given_rows,
     insert_all,
     insert_all_then,
+    insert_sql,
+    saved_from,
     update_each,
 )
 from salestio.models import Shop
@@ -80,7 +82,10 @@ def route_many(
         else:
             held.append((group[0].shop, category))
     more = {key for key, group in groups.items() if len(group) > 1}
-    won = claim_windows(candidates, now=now, more=more, held=held)
+    opening = _opening(candidates, groups, facts, now)
+    won, composed = claim_windows(candidates, now=now, more=more, held=held, opening=opening)
+    _enqueue_composed(composed, {(e.shop_id, e.category): [item] for e, item in opening})
+    done = {(email.shop_id, email.category) for email in composed}
     emailed: list[tuple[NotificationSettings, str, Sequence[int]]] = []
     opened: dict[tuple[int, str], list[int]] = {}
     still_held: list[tuple[Shop, str]] = []  # a claim lost to a concurrent caller; a test email's
@@ -88,6 +93,8 @@ def route_many(
         group = groups[shop.pk, category]
         if category != Category.TEST and (shop.pk, category) not in won:
             still_held.append((shop, category))
+            continue
+        if (shop.pk, category) in done:
             continue
         # The merchant pressed "Send test email" and waits for it: never held for a digest.
         emailed.append((facts[shop.pk, category].prefs, category, [n.pk for n in group[1:]]))
@@ -97,7 +104,7 @@ def route_many(
             opened[shop.pk, category] = [group[0].pk]
         if len(group) > 1 and category == Category.TEST:
             still_held.append((shop, category))
-    for email in _compose_many(emailed, opened=opened):
+    for email in [*composed, *_compose_many(emailed, opened=opened)]:
         first = groups[email.shop_id, email.category][0]
         first.email, first.status = email, Notification.Status.QUEUED
     for reason, rows in suppressed.items():
@@ -106,6 +113,23 @@ def route_many(
             notification.status = Notification.Status.SUPPRESSED
             notification.suppressed_reason = reason
     schedule_digests(still_held)
+
+
+def _opening(
+    candidates: Sequence[tuple[Shop, str, bool | None]],
+    groups: dict[tuple[int, str], list[Notification]],
+    facts: dict[tuple[int, str], selectors.Routing],
+    now: datetime,
+) -> list[tuple[Email, int]]:
+    """For claim_windows() on PostgreSQL: the email of each window read as missing, should this
+    call open it, with its first notification."""
+    if connection.vendor != "postgresql":
+        return []
+    return [
+        (_new_email(facts[shop.pk, category].prefs, category, now), groups[shop.pk, category][0].pk)
+        for shop, category, busy in candidates
+        if busy is None and category != Category.TEST
+    ]
 
 
 def suppress(rows: QuerySet[Notification], reason: str) -> int:
@@ -151,7 +175,8 @@ def claim_windows(
     now: datetime,
     more: Container[tuple[int, str]] = (),
     held: Sequence[tuple[Shop, str]] = (),
-) -> set[tuple[int, str]]:
+    opening: Sequence[tuple[Email, int]] = (),
+) -> tuple[set[tuple[int, str]], list[Email]]:
     """The windows claimed, as (shop id, category): for each, exactly one caller claims it,
     when no email of its category went out within it. One upsert: a window that does not exist
     yet is opened, one quiet for a whole window (or never emailed) is claimed, and RETURNING
@@ -164,7 +189,11 @@ def claim_windows(
     is due a window from now, as schedule_digests() would set it right after the claim.
     `held`: windows read as busy, held for their digest (schedule_digests()); on PostgreSQL in
     the same statement, a data-modifying WITH (the rows are not the claimed ones: a statement
-    must not write a row twice)."""
+    must not write a row twice).
+    `opening` (PostgreSQL): for windows read as missing, the email to send at once should this
+    call open them, and its one item (nothing was held in a window that did not exist). Each
+    is inserted, and its item queued in it, in the same statement, where the claim is won.
+    Returns the windows won, and the emails of `opening` inserted."""
     pairs = [
         (shop.pk, category)
         for shop, category, busy in candidates
@@ -174,8 +203,7 @@ def claim_windows(
         schedule_digests(held)
         held = ()
     if not pairs:
-        return set()
-    hold_sql, hold_params = _schedule_sql(held) if held else ("", [])
+        return set(), []
     adapt = connection.ops.adapt_datetimefield_value
     claimed_at, due = adapt(now), adapt(now + settings.NOTIFICATION_DIGEST_WINDOW)
     rows, params = given_rows(
@@ -183,22 +211,56 @@ def claim_windows(
         (*SHOP_CATEGORY_TYPES, "timestamptz", "timestamptz"),
         connection,
     )
-    sql = _CLAIM_SQL.format(
-        held=f"WITH held AS ({hold_sql})" if held else "",
-        table=connection.ops.quote_name(DigestWindow._meta.db_table),
-        rows=rows,
-    )
-    quiet_since = adapt(now - settings.NOTIFICATION_DIGEST_WINDOW)
+    table = connection.ops.quote_name(DigestWindow._meta.db_table)
+    claim = _CLAIM_SQL.format(table=table, rows=rows)
+    params.append(adapt(now - settings.NOTIFICATION_DIGEST_WINDOW))
+    steps: list[str] = []
+    before: list[Any] = []
+    if held:
+        hold_sql, before = _schedule_sql(held)
+        steps.append(f"held AS ({hold_sql})")
+    if opening:
+        return _claim_and_open(steps, (claim, [*before, *params]), opening)
+    sql = f"WITH {', '.join(steps)} {claim}" if steps else claim
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*hold_params, *params, quiet_since])
-        return {(shop_id, category) for shop_id, category in cursor.fetchall()}
+        cursor.execute(sql, [*before, *params])
+        return {(shop_id, category) for shop_id, category in cursor.fetchall()}, []
+
+
+def _claim_and_open(
+    steps: list[str], claim: tuple[str, list[Any]], opening: Sequence[tuple[Email, int]]
+) -> tuple[set[tuple[int, str]], list[Email]]:
+    """claim_windows() with `opening`: the claim, then the emails of the windows it won, and
+    their items queued, as one statement (a round trip fewer a notify_many() call)."""
+    emails = [email for email, _ in opening]
+    unique = ("shop", "category")
+    insert, insert_params = insert_sql(emails, unique=unique, only=_WON)
+    sql = (
+        f"WITH {', '.join([*steps, f'claimed AS ({claim[0]})'])}, inserted AS ({insert}), "
+        f"after_insert AS ({_QUEUE_INSERTED_SQL}) {_CLAIMED_AND_OPENED}"
+    )
+    queue_params: list[Any] = [Notification.Status.QUEUED.value, [item for _, item in opening]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*claim[1], *insert_params, *queue_params])
+        answered = cursor.fetchall()
+    opened = [(email_id, shop_id, category) for shop_id, category, email_id in answered if email_id]
+    won = {(shop_id, category) for shop_id, category, _ in answered}
+    return won, saved_from(emails, unique=unique, rows=opened)
+
+
+# Of the emails given to _claim_and_open(), those of the windows claimed; then what it answers:
+# each window claimed, and the email inserted for it, if any.
+_WON = "(shop_id, category) IN (SELECT shop_id, category FROM claimed)"
+_CLAIMED_AND_OPENED = """
+SELECT c.shop_id, c.category, i.id
+  FROM claimed c LEFT JOIN inserted i ON i.shop_id = c.shop_id AND i.category = c.category
+"""
 
 
 # Opens the windows that are missing and claims the quiet ones (ON CONFLICT ... DO UPDATE
 # ... WHERE: PostgreSQL; SQLite 3.35+ with RETURNING); a busy window is neither written nor
 # returned.
 _CLAIM_SQL = """
-{held}
 INSERT INTO {table} AS w (shop_id, category, last_email_at, digest_due_at) {rows}
 ON CONFLICT (shop_id, category) DO UPDATE
    SET last_email_at = excluded.last_email_at, digest_due_at = excluded.digest_due_at
@@ -300,6 +362,12 @@ def _compose_many(
     now = timezone.now()
     composed = [_new_email(prefs_of[key], key[1], now) for key in items]
     _insert_queued(composed, items)
+    _enqueue_composed(composed, items)
+    return composed
+
+
+def _enqueue_composed(composed: list[Email], items: dict[tuple[int, str], list[int]]) -> None:
+    """Send the emails once the caller's transaction commits, a few to a task."""
     # Rendered when sent (delivery.deliver()): the templates cost more than everything else
     # here, and a job run's notify_many() is not the place to pay for them (bench_notify).
     ids = [email.pk for email in composed]
@@ -308,7 +376,6 @@ def _compose_many(
             partial(_enqueue_send, ids[start : start + settings.NOTIFICATION_SEND_BATCH])
         )
     _log_composed(composed, items)
-    return composed
 
 
 def _log_composed(composed: list[Email], items: dict[tuple[int, str], list[int]]) -> None:

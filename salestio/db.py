@@ -204,26 +204,66 @@ def _insert_rows(
     preparers = [_Preparer(field, connection) for field in shape.fields]
     rows: list[tuple[Any, ...]] = []
     for start in range(0, len(objs), shape.size):
-        batch = objs[start : start + shape.size]
-        by_field = [[reader(obj) for obj in batch] for reader in shape.readers]
-        as_json = shape.as_json
-        as_rows = (
-            as_json.rows(by_field, connection)
-            if as_json and len(batch) >= _JSON_ROWS_FROM
-            else None
+        sql, params, as_json = _insert_statement(
+            shape, objs[start : start + shape.size], preparers, connection, conflict
         )
-        source, params = as_rows or _values(by_field, preparers)
-        sql = f"{shape.insert} {source} {conflict} RETURNING {shape.back}"
         if around is not None:
             sql = around[0].replace("{insert}", sql)
             params += around[1]
         with connection.cursor() as cursor:
-            if as_rows and around is None:
+            if as_json and around is None:
                 execute_planned_once(cursor, sql, params)
             else:
                 cursor.execute(sql, params)
             rows.extend(cursor.fetchall())
     return rows
+
+
+def insert_sql(
+    objs: Sequence[models.Model], *, unique: tuple[str, ...], only: str
+) -> tuple[str, list[Any]]:
+    """The INSERT of the rows of `objs` (as many as one statement takes) for the caller's own
+    statement, as SQL and parameters: of the rows, those for which `only` holds (a condition
+    on their columns by name), returning each one's id and `unique` fields (saved_from() saves
+    the objects whose rows the caller's statement answers so)."""
+    model = type(objs[0])
+    using = router.db_for_write(model)
+    connection = connections[using]
+    shape = _insert_shape(model, unique, using)
+    if len(objs) > shape.size:
+        raise ValueError(f"{len(objs)} rows of {model.__name__} take more than one statement")
+    preparers = [_Preparer(field, connection) for field in shape.fields]
+    sql, params, _ = _insert_statement(shape, objs, preparers, connection, "", only=only)
+    return sql, params
+
+
+def saved_from(
+    objs: Sequence[M], *, unique: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> list[M]:
+    """The objects whose rows are among `rows` (each an id and the `unique` fields), saved."""
+    return _saved_by_key(objs, unique, lambda keys: list(rows))
+
+
+def _insert_statement(
+    shape: "_InsertShape",
+    batch: Sequence[models.Model],
+    preparers: list["_Preparer"],
+    connection: Any,
+    conflict: str,
+    *,
+    only: str = "",
+) -> tuple[str, list[Any], bool]:
+    """One statement's INSERT of `batch`, its parameters, and whether the rows go as JSON."""
+    by_field = [[reader(obj) for obj in batch] for reader in shape.readers]
+    as_json = shape.as_json
+    # Filtered, the rows are a subquery, whose VALUES are not typed by the columns they go to:
+    # the JSON array's casts type them, however few.
+    fewest = 1 if only else _JSON_ROWS_FROM
+    as_rows = as_json.rows(by_field, connection) if as_json and len(batch) >= fewest else None
+    source, params = as_rows or _values(by_field, preparers, typed=shape.types if only else None)
+    if only:
+        source = f"SELECT * FROM ({source}) AS given_row({shape.columns}) WHERE {only}"
+    return f"{shape.insert} {source} {conflict} RETURNING {shape.back}", params, bool(as_rows)
 
 
 @dataclass(frozen=True)
@@ -232,6 +272,8 @@ class _InsertShape:
 
     fields: "list[models.Field[Any, Any]]"
     readers: list[Callable[[models.Model], Any]]
+    columns: str  # the columns given, in order
+    types: list[str]  # their placeholders typed as the columns are, for _values()
     insert: str  # INSERT INTO table (columns)
     back: str  # the columns RETURNING answers
     size: int  # rows per statement
@@ -246,24 +288,35 @@ def _insert_shape(
     meta, quote = model._meta, connection.ops.quote_name
     fields = [field for field in meta.local_concrete_fields if field is not meta.pk]
     back = [meta.pk, *(meta.get_field(name) for name in returning)]
+    columns = ", ".join(quote(str(field.column)) for field in fields)
     return _InsertShape(
         fields=fields,
         readers=[_reader(field) for field in fields],
-        insert=(
-            f"INSERT INTO {quote(meta.db_table)} "
-            f"({', '.join(quote(str(field.column)) for field in fields)})"
-        ),
+        columns=columns,
+        types=[_typed_placeholder(field, connection) for field in fields],
+        insert=f"INSERT INTO {quote(meta.db_table)} ({columns})",
         back=", ".join(quote(str(field.column)) for field in back),  # type: ignore[union-attr]
         size=max(1, (connection.features.max_query_params or 30_000) // len(fields)),
         as_json=_JsonRows.of(fields, connection),
     )
 
 
-def _values(read: list[list[Any]], preparers: list["_Preparer"]) -> tuple[str, list[Any]]:
+def _typed_placeholder(field: "models.Field[Any, Any]", connection: Any) -> str:
+    """%s, cast to the column's type but for text: a cast to varchar(n) would cut a too-long
+    value short, where assigning it fails as it should."""
+    if _AS_IS.get(field.get_internal_type()) is str:
+        return "%s"
+    return f"CAST(%s AS {field.db_type(connection)})"
+
+
+def _values(
+    read: list[list[Any]], preparers: list["_Preparer"], *, typed: list[str] | None = None
+) -> tuple[str, list[Any]]:
     """VALUES (...), ... and a parameter per value, column by column: most columns need no
-    preparing at all (_Preparer.column())."""
+    preparing at all (_Preparer.column()). `typed`: each column's placeholder, where VALUES
+    must say its type (a subquery's)."""
     by_column = [prepare.column(values) for values, prepare in zip(read, preparers, strict=True)]
-    row = "(" + ", ".join(["%s"] * len(read)) + ")"
+    row = "(" + ", ".join(typed or ["%s"] * len(read)) + ")"
     params = [value for values in zip(*by_column, strict=True) for value in values]
     return f"VALUES {', '.join([row] * len(read[0]))}", params
 

@@ -3,17 +3,18 @@ insert_all() stores what save() stores, value for value, on this test run's data
 PostgreSQL ROWS or more rows go as one JSON array, unpacked by the statement; elsewhere, and
 fewer, as VALUES)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import DataError, transaction
+from django.db import DataError, connection, transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from notifications.models import Category, Email, Notification
 from salestio.db import _JSON_ROWS_FROM as ROWS
-from salestio.db import build, insert_all, insert_all_then
+from salestio.db import build, insert_all, insert_all_then, insert_sql, saved_from
 from salestio.models import Shop
 from tests.strategies import json_values, moments, texts
 
@@ -104,3 +105,28 @@ def test_build_caches_the_related_object_and_gives_each_object_its_own_defaults(
     assert first.status == Notification.Status.PENDING and first._state.adding
     with pytest.raises(TypeError):
         build(Notification, shop=shop, nonsense=1)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("keys", [["a", "b"], [1, 2]], ids=["as JSON", "as VALUES"])
+def test_insert_sql_inserts_the_rows_its_condition_keeps_and_saved_from_saves_them(
+    shop: Shop, keys: list[Any]
+) -> None:
+    """Inside the caller's statement, filtered by a condition on the rows' columns: the rows
+    a subquery, typed by the JSON array's casts, or (a key given as a number has no JSON form)
+    by VALUES' own."""
+    categories = [Category.PLAN_LIMIT, Category.ACCOUNT_EXPIRED]
+    yesterday, now = timezone.now() - timedelta(days=1), timezone.now()
+    built = [
+        build(Notification, shop=shop, category=category, key=key, created_at=at)
+        for category, key, at in zip(categories, keys, [yesterday, now], strict=True)
+    ]
+    unique = ("shop", "category")
+    sql, params = insert_sql(built, unique=unique, only="created_at < now() - interval '1 hour'")
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH inserted AS ({sql}) SELECT * FROM inserted", params)
+        rows = cursor.fetchall()
+    assert saved_from(built, unique=unique, rows=rows) == [built[0]]
+    stored = Notification.objects.get(shop=shop)
+    assert (stored.pk, stored.key, stored.created_at) == (built[0].pk, str(keys[0]), yesterday)
+    assert built[1].pk is None
