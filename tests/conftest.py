@@ -25,8 +25,12 @@ def _service_missing() -> dict[str, str | None]:
     has_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
     has_redis = bool(os.environ.get("TEST_REDIS_URL"))
     return {
-        "postgres": None if has_postgres else "PostgreSQL not reachable on 127.0.0.1:5432",
-        "redis": None if has_redis else "Redis not reachable on 127.0.0.1:6379",
+        # salestio.test_env sets each URL when its service answers, unless it is set already.
+        "postgres": None
+        if has_postgres
+        else "needs PostgreSQL: DATABASE_URL is not postgres:// (none on 127.0.0.1:5432, "
+        "or this run chose another database)",
+        "redis": None if has_redis else "needs Redis: TEST_REDIS_URL unset (none on :6379)",
         "browser": None if CHROMIUM.exists() else "Debian's chromium is not at /usr/bin/chromium",
     }
 
