@@ -40,6 +40,7 @@ from salestio.db import (
     saved_from,
     update_each,
 )
+from salestio.logging import log_each
 from salestio.models import Shop
 from salestio.outbox import publish
 
@@ -379,22 +380,17 @@ def _enqueue_composed(composed: list[Email], items: dict[tuple[int, str], list[i
 
 
 def _log_composed(composed: list[Email], items: dict[tuple[int, str], list[int]]) -> None:
-    """A line per email, with its shop; for a job run's emails a line of counts, and the
-    emails at DEBUG (see notifications.services._log_recorded())."""
-    level = logging.INFO if len(composed) == 1 else logging.DEBUG
-    if log.isEnabledFor(level):
-        for email in composed:
-            log.log(
-                level,
-                "email %s composed with %d item(s) for %s",
-                email.pk,
-                len(items[email.shop_id, email.category]),
-                email.category,
-                extra={"shop": email.shop.domain},
-            )
+    def held(email: Email) -> int:
+        return len(items[email.shop_id, email.category])
+
+    log_each(
+        log,
+        composed,
+        "email %s composed with %d item(s) for %s",
+        lambda email: (email.pk, held(email), email.category),
+    )
     if len(composed) > 1:
-        held = sum(len(items[email.shop_id, email.category]) for email in composed)
-        log.info("%d email(s) composed with %d item(s)", len(composed), held)
+        log.info("%d email(s) composed with %d item(s)", len(composed), sum(map(held, composed)))
 
 
 def _insert_queued(composed: list[Email], items: dict[tuple[int, str], list[int]]) -> None:

@@ -30,6 +30,7 @@ from salestio.db import (
     insert_all_unless_conflict_and_read,
     insert_unless_conflict,
 )
+from salestio.logging import log_each
 from salestio.models import Shop
 
 log = logging.getLogger(__name__)
@@ -125,20 +126,7 @@ def notify_many(incidents: Sequence[Incident]) -> list[Notification]:
 
 
 def _log_recorded(new: Sequence[Notification], *, asked: int) -> None:
-    """A line per new notification, with its shop; for a job run's call a line of counts, and
-    the notifications at DEBUG: its thousands of lines cost more than recording them, and
-    the rows themselves are the record (the history page)."""
-    level = logging.INFO if len(new) == 1 else logging.DEBUG
-    if log.isEnabledFor(level):
-        for notification in new:
-            log.log(
-                level,
-                "notification %s %s: %s",
-                notification.category,
-                notification.key,
-                notification.status,
-                extra={"shop": notification.shop.domain},
-            )
+    log_each(log, new, "notification %s %s: %s", lambda n: (n.category, n.key, n.status))
     if len(new) > 1:
         statuses = Counter(str(notification.status) for notification in new)
         log.info(

@@ -3,9 +3,10 @@ line carries a credential: session tokens ride in page URLs (`?id_token=`) and b
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any, Protocol
 
 current_shop_domain: ContextVar[str] = ContextVar("current_shop_domain", default="-")
 
@@ -46,3 +47,23 @@ def shop_log_context(domain: str) -> Iterator[None]:
         yield
     finally:
         current_shop_domain.reset(token)
+
+
+class OfShop(Protocol):
+    @property
+    def shop(self) -> Any: ...
+
+
+def log_each(
+    log: logging.Logger,
+    rows: Sequence[OfShop],
+    message: str,
+    args: Callable[[Any], tuple[Any, ...]],
+) -> None:
+    """`message` for each row, with `args(row)` and its shop: at INFO for a single row, at
+    DEBUG for many (a job run's thousands of lines would cost more than the work they tell of;
+    the rows themselves are the record, and the caller logs their counts)."""
+    level = logging.INFO if len(rows) == 1 else logging.DEBUG
+    if log.isEnabledFor(level):
+        for row in rows:
+            log.log(level, message, *args(row), extra={"shop": row.shop.domain})
