@@ -197,11 +197,7 @@ def _insert_rows(
     index)."""
     if not objs:
         return []
-    model = type(objs[0])
-    using = router.db_for_write(model)
-    connection = connections[using]
-    shape = _insert_shape(model, tuple(field.name for field in returning), using)
-    preparers = [_Preparer(field, connection) for field in shape.fields]
+    connection, shape, preparers = _inserting(objs, tuple(field.name for field in returning))
     rows: list[tuple[Any, ...]] = []
     for start in range(0, len(objs), shape.size):
         sql, params, as_json = _insert_statement(
@@ -226,13 +222,9 @@ def insert_sql(
     statement, as SQL and parameters: of the rows, those for which `only` holds (a condition
     on their columns by name), returning each one's id and `unique` fields (saved_from() saves
     the objects whose rows the caller's statement answers so)."""
-    model = type(objs[0])
-    using = router.db_for_write(model)
-    connection = connections[using]
-    shape = _insert_shape(model, unique, using)
+    connection, shape, preparers = _inserting(objs, unique)
     if len(objs) > shape.size:
-        raise ValueError(f"{len(objs)} rows of {model.__name__} take more than one statement")
-    preparers = [_Preparer(field, connection) for field in shape.fields]
+        raise ValueError(f"{len(objs)} rows of {type(objs[0]).__name__} need more statements")
     sql, params, _ = _insert_statement(shape, objs, preparers, connection, "", only=only)
     return sql, params
 
@@ -242,6 +234,18 @@ def saved_from(
 ) -> list[M]:
     """The objects whose rows are among `rows` (each an id and the `unique` fields), saved."""
     return _saved_by_key(objs, unique, lambda keys: list(rows))
+
+
+def _inserting(
+    objs: Sequence[models.Model], returning: tuple[str, ...]
+) -> tuple[Any, "_InsertShape", list["_Preparer"]]:
+    """The connection that inserts the objects' rows, their statement's shape, and a preparer
+    of each column's values for this call (it remembers the last value it prepared)."""
+    model = type(objs[0])
+    using = router.db_for_write(model)
+    connection = connections[using]
+    shape = _insert_shape(model, returning, using)
+    return connection, shape, [_Preparer(field, connection) for field in shape.fields]
 
 
 def _insert_statement(
