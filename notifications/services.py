@@ -146,7 +146,11 @@ def _insert_with_routing(
     if connection.vendor != "postgresql":
         return insert_all_unless_conflict(rows, unique=unique), None
     read, params = selectors.routing_of_inserted(now=now)
-    inserted = insert_all_unless_conflict_and_read(rows, unique=unique, read=read, params=params)
+    # The read follows its indexes whatever the tables hold (the settings and bounces by shop,
+    # the window by its unique key), so the statement is planned once per connection.
+    inserted = insert_all_unless_conflict_and_read(
+        rows, unique=unique, read=read, params=params, planned_once=True
+    )
     new = [notification for notification, _ in inserted]
     pairs = [(notification.shop, notification.category) for notification in new]
     return new, selectors.routing_from_rows([rest for _, rest in inserted], pairs=pairs)

@@ -136,15 +136,24 @@ def insert_all_then(
 
 
 def insert_all_unless_conflict_and_read(
-    objs: Sequence[M], *, unique: tuple[str, ...], read: str, params: Sequence[Any]
+    objs: Sequence[M],
+    *,
+    unique: tuple[str, ...],
+    read: str,
+    params: Sequence[Any],
+    planned_once: bool = False,
 ) -> list[tuple[M, tuple[Any, ...]]]:
     """insert_all_unless_conflict(), and `read` in the same statement, one round trip instead
     of two (PostgreSQL only): a SELECT from the rows just inserted, `inserted` (their id and the
     `unique` fields), that answers one row per row inserted, its id and `unique` fields first
-    and then what it reads. Each object inserted, saved, with the rest of its row."""
+    and then what it reads. Each object inserted, saved, with the rest of its row.
+    `planned_once`: the caller's word that `read` finds its rows by their indexes whatever the
+    tables hold, so the statement is prepared once per connection (execute_planned_once)."""
     around = f"WITH inserted AS ({{insert}}) {read}"
     return _saved_with_rest(
-        objs, unique, lambda keys: _insert_rows(objs, _NOTHING, keys, (around, params))
+        objs,
+        unique,
+        lambda keys: _insert_rows(objs, _NOTHING, keys, (around, params), planned_once),
     )
 
 
@@ -183,6 +192,7 @@ def _insert_rows(
     conflict: str,
     returning: list["models.Field[Any, Any]"],
     around: tuple[str, Sequence[Any]] | None = None,
+    planned_once: bool = False,
 ) -> list[tuple[Any, ...]]:
     """The INSERT that bulk_create and insert queries compose, written out: their per-value
     bookkeeping costs more CPU than the statement itself for a job run's rows (bench_notify).
@@ -192,9 +202,9 @@ def _insert_rows(
 
     Rows as one JSON parameter make a statement whose text is the same for any number of rows:
     prepared once per connection (execute_planned_once), as a plain INSERT has no plan to
-    choose. Not inside another statement: a generic plan of its join, made while the table was
-    small, would stay a scan of the whole table as it grows (planned anew, it follows the
-    index)."""
+    choose. Not inside another statement, unless the caller says its plan cannot go wrong
+    (`planned_once`): a generic plan of a join, made while a table was small, would stay a scan
+    of the whole table as it grows (planned anew, it follows the index)."""
     if not objs:
         return []
     connection, shape, preparers = _inserting(objs, tuple(field.name for field in returning))
@@ -207,7 +217,7 @@ def _insert_rows(
             sql = around[0].replace("{insert}", sql)
             params += around[1]
         with connection.cursor() as cursor:
-            if as_json and around is None:
+            if as_json and (around is None or planned_once):
                 execute_planned_once(cursor, sql, params)
             else:
                 cursor.execute(sql, params)

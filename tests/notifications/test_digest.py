@@ -181,9 +181,8 @@ def test_a_failure_held_as_the_window_ends_is_in_the_digest_flushed_meanwhile(
     """The flush waits for the held row's commit (the window row is locked, see
     routing.schedule_digest) instead of sending without it and leaving it pending for good.
 
-    Guards against schedule_digest skipping its write when the digest is already due: then
-    nothing locks the window, the flush never waits (wait_for_a_lock_waiter fails) and SKU-C
-    misses the digest."""
+    Guards against schedule_digest leaving a window unlocked when its digest is already due:
+    then the flush never waits (wait_for_a_lock_waiter fails) and SKU-C misses the digest."""
     enable(shop)
     window_ends = timezone.now() + settings.NOTIFICATION_DIGEST_WINDOW
     fail_listings(shop, ["SKU-A", "SKU-B"])  # A at once, B held: a digest due as the window ends
@@ -212,6 +211,51 @@ def test_a_failure_held_as_the_window_ends_is_in_the_digest_flushed_meanwhile(
 
     assert errors == []
     assert [skus_in(message) for message in mail.outbox] == [{"SKU-A"}, {"SKU-B", "SKU-C"}]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_held_while_the_digest_is_flushed_waits_and_is_in_the_next_digest(
+    shop: Shop, enable: Any, time_machine: Any, settings: Any
+) -> None:
+    """The other order: the flush has claimed the window and not committed when a failure read
+    the window as busy is held. The hold waits for the flush, then finds no digest due (the
+    flush cleared it) and schedules the next one.
+
+    Guards against the hold deciding on the window as its statement first saw it (a digest
+    due): it would write nothing, and SKU-C would stay pending with no digest due, for good."""
+    enable(shop)
+    window_ends = timezone.now() + settings.NOTIFICATION_DIGEST_WINDOW
+    fail_listings(shop, ["SKU-A", "SKU-B"])  # A at once, B held: a digest due as the window ends
+    window_id = DigestWindow.objects.get().pk
+    flushed, resume = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def flush_in_a_transaction_still_open() -> None:
+        with transaction.atomic():
+            routing.flush_digest(window_id=window_id)
+            flushed.set()
+            resume.wait(timeout=30)
+
+    time_machine.move_to(window_ends + timedelta(minutes=1))
+    flushing = in_thread(flush_in_a_transaction_still_open, errors)
+    try:
+        assert flushed.wait(timeout=10)
+        time_machine.move_to(window_ends - timedelta(seconds=1))  # read as busy: held
+        holding = in_thread(lambda: fail_listings(shop, ["SKU-C"]), errors)
+        with connection.cursor() as cursor:
+            wait_for_a_lock_waiter(cursor, waiter="the hold of SKU-C")
+    finally:
+        resume.set()
+        flushing.join()
+    holding.join()
+
+    assert errors == []
+    assert Notification.objects.get(key="listing:SKU-C").status == Notification.Status.PENDING
+    assert DigestWindow.objects.get().digest_due_at is not None
+    time_machine.move_to(timezone.now() + 2 * settings.NOTIFICATION_DIGEST_WINDOW)
+    flush_digests()
+    assert [skus_in(message) for message in mail.outbox] == [{"SKU-A"}, {"SKU-B"}, {"SKU-C"}]
 
 
 @pytest.mark.postgres

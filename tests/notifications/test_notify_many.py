@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from notifications import services
@@ -236,3 +238,55 @@ def test_a_job_run_logs_a_line_of_counts_and_a_single_incident_its_own_line(
         ),
         (f"notification {SETTINGS_CATEGORIES[1]} order:9: queued", shops[0].domain),
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # closes the connection: outside a test transaction
+def test_a_job_run_s_insert_is_planned_once_per_connection_and_follows_the_indexes(
+    make_shop: Callable[..., Shop], enable: Any
+) -> None:
+    """Planning the INSERT with its routing read took as long as running it: a connection's
+    first job run prepares it, later runs execute that one generic plan. Planned here on
+    nearly empty tables (a deploy's first run), it still finds the settings, the bounces and
+    the windows by their indexes, so it stays right as they grow.
+
+    Guards against the statement being planned anew each run (no PREPARE), and against a read
+    whose generic plan scans a whole table."""
+    incidents = _incidents(_shops(make_shop, enable, "planned"))[:300]
+    connection.close()  # a new connection: nothing prepared yet
+    with CaptureQueriesContext(connection) as first:
+        services.notify_many(incidents[:100])
+    with CaptureQueriesContext(connection) as later:
+        services.notify_many(incidents[100:200])
+        services.notify_many(incidents[200:])
+
+    assert _prepared_inserts(first) == 1
+    assert _prepared_inserts(later) == 0
+    [(name, generic_plans, parameters)] = _prepared_notification_inserts()
+    assert generic_plans == 3  # settings.py: plan_cache_mode=force_generic_plan
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN EXECUTE {name}({', '.join(['NULL'] * parameters)})")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "Seq Scan" not in plan
+    for index in (
+        "notifications_notificationsettings_shop_id_key",  # the settings by shop
+        "notifications_bouncedaddress_shop_id",  # the bounces by shop
+        "one_window_per_category",  # the window by shop and category
+    ):
+        assert f"using {index}" in plan
+
+
+def _prepared_inserts(captured: CaptureQueriesContext) -> int:
+    return sum(
+        query["sql"].startswith("PREPARE") and "notifications_notification" in query["sql"]
+        for query in captured.captured_queries
+    )
+
+
+def _prepared_notification_inserts() -> list[tuple[str, int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, generic_plans, cardinality(parameter_types) FROM pg_prepared_statements"
+            " WHERE statement LIKE '%%INSERT INTO \"notifications_notification\"%%'"
+        )
+        return cursor.fetchall()
