@@ -33,6 +33,7 @@ from salestio import outbox
 from salestio.claims import claim_ids, fan_out
 from salestio.db import (
     build,
+    execute_planned_once,
     given_rows,
     insert_all,
     insert_all_then,
@@ -194,7 +195,12 @@ def claim_windows(
     `opening` (PostgreSQL): for windows read as missing, the email to send at once should this
     call open them, and its one item (nothing was held in a window that did not exist). Each
     is inserted, and its item queued in it, in the same statement, where the claim is won.
-    Returns the windows won, and the emails of `opening` inserted."""
+    Returns the windows won, and the emails of `opening` inserted.
+
+    On PostgreSQL the statement is prepared once per connection (execute_planned_once): its
+    text is the same for any number of windows, and its plan has nothing to choose (upserts
+    find their rows by the unique key, the items by primary key); planning it anew took as
+    long as running it (bench_notify)."""
     pairs = [
         (shop.pk, category)
         for shop, category, busy in candidates
@@ -224,7 +230,7 @@ def claim_windows(
         return _claim_and_open(steps, (claim, [*before, *params]), opening)
     sql = f"WITH {', '.join(steps)} {claim}" if steps else claim
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*before, *params])
+        execute_planned_once(cursor, sql, [*before, *params])
         return {(shop_id, category) for shop_id, category in cursor.fetchall()}, []
 
 
@@ -235,14 +241,18 @@ def _claim_and_open(
     their items queued, as one statement (a round trip fewer a notify_many() call)."""
     emails = [email for email, _ in opening]
     unique = ("shop", "category")
-    insert, insert_params = insert_sql(emails, unique=unique, only=_WON)
+    insert, insert_params, fixed_text = insert_sql(emails, unique=unique, only=_WON)
     sql = (
         f"WITH {', '.join([*steps, f'claimed AS ({claim[0]})'])}, inserted AS ({insert}), "
         f"after_insert AS ({_QUEUE_INSERTED_SQL}) {_CLAIMED_AND_OPENED}"
     )
-    queue_params: list[Any] = [Notification.Status.QUEUED.value, [item for _, item in opening]]
+    items = [(item, email.shop_id, email.category) for email, item in opening]
+    params = [*claim[1], *insert_params, *_queue_params(items)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*claim[1], *insert_params, *queue_params])
+        if fixed_text:
+            execute_planned_once(cursor, sql, params)
+        else:
+            cursor.execute(sql, params)
         answered = cursor.fetchall()
     opened = [(email_id, shop_id, category) for shop_id, category, email_id in answered if email_id]
     won = {(shop_id, category) for shop_id, category, _ in answered}
@@ -418,33 +428,48 @@ def _insert_queued(composed: list[Email], items: dict[tuple[int, str], list[int]
     """Insert the emails and put their items in them: on PostgreSQL in one statement, whose
     UPDATE finds each item's email among the rows just inserted by its shop and category
     (one email per window); elsewhere an INSERT, then an UPDATE giving each item its email."""
-    queued = Notification.Status.QUEUED
     if connection.vendor == "postgresql":
-        pks = [pk for email in composed for pk in items[email.shop_id, email.category]]
+        queued_items = [
+            (pk, email.shop_id, email.category)
+            for email in composed
+            for pk in items[email.shop_id, email.category]
+        ]
         insert_all_then(
-            composed, unique=("shop", "category"), then=_QUEUE_INSERTED_SQL, params=[queued, pks]
+            composed,
+            unique=("shop", "category"),
+            then=_QUEUE_INSERTED_SQL,
+            params=_queue_params(queued_items),
         )
         return
     insert_all(composed)
     update_each(
         Notification,
         {
-            pk: {"status": queued, "email": email.pk}
+            pk: {"status": Notification.Status.QUEUED, "email": email.pk}
             for email in composed
             for pk in items[email.shop_id, email.category]
         },
     )
 
 
-# The items of the emails just inserted (`inserted`: see insert_all_then), by primary key
-# (its index, whatever the statistics say), each into its window's email. The ids as one
-# array: the statement's text is the same for any number of them (prepared once).
+# The items of the emails just inserted (`inserted`: see insert_all_then), each into its
+# window's email, found by primary key: by the shop's index instead, every run read all of a
+# busy shop's rows. The items as arrays (id, shop, category; _queue_params()): the statement's
+# text is the same for any number of them.
 _QUEUE_INSERTED_SQL = f"""
 UPDATE {Notification._meta.db_table} AS n SET status = %s, email_id = inserted.id
-  FROM inserted
- WHERE n.id = ANY(%s::bigint[]) AND n.shop_id = inserted.shop_id
-   AND n.category = inserted.category
+  FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS item(id, shop_id, category)
+  JOIN inserted ON inserted.shop_id = item.shop_id AND inserted.category = item.category
+ WHERE n.id = item.id
 """
+
+
+def _queue_params(items: Sequence[tuple[int, int, str]]) -> list[Any]:
+    """_QUEUE_INSERTED_SQL's parameters for these items, each (id, shop id, category)."""
+    ids = [pk for pk, _, _ in items]
+    shop_ids = [shop_id for _, shop_id, _ in items]
+    categories = [category for _, _, category in items]
+    return [Notification.Status.QUEUED.value, ids, shop_ids, categories]
 
 
 def _new_email(prefs: NotificationSettings, category: str, now: datetime) -> Email:

@@ -227,16 +227,16 @@ def _insert_rows(
 
 def insert_sql(
     objs: Sequence[models.Model], *, unique: tuple[str, ...], only: str
-) -> tuple[str, list[Any]]:
+) -> tuple[str, list[Any], bool]:
     """The INSERT of the rows of `objs` (as many as one statement takes) for the caller's own
     statement, as SQL and parameters: of the rows, those for which `only` holds (a condition
     on their columns by name), returning each one's id and `unique` fields (saved_from() saves
-    the objects whose rows the caller's statement answers so)."""
+    the objects whose rows the caller's statement answers so). Third, whether the rows went as
+    one JSON parameter: then the SQL is the same for any number of rows (execute_planned_once)."""
     connection, shape, preparers = _inserting(objs, unique)
     if len(objs) > shape.size:
         raise ValueError(f"{len(objs)} rows of {type(objs[0]).__name__} need more statements")
-    sql, params, _ = _insert_statement(shape, objs, preparers, connection, "", only=only)
-    return sql, params
+    return _insert_statement(shape, objs, preparers, connection, "", only=only)
 
 
 def saved_from(

@@ -242,51 +242,50 @@ def test_a_job_run_logs_a_line_of_counts_and_a_single_incident_its_own_line(
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)  # closes the connection: outside a test transaction
-def test_a_job_run_s_insert_is_planned_once_per_connection_and_follows_the_indexes(
+def test_a_job_run_s_statements_are_planned_once_per_connection_and_follow_the_indexes(
     make_shop: Callable[..., Shop], enable: Any
 ) -> None:
-    """Planning the INSERT with its routing read took as long as running it: a connection's
-    first job run prepares it, later runs execute that one generic plan. Planned here on
-    nearly empty tables (a deploy's first run), it still finds the settings, the bounces and
-    the windows by their indexes, so it stays right as they grow.
+    """Planning the INSERT with its routing read, and the claim, took as long as running them:
+    a connection prepares each on its first use, later runs execute that one generic plan.
+    Planned here on nearly empty tables (a deploy's first run), the plans still find every row
+    by an index (the settings, bounces and windows by shop, the items by primary key), so they
+    stay right as the tables grow.
 
-    Guards against the statement being planned anew each run (no PREPARE), and against a read
+    Guards against the statements being planned anew each run (no PREPARE), and against one
     whose generic plan scans a whole table."""
     incidents = _incidents(_shops(make_shop, enable, "planned"))[:300]
     connection.close()  # a new connection: nothing prepared yet
-    with CaptureQueriesContext(connection) as first:
-        services.notify_many(incidents[:100])
-    with CaptureQueriesContext(connection) as later:
-        services.notify_many(incidents[100:200])
-        services.notify_many(incidents[200:])
+    with CaptureQueriesContext(connection) as runs:
+        for start in range(0, len(incidents), 100):
+            services.notify_many(incidents[start : start + 100])
 
-    assert _prepared_inserts(first) == 1
-    assert _prepared_inserts(later) == 0
-    [(name, generic_plans, parameters)] = _prepared_notification_inserts()
-    assert generic_plans == 3  # settings.py: plan_cache_mode=force_generic_plan
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN EXECUTE {name}({', '.join(['NULL'] * parameters)})")
-        plan = "\n".join(line for (line,) in cursor.fetchall())
-    assert "Seq Scan" not in plan
+    sent = [query["sql"] for query in runs.captured_queries]
+    prepared = [sql.split(" ", 2)[1] for sql in sent if sql.startswith("PREPARE")]
+    assert len(prepared) == len(set(prepared))  # each statement once
+    assert sum(sql.startswith("EXECUTE") for sql in sent) > len(prepared)  # and run again
+    plans = _generic_plans()
+    assert any('INSERT INTO "notifications_notification"' in text for text in plans)
+    assert any('INSERT INTO "notifications_digestwindow"' in text for text in plans)
+    for plan in plans.values():
+        assert "Seq Scan" not in plan
+    [routing] = [plan for text, plan in plans.items() if "notificationsettings" in text]
     for index in (
         "notifications_notificationsettings_shop_id_key",  # the settings by shop
         "notifications_bouncedaddress_shop_id",  # the bounces by shop
         "one_window_per_category",  # the window by shop and category
     ):
-        assert f"using {index}" in plan
+        assert f"using {index}" in routing
 
 
-def _prepared_inserts(captured: CaptureQueriesContext) -> int:
-    return sum(
-        query["sql"].startswith("PREPARE") and "notifications_notification" in query["sql"]
-        for query in captured.captured_queries
-    )
-
-
-def _prepared_notification_inserts() -> list[tuple[str, int, int]]:
+def _generic_plans() -> dict[str, str]:
+    """Each statement this connection prepared for notify_many(), by its text: its plan."""
+    plans = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT name, generic_plans, cardinality(parameter_types) FROM pg_prepared_statements"
-            " WHERE statement LIKE '%%INSERT INTO \"notifications_notification\"%%'"
+            "SELECT name, statement, cardinality(parameter_types)"
+            " FROM pg_prepared_statements WHERE statement LIKE '%%notifications_%%'"
         )
-        return cursor.fetchall()
+        for name, text, parameters in cursor.fetchall():
+            cursor.execute(f"EXPLAIN EXECUTE {name}({', '.join(['NULL'] * parameters)})")
+            plans[text] = "\n".join(line for (line,) in cursor.fetchall())
+    return plans
