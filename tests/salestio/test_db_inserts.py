@@ -122,9 +122,7 @@ def test_insert_sql_inserts_the_rows_its_condition_keeps_and_saved_from_saves_th
         for category, key, at in zip(categories, keys, [yesterday, now], strict=True)
     ]
     unique = ("shop", "category")
-    sql, params, _ = insert_sql(
-        built, unique=unique, only="created_at < now() - interval '1 hour'"
-    )
+    sql, params, _ = insert_sql(built, unique=unique, only="created_at < now() - interval '1 hour'")
     with connection.cursor() as cursor:
         cursor.execute(f"WITH inserted AS ({sql}) SELECT * FROM inserted", params)
         rows = cursor.fetchall()
