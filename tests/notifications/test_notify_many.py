@@ -271,7 +271,7 @@ def test_a_job_run_s_statements_are_planned_once_per_connection_and_follow_the_i
     [routing] = [plan for text, plan in plans.items() if "notificationsettings" in text]
     for index in (
         "notifications_notificationsettings_shop_id_key",  # the settings by shop
-        "notifications_bouncedaddress_shop_id",  # the bounces by shop
+        "one_bounce_per_address",  # the bounces by shop and address
         "one_window_per_category",  # the window by shop and category
     ):
         assert f"using {index}" in routing
