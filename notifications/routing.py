@@ -286,7 +286,7 @@ def schedule_digest(*, shop: Shop, category: str) -> None:
 
 
 def schedule_digests(windows: Sequence[tuple[Shop, str]]) -> None:
-    """Hold for each window's digest, in one UPDATE. Every window is locked, even when its
+    """Hold for each window's digest, in one statement. Every window is locked, even when its
     digest is already scheduled: a flush_digest claiming the window as it ends waits for this
     commit and sends the held row with the rest, instead of sending without it and leaving it
     pending with no digest due (test_digest.py: "held as the window ends")."""
