@@ -211,7 +211,12 @@ def _insert_rows(
     rows: list[tuple[Any, ...]] = []
     for start in range(0, len(objs), shape.size):
         sql, params, as_json = _insert_statement(
-            shape, objs[start : start + shape.size], preparers, connection, conflict
+            shape,
+            objs[start : start + shape.size],
+            preparers,
+            connection,
+            conflict,
+            planned_once=planned_once,
         )
         if around is not None:
             sql = around[0].replace("{insert}", sql)
@@ -266,13 +271,16 @@ def _insert_statement(
     conflict: str,
     *,
     only: str = "",
+    planned_once: bool = False,
 ) -> tuple[str, list[Any], bool]:
-    """One statement's INSERT of `batch`, its parameters, and whether the rows go as JSON."""
+    """One statement's INSERT of `batch`, its parameters, and whether the rows go as JSON.
+    `planned_once`: the statement is to be prepared, so even one row goes as JSON, whose
+    planning is paid once (_JSON_ROWS_FROM)."""
     by_field = [[reader(obj) for obj in batch] for reader in shape.readers]
     as_json = shape.as_json
     # Filtered, the rows are a subquery, whose VALUES are not typed by the columns they go to:
     # the JSON array's casts type them, however few.
-    fewest = 1 if only else _JSON_ROWS_FROM
+    fewest = 1 if only or planned_once else _JSON_ROWS_FROM
     as_rows = as_json.rows(by_field, connection) if as_json and len(batch) >= fewest else None
     source, params = as_rows or _values(by_field, preparers, typed=shape.types if only else None)
     if only:
@@ -349,7 +357,7 @@ _AS_IS: dict[str, type] = {
 
 
 # A single row goes as VALUES: the JSON array's unpacking and ordering take more planning than
-# its few parameters take adapting (a single notify()'s row, its email).
+# its few parameters take adapting (a single email), unless the statement is planned once.
 _JSON_ROWS_FROM = 2
 
 

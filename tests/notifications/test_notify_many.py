@@ -251,6 +251,8 @@ def test_a_job_run_s_statements_are_planned_once_per_connection_and_follow_the_i
     by an index (the settings, bounces and windows by shop, the items by primary key), so they
     stay right as the tables grow.
 
+    A single notify() runs the same prepared INSERT (its one row as JSON too).
+
     Guards against the statements being planned anew each run (no PREPARE), and against one
     whose generic plan scans a whole table."""
     incidents = _incidents(_shops(make_shop, enable, "planned"))[:300]
@@ -259,12 +261,17 @@ def test_a_job_run_s_statements_are_planned_once_per_connection_and_follow_the_i
         for start in range(0, len(incidents), 100):
             services.notify_many(incidents[start : start + 100])
 
-    sent = [query["sql"] for query in runs.captured_queries]
+    one = incidents[0]
+    with CaptureQueriesContext(connection) as single:  # one row: the same statement
+        services.notify(shop=one.shop, category=one.category, key="single", context={})
+
+    assert not [sql for sql in _sent(single) if _INSERT in sql]  # neither planned nor prepared
+    sent = _sent(runs)
     prepared = [sql.split(" ", 2)[1] for sql in sent if sql.startswith("PREPARE")]
     assert len(prepared) == len(set(prepared))  # each statement once
     assert sum(sql.startswith("EXECUTE") for sql in sent) > len(prepared)  # and run again
     plans = _generic_plans()
-    assert any('INSERT INTO "notifications_notification"' in text for text in plans)
+    assert any(_INSERT in text for text in plans)
     assert any('INSERT INTO "notifications_digestwindow"' in text for text in plans)
     for plan in plans.values():
         assert "Seq Scan" not in plan
@@ -275,6 +282,13 @@ def test_a_job_run_s_statements_are_planned_once_per_connection_and_follow_the_i
         "one_window_per_category",  # the window by shop and category
     ):
         assert f"using {index}" in routing
+
+
+_INSERT = 'INSERT INTO "notifications_notification"'
+
+
+def _sent(captured: CaptureQueriesContext) -> list[str]:
+    return [query["sql"] for query in captured.captured_queries]
 
 
 def _generic_plans() -> dict[str, str]:
