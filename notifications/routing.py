@@ -70,8 +70,9 @@ def route_many(
     groups: dict[tuple[int, str], list[Notification]] = defaultdict(list)
     for notification in notifications:
         groups[notification.shop_id, notification.category].append(notification)
-    pairs = [(group[0].shop, category) for (_, category), group in groups.items()]
-    facts = facts or selectors.routing_many(pairs=pairs, now=now)
+    if facts is None:
+        pairs = [(group[0].shop, category) for (_, category), group in groups.items()]
+        facts = selectors.routing_many(pairs=pairs, now=now)
     suppressed: dict[str, list[Notification]] = defaultdict(list)
     held: list[tuple[Shop, str]] = []
     candidates: list[tuple[Shop, str, bool | None]] = []

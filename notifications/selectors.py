@@ -189,10 +189,13 @@ def routing_from_rows(
         prefs.shop_id: (prefs, bounced[prefs.shop_id])
         for prefs in _settings_of(list(columns.values()), shops)
     }
-    return {
-        (shop.pk, category): _routing(shop, category, saved.get(shop.pk), busy)
-        for shop, category in pairs
-    }
+    routed = {}
+    for shop, category in pairs:
+        shop_id = shop.pk
+        routed[shop_id, category] = _routing(
+            shop, category, saved.get(shop_id), busy.get((shop_id, category))
+        )
+    return routed
 
 
 def _routing_sql(*, pairs: str, of_shops: str) -> str:
@@ -227,7 +230,7 @@ def _routing(
     shop: Shop,
     category: str,
     saved: tuple[NotificationSettings, bool] | None,
-    busy: dict[tuple[int, str], bool],
+    window_busy: bool | None,
 ) -> Routing:
     if saved is None:
         # The defaults switch every category off: only the test email needs the bounce check.
@@ -235,7 +238,7 @@ def _routing(
         bounced = category == Category.TEST and address_bounced(shop=shop, address=prefs.address)
         return Routing(prefs, bounced, window_busy=None)
     prefs, bounced = saved
-    return Routing(prefs, bounced, busy.get((shop.pk, category)))
+    return Routing(prefs, bounced, window_busy)
 
 
 def reason_not_to_send(*, email: Email, prefs: NotificationSettings) -> str:

@@ -106,11 +106,12 @@ def notify_many(incidents: Sequence[Incident]) -> list[Notification]:
     and never deadlock. Returns one notification per incident, in order (the same row for an
     incident repeated in the call).
     """
+    keys = [(i.shop.pk, str(i.category), i.key) for i in incidents]
     wanted: dict[tuple[int, str, str], Incident] = {}
-    for incident in incidents:  # a repeated incident: its first context, as notify() keeps
-        wanted.setdefault((incident.shop.pk, str(incident.category), incident.key), incident)
+    for key, incident in zip(keys, incidents, strict=True):
+        wanted.setdefault(key, incident)  # a repeated incident: its first context, as notify()
     now = timezone.now()
-    rows = [_new_notification(i, now) for _, i in sorted(wanted.items(), key=lambda item: item[0])]
+    rows = [_new_notification(wanted[key], now) for key in sorted(wanted)]
     with transaction.atomic():
         new, facts = _insert_with_routing(rows, now)
         # Routed in the caller's order: the first incident of a window is the one emailed.
@@ -122,7 +123,7 @@ def notify_many(incidents: Sequence[Incident]) -> list[Notification]:
         if len(found) < len(rows):
             found.update(_open_notifications(wanted.values(), skip=found))
     _log_recorded(new, asked=len(incidents))
-    return [found[i.shop.pk, str(i.category), i.key] for i in incidents]
+    return [found[key] for key in keys]
 
 
 def _log_recorded(new: Sequence[Notification], *, asked: int) -> None:
@@ -152,8 +153,14 @@ def _insert_with_routing(
         rows, unique=unique, read=read, params=params, planned_once=True
     )
     new = [notification for notification, _ in inserted]
-    pairs = [(notification.shop, notification.category) for notification in new]
+    shops = {row.shop_id: row.shop for row in rows}
+    pairs = [(shops[shop_id], category) for shop_id, category in _pairs_of(new)]
     return new, selectors.routing_from_rows([rest for _, rest in inserted], pairs=pairs)
+
+
+def _pairs_of(notifications: Iterable[Notification]) -> list[tuple[int, str]]:
+    """Each (shop id, category) of the notifications once, in order."""
+    return list(dict.fromkeys((n.shop_id, n.category) for n in notifications))
 
 
 def _new_notification(incident: Incident, now: datetime) -> Notification:

@@ -180,11 +180,20 @@ def _saved_with_rest(
         return []
     meta = objs[0]._meta
     keys = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in unique]
-    by_key = {tuple(getattr(obj, field.attname) for field in keys): obj for obj in objs}
+    key_of = _key_reader([str(field.attname) for field in keys])
+    by_key = {key_of(obj): obj for obj in objs}
     width = 1 + len(keys)
     found = [(by_key[tuple(row[1:width])], row[0], row[width:]) for row in insert(keys)]
     _saved([(obj, pk) for obj, pk, _ in found])
     return [(obj, rest) for obj, _, rest in found]
+
+
+def _key_reader(attnames: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """A tuple of these attributes of an object (attrgetter gives a bare value for one)."""
+    if len(attnames) > 1:
+        return operator.attrgetter(*attnames)
+    read = operator.attrgetter(*attnames) if attnames else None
+    return lambda obj: (read(obj),) if read else ()
 
 
 def _insert_rows(
@@ -408,13 +417,17 @@ class _JsonRows:
             if column is None:
                 return None
             columns.append(column)
-        return self.select, [json.dumps([list(row) for row in zip(*columns, strict=True)])]
+        # Each row a tuple, which json.dumps writes as the array it is.
+        return self.select, [json.dumps(list(zip(*columns, strict=True)))]
 
     def _column(
         self, field: "models.Field[Any, Any]", kind: str, values: list[Any], connection: Any
     ) -> list[Any] | None:
         if kind == "JSONField":
-            if any(hasattr(v, "resolve_expression") for v in values):  # Value(None, ...)
+            if not _JSON_TYPES.issuperset(map(type, values)) and any(
+                hasattr(v, "resolve_expression")
+                for v in values  # Value(None, ...)
+            ):
                 return None
             if _as_json_itself(field):  # in the array as it is: dumped once with the rows
                 return values
@@ -423,10 +436,12 @@ class _JsonRows:
         if kind == "DateTimeField":
             return self._moments(field, values, connection)
         plain = self._KINDS[kind]
+        if {plain, type(None)}.issuperset(map(type, values)):
+            return values
         if plain is str:  # a TextChoices member: its value
             values = [str.__str__(v) if isinstance(v, str) else v for v in values]
-        if all(v is None or type(v) is plain for v in values):
-            return values
+            if {str, type(None)}.issuperset(map(type, values)):
+                return values
         return None
 
     def _moments(
@@ -444,6 +459,11 @@ class _JsonRows:
                 text = moment.isoformat()
             found.append(None if value is None else text)
         return found
+
+
+# The types of a JSONField's values that are no expression (Value(None, ...)), told apart
+# without a lookup of resolve_expression on each value.
+_JSON_TYPES = frozenset({dict, list, str, int, float, bool, type(None)})
 
 
 def _as_json_itself(field: "models.Field[Any, Any]") -> bool:
@@ -482,7 +502,7 @@ class _Preparer:
     def column(self, values: list[Any]) -> list[Any]:
         """The values of one column, prepared; as they are when all of them may go so."""
         as_is = self.as_is
-        if as_is is not None and all(value is None or type(value) is as_is for value in values):
+        if as_is is not None and {as_is, type(None)}.issuperset(map(type, values)):
             return values
         return [self(value) for value in values]
 
@@ -752,23 +772,21 @@ def models_from_rows(
         for at, column, converters in reading.converters:
             for convert in converters:
                 values[at] = convert(values[at], column, connection)
-        instance = _loaded(model, reading.names, values, using)
+        instance = _loaded(model, reading, values, using)
         for index, name in reading.extras:
             setattr(instance, name, row[index])
         found.append(instance)
     return found
 
 
-def _loaded(model: type[M], names: list[str], values: list[Any], using: str) -> M:
+def _loaded(model: type[M], reading: "_Reading", values: list[Any], using: str) -> M:
     """model.from_db(using, names, values), through _instance() for a model without a
     from_db() of its own. A field left out of a partial read is deferred, as from_db leaves it:
     not in the instance's __dict__ (Model.__init__ skips a DEFERRED value). While init signals
     have receivers, _instance() would fill the missing fields with defaults: from_db then."""
-    own = model.from_db.__func__ is not models.Model.from_db.__func__  # type: ignore[attr-defined]
-    partial = len(names) < len(model._meta.concrete_fields)
-    if own or (partial and (pre_init.receivers or post_init.receivers)):
-        return model.from_db(using, names, values)
-    obj = _instance(model, dict(zip(names, values, strict=True)))
+    if reading.own_from_db or (reading.partial and (pre_init.receivers or post_init.receivers)):
+        return model.from_db(using, reading.names, values)
+    obj = _instance(model, dict(zip(reading.names, values, strict=True)))
     obj._state.adding, obj._state.db = False, using
     return obj
 
@@ -783,6 +801,8 @@ class _Reading:
     positions: list[int]
     converters: list[tuple[int, Any, list[Any]]]
     extras: list[tuple[int, str]]
+    own_from_db: bool  # the model has a from_db() of its own
+    partial: bool  # some fields are not read
 
 
 @functools.cache
@@ -804,4 +824,6 @@ def _reading(model: type[models.Model], columns: tuple[str, ...], using: str) ->
         positions=[columns.index(field.column) for field in fields],
         converters=converters,
         extras=[(index, name) for index, name in enumerate(columns) if name not in known],
+        own_from_db=model.from_db.__func__ is not models.Model.from_db.__func__,  # type: ignore[attr-defined]
+        partial=len(fields) < len(meta.concrete_fields),
     )
