@@ -50,9 +50,10 @@ app.autodiscover_tasks()
 @task_postrun.connect
 def _usable_database_connection(task: Task | None = None, **_kwargs: object) -> None:
     """Like Django around a request: a connection past CONN_MAX_AGE or broken is closed, and
-    the next query health-checks it first (CONN_HEALTH_CHECKS), so a connection the server
-    dropped between tasks (restart, failover, pg_terminate_backend) fails no task. Celery's
-    own fixup would close every connection per task, unless CELERY_DB_REUSE_MAX says to keep
-    them (settings). Not for an eager task: it runs inside its caller's transaction."""
+    the next query health-checks it first (CONN_HEALTH_CHECKS; salestio.postgresql), so a
+    connection the server dropped between tasks (restart, failover, pg_terminate_backend)
+    fails no task. Celery's own fixup would close every connection per task, unless
+    CELERY_DB_REUSE_MAX says to keep them (settings). Not for an eager task: it runs inside
+    its caller's transaction."""
     if task is not None and not task.request.is_eager:
         close_old_connections()

@@ -88,7 +88,10 @@ DATABASES = {
     )
 }
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = PGBOUNCER
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not PGBOUNCER:
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's, with a health check that costs no round trip while the connection is quiet.
+    DATABASES["default"]["ENGINE"] = "salestio.postgresql"
+if DATABASES["default"]["ENGINE"] == "salestio.postgresql" and not PGBOUNCER:
     # Our prepared statements (salestio.db.execute_planned_once) keep one generic plan instead
     # of planning each run again: that is what preparing them is for. Only prepared statements
     # and PL/pgSQL (the listing-count triggers' fixed statements) have plans to cache.

@@ -81,7 +81,7 @@ def test_database_url_and_redis_url_choose_postgres_and_redis(tmp_path: Any) -> 
         "REDIS_URL": "redis://redis:6379/0",
     }
     assert chosen(env, tmp_path) == {
-        "database": "django.db.backends.postgresql",
+        "database": "salestio.postgresql",
         "broker": "redis://redis:6379/0",
     }
 
