@@ -561,8 +561,9 @@ def update_each(model: type[models.Model], values: dict[Any, dict[str, Any]]) ->
 
 
 def first_raw(model: type[M], sql: str, params: Sequence[Any]) -> M | None:
-    """The first row of a written-out read (a hot page's), as a model, or None."""
-    return next(iter(read_models(model, sql, params)), None)
+    """The first row of a written-out read (a hot page's), as a model, or None. The read names
+    its columns and finds its row by a unique key: it is prepared once per connection."""
+    return next(iter(read_models(model, sql, params, planned_once=True)), None)
 
 
 @dataclass(frozen=True)
@@ -747,14 +748,22 @@ def _is_json(field: "models.Field[Any, Any] | None") -> bool:
     return field is not None and field.get_internal_type() == "JSONField"
 
 
-def read_models(model: type[M], sql: str, params: Sequence[Any]) -> list[M]:
+def read_models(
+    model: type[M], sql: str, params: Sequence[Any], *, planned_once: bool = False
+) -> list[M]:
     """model.objects.raw(sql, params), read with a plain cursor: the rows as models, each value
     converted as the ORM converts it, and a selected column that is no field set as an
     attribute. RawQuerySet works out its columns, converters and init order again for every
-    query, which costs about as much as a dashboard's round trip (bench_dashboard)."""
+    query, which costs about as much as a dashboard's round trip (bench_dashboard).
+    `planned_once`: prepared once per connection (execute_planned_once), for a read whose plan
+    cannot go wrong and whose columns are named (a prepared `SELECT *` fails once a migration
+    adds a column: "cached plan must not change result type")."""
     using = router.db_for_read(model)
     with connections[using].cursor() as cursor:
-        cursor.execute(sql, params)
+        if planned_once:
+            execute_planned_once(cursor, sql, params)
+        else:
+            cursor.execute(sql, params)
         columns = tuple(column[0] for column in cursor.description)
         rows = cursor.fetchall()
     return models_from_rows(model, columns, rows, using=using)

@@ -27,7 +27,10 @@ def _store_token(shop: Shop, token: shopify_api.OfflineToken) -> None:
 
 
 # Every page's first read, written out as the dashboard's (docs/architecture.md).
-SHOP_BY_DOMAIN_SQL = f"SELECT * FROM {Shop._meta.db_table} WHERE domain = %s"
+SHOP_BY_DOMAIN_SQL = (
+    f"SELECT {', '.join(str(field.column) for field in Shop._meta.concrete_fields)} "
+    f"FROM {Shop._meta.db_table} WHERE domain = %s"
+)
 
 
 def shop_from_session(*, session: SessionToken, locale: str = "") -> Shop:

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from billing.models import UsagePeriod
 from notifications.models import Banner, BannerKind, Notification
-from salestio.db import Read, _numbered, read_models, read_together
+from salestio.db import Read, _numbered, first_raw, read_models, read_together
 from salestio.models import Shop
+from salestio.services import SHOP_BY_DOMAIN_SQL
 from tests.factories import MODEL_FACTORIES, make
 from tests.strategies import json_values, moments
 
@@ -243,3 +244,29 @@ def test_behind_pgbouncer_nothing_is_prepared(shop: Shop, settings: Any) -> None
 def test_placeholders_are_numbered_for_prepare() -> None:
     sql = "SELECT %s, 'x%%' WHERE a = %s AND b LIKE '%%y' LIMIT %s"
     assert _numbered(sql) == "SELECT $1, 'x%' WHERE a = $2 AND b LIKE '%y' LIMIT $3"
+
+
+@postgresql_only
+@own_connection
+def test_the_shop_read_of_every_request_is_prepared_once_and_outlives_a_new_column(
+    shop: Shop,
+) -> None:
+    """Each embedded request finds its shop by domain (shop_from_session): prepared once per
+    connection, its columns named, so a migration that adds a column to the shop table (a
+    deploy, while this process still runs) does not break it as a prepared `SELECT *` breaks
+    ("cached plan must not change result type")."""
+    connection.close()
+    with CaptureQueriesContext(connection) as captured:
+        for _ in range(3):
+            assert first_raw(Shop, SHOP_BY_DOMAIN_SQL, [shop.domain]) == shop
+    assert statements(captured) == ["PREPARE", "EXECUTE", "EXECUTE", "EXECUTE"]
+
+    table = Shop._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} ADD COLUMN added_by_a_later_release integer")
+    try:
+        again = first_raw(Shop, SHOP_BY_DOMAIN_SQL, [shop.domain])
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table} DROP COLUMN added_by_a_later_release")
+    assert again == shop and again.access_token == shop.access_token
