@@ -8,7 +8,7 @@ from string import Formatter
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from notifications.links import is_app_path, page_path
@@ -123,16 +123,25 @@ def present(banner: Banner) -> BannerView:
     action_url = banner.context.get("action_url")
     if not is_app_path(action_url):
         action_url = page_path(text.action.url_name)
-    message = str(text.message)
+    heading, message, action_label = translated(banner.kind, get_language())
     # Only the placeholders this message (in this language) has: a dashboard shows ten.
     values = {name: FILLERS[name](banner, action_url) for name in placeholders(message)}
     return BannerView(
         tone=text.tone,
-        heading=str(text.heading),
+        heading=heading,
         message=format_html(message, **values),
-        action_label=str(text.action.label),
+        action_label=action_label,
         action_url=action_url,
     )
+
+
+@lru_cache(maxsize=256)
+def translated(kind: str, language: str | None) -> tuple[str, str, str]:
+    """A kind's heading, message and button label in `language` (the active one), looked up
+    once per process: three catalog lookups per banner, ten banners a dashboard. The catalogs
+    do not change while a process runs."""
+    text = TEXTS[kind]
+    return str(text.heading), str(text.message), str(text.action.label)
 
 
 @lru_cache(maxsize=64)

@@ -14,7 +14,7 @@ from accounts.models import Account
 from billing.banner_conditions import PLAN_BANNER_STATES
 from billing.models import UsagePeriod
 from notifications import selectors, services
-from notifications.banners import FILLERS, TEXTS, placeholders
+from notifications.banners import FILLERS, TEXTS, placeholders, present
 from notifications.links import page_path
 from notifications.models import Banner, BannerKind
 from salestio.models import Shop
@@ -277,3 +277,15 @@ def test_a_page_path_follows_the_script_prefix() -> None:
     finally:
         set_script_prefix(before)
     assert page_path("billing:plans") == "/billing/"
+
+
+def test_a_banner_reads_in_the_language_active_as_it_is_presented(shop: Shop) -> None:
+    """The texts are looked up once per language and process, and still follow the language
+    of each page (the shop's) or email."""
+    banner = services.raise_banner(shop=shop, kind=BannerKind.PLAN_LIMIT_EXCEEDED)
+    headings: dict[str, set[str]] = {}
+    for language in ["en", "de", "en", "de"]:
+        with translation.override(language):
+            headings.setdefault(language, set()).add(present(banner).heading)
+    assert headings["en"] != headings["de"]
+    assert all(len(seen) == 1 for seen in headings.values())
