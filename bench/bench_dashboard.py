@@ -60,6 +60,9 @@ def _run(connection: Any) -> None:
     # Timed as a WSGI server calls the app, without the test environment's instrumentation
     # (each template's context copied for response.context), for the page and its floor alike.
     teardown_test_environment()
+    # As production serves it: teardown restored DEBUG=1 (bench/database.py sets it for the
+    # development fallbacks of secrets), which would log every query of the request.
+    settings.DEBUG = False
     settings.ALLOWED_HOSTS = ["*"]
     get_page = _wsgi_get("/", token)
     assert shop.name.encode() in get_page()  # warm-up: first-request lookups
