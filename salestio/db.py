@@ -190,10 +190,10 @@ def _saved_with_rest(
 
 def _key_reader(attnames: list[str]) -> Callable[[Any], tuple[Any, ...]]:
     """A tuple of these attributes of an object (attrgetter gives a bare value for one)."""
-    if len(attnames) > 1:
-        return operator.attrgetter(*attnames)
-    read = operator.attrgetter(*attnames) if attnames else None
-    return lambda obj: (read(obj),) if read else ()
+    if len(attnames) == 1:
+        read_one = operator.attrgetter(attnames[0])
+        return lambda obj: (read_one(obj),)
+    return operator.attrgetter(*attnames) if attnames else lambda obj: ()
 
 
 def _insert_rows(
@@ -424,10 +424,9 @@ class _JsonRows:
         self, field: "models.Field[Any, Any]", kind: str, values: list[Any], connection: Any
     ) -> list[Any] | None:
         if kind == "JSONField":
-            if not _JSON_TYPES.issuperset(map(type, values)) and any(
-                hasattr(v, "resolve_expression")
-                for v in values  # Value(None, ...)
-            ):
+            # Another type may be an expression (Value(None, ...)), which has no JSON form.
+            unusual = not _JSON_TYPES.issuperset(map(type, values))
+            if unusual and any(hasattr(v, "resolve_expression") for v in values):
                 return None
             if _as_json_itself(field):  # in the array as it is: dumped once with the rows
                 return values
@@ -461,8 +460,8 @@ class _JsonRows:
         return found
 
 
-# The types of a JSONField's values that are no expression (Value(None, ...)), told apart
-# without a lookup of resolve_expression on each value.
+# A JSONField's values of these types are no expression: told apart without a lookup of
+# resolve_expression on each value.
 _JSON_TYPES = frozenset({dict, list, str, int, float, bool, type(None)})
 
 
