@@ -20,6 +20,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def is_usable(self) -> bool:
         if self.connection is None or self.connection.closed:
             return False
-        # An idle connection between statements: nothing of a reply is left unread.
-        readable, _, _ = select.select([self.connection.fileno()], [], [], 0)
-        return not readable or bool(super().is_usable())
+        # An idle connection between statements: nothing of a reply is left unread. poll(),
+        # not select(), which refuses a descriptor above FD_SETSIZE (1024) in a busy process.
+        quiet = select.poll()
+        quiet.register(self.connection.fileno(), select.POLLIN)
+        return not quiet.poll(0) or bool(super().is_usable())
