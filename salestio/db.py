@@ -3,6 +3,7 @@ per-value bookkeeping, inserts whose unique constraint is the claim, per-row upd
 statement, and written-out reads: rows as models without RawQuerySet's per-query work, and a
 page's several reads in one round trip (read_together), prepared once on PostgreSQL."""
 
+import contextlib
 import functools
 import hashlib
 import itertools
@@ -10,7 +11,8 @@ import json
 import operator
 import re
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -596,17 +598,76 @@ def read_together(*reads: Read[Any, Any]) -> list[Any]:
     converted as the ORM converts it. On other databases than PostgreSQL and SQLite each read
     runs on its own."""
     using = router.db_for_read(reads[0].model)
-    connection = connections[using]
-    if connection.vendor not in _AGGREGATES:
+    if connections[using].vendor not in _AGGREGATES:
         return [read.run() for read in reads]
-    sql = _together_sql(using, tuple((read.model, read.sql, read.selected()) for read in reads))
-    with connection.cursor() as cursor:
-        execute_planned_once(cursor, sql, [param for read in reads for param in read.params])
-        answers = cursor.fetchone()
+    answers = _taken_ahead(reads, using) or _answers(reads, using)
     return [
         read.shape(_models_from_json(read, answer, using))
         for read, answer in zip(reads, answers, strict=True)
     ]
+
+
+def read_ahead(first: Read[Any, T], ahead: Sequence[Read[Any, Any]]) -> T:
+    """first.run(), with `ahead` read in the same round trip: their answers wait for a
+    read_together(*ahead) in the same scope (reading_ahead(): a request), which then makes no
+    query. A page's reads go with the request's shop read this way (ShopifySessionMiddleware,
+    page_reads). Only reads equal in model, statement, columns and parameters take the
+    answers: a page that asks for another shop's rows, or for other rows, reads them itself."""
+    waiting = _waiting.get()
+    if waiting is None:
+        raise RuntimeError("read_ahead() outside reading_ahead(): its answers would outlive it")
+    using = router.db_for_read(first.model)
+    if connections[using].vendor not in _AGGREGATES or not ahead:
+        return first.run()
+    answer, *others = _answers((first, *ahead), using)
+    waiting.append(_Waiting(tuple(ahead), tuple(others), using))
+    return first.shape(_models_from_json(first, answer, using))
+
+
+@contextlib.contextmanager
+def reading_ahead() -> Iterator[None]:
+    """The scope of read_ahead()'s answers: those not taken by its end are dropped, never
+    taken by the next request the thread serves."""
+    token = _waiting.set([])
+    try:
+        yield
+    finally:
+        _waiting.reset(token)
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    reads: tuple[Read[Any, Any], ...]
+    answers: tuple[Any, ...]
+    using: str
+
+
+# The answers read ahead in the current scope and not taken yet; None outside any scope.
+_waiting: ContextVar[list[_Waiting] | None] = ContextVar("salestio_db_waiting", default=None)
+
+
+def _taken_ahead(reads: Sequence[Read[Any, Any]], using: str) -> tuple[Any, ...] | None:
+    waiting = _waiting.get() or []
+    for at, ahead in enumerate(waiting):
+        if ahead.using == using and _same_reads(ahead.reads, reads):
+            return waiting.pop(at).answers
+    return None
+
+
+def _same_reads(these: Sequence[Read[Any, Any]], those: Sequence[Read[Any, Any]]) -> bool:
+    return len(these) == len(those) and all(
+        (one.model, one.sql, list(one.params), one.selected())
+        == (other.model, other.sql, list(other.params), other.selected())
+        for one, other in zip(these, those, strict=True)
+    )
+
+
+def _answers(reads: Sequence[Read[Any, Any]], using: str) -> tuple[Any, ...]:
+    """Each read's rows as one JSON text (None for none), in one statement."""
+    sql = _together_sql(using, tuple((read.model, read.sql, read.selected()) for read in reads))
+    with connections[using].cursor() as cursor:
+        execute_planned_once(cursor, sql, [param for read in reads for param in read.params])
+        return tuple(cursor.fetchone())
 
 
 # Per database: the aggregate of a subquery's rows into one JSON text, and of one row's values.

@@ -16,11 +16,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from salestio import shopify_api
+from salestio.db import reading_ahead
 from salestio.http import MAX_ID, ShopRequest
 from salestio.l10n import activate_shop_zone
 from salestio.logging import current_shop_domain
 from salestio.models import Shop
-from salestio.services import shop_from_session
+from salestio.services import PageReads, shop_from_session
 from salestio.shopify_auth import InvalidSessionToken, decode_session_token, is_valid_shop_domain
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
@@ -32,6 +33,17 @@ def public(view: View) -> View:
     """Mark a view that authenticates by other means (HMAC, signed link) or needs none."""
     view.shopify_public = True  # type: ignore[attr-defined]
     return view
+
+
+def page_reads(reads: PageReads) -> Callable[[View], View]:
+    """Declare what a view reads from its shop (Reads it then gives read_together()): they go
+    in the round trip of the request's shop read once this process knows the shop's id."""
+
+    def declare(view: View) -> View:
+        view.page_reads = reads  # type: ignore[attr-defined]
+        return view
+
+    return declare
 
 
 def demo_enabled() -> bool:
@@ -111,7 +123,8 @@ class ShopifySessionMiddleware:
     def __call__(self, request: ShopRequest) -> HttpResponse:
         request.embedded = False
         request.shopify_user_id = ""
-        return self.get_response(request)
+        with reading_ahead():
+            return self.get_response(request)
 
     def process_view(
         self, request: ShopRequest, view: View, args: object, kwargs: object
@@ -119,10 +132,13 @@ class ShopifySessionMiddleware:
         if getattr(view, "shopify_public", False):
             return None
         bearer = request.headers.get("Authorization", "")
+        reads = getattr(view, "page_reads", None)
         if bearer.startswith("Bearer "):
-            return self._from_token(request, bearer.removeprefix("Bearer "), page_load=False)
+            token = bearer.removeprefix("Bearer ")
+            return self._from_token(request, token, page_load=False, page_reads=reads)
         if "id_token" in request.GET:
-            return self._from_token(request, request.GET["id_token"], page_load=True)
+            token = request.GET["id_token"]
+            return self._from_token(request, token, page_load=True, page_reads=reads)
         shop_id = request.session.get("demo_shop_id") if demo_enabled() else None
         shop = Shop.objects.filter(pk=shop_id).first() if shop_id else None
         if shop is not None:
@@ -133,11 +149,12 @@ class ShopifySessionMiddleware:
         return _unauthorized()
 
     def _from_token(
-        self, request: ShopRequest, token: str, *, page_load: bool
+        self, request: ShopRequest, token: str, *, page_load: bool, page_reads: PageReads | None
     ) -> HttpResponse | None:
         try:
             session = decode_session_token(token)
-            shop = shop_from_session(session=session, locale=request.GET.get("locale", ""))
+            locale = request.GET.get("locale", "")
+            shop = shop_from_session(session=session, locale=locale, page_reads=page_reads)
         except (InvalidSessionToken, shopify_api.ShopifyAuthError):
             return _bounce(request) if page_load else _unauthorized()
         except shopify_api.ShopifyTransientError:

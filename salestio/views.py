@@ -1,6 +1,7 @@
 """Core pages: dashboard, the bounce page, install/OAuth callback, health, demo login."""
 
 import secrets
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -29,9 +30,9 @@ from notifications.conditions import holding, reads_ahead
 from notifications.links import object_path
 from salestio import services, shopify_api
 from salestio.celery import app as celery_app
-from salestio.db import read_together
+from salestio.db import Read, read_together
 from salestio.http import ShopRequest
-from salestio.middleware import demo_enabled, public
+from salestio.middleware import demo_enabled, page_reads, public
 from salestio.models import Shop
 from salestio.shopify_auth import is_valid_shop_domain, verify_query_hmac
 
@@ -39,11 +40,10 @@ INSTALL_STATE_SALT = "salestio.install-state"
 INSTALL_STATE_MAX_AGE = 600
 
 
-@require_GET
-def dashboard(request: ShopRequest) -> HttpResponse:
-    shop = request.shop
-    # One round trip for the page's own reads (docs/architecture.md, "The dashboard's reads").
-    (banners, more_banners), prefs, problems, usage, listing_counters, *conditions = read_together(
+def dashboard_reads(shop: Shop) -> list[Read[Any, Any]]:
+    """The dashboard's own reads, in one round trip (docs/architecture.md, "The dashboard's
+    reads"), and with the shop's read once the process knows the shop (page_reads)."""
+    return [
         notification_selectors.dashboard_banners_read(shop=shop),
         notification_selectors.notification_settings_read(shop=shop),
         notification_selectors.recent_problems_read(shop=shop),
@@ -51,6 +51,15 @@ def dashboard(request: ShopRequest) -> HttpResponse:
         listing_selectors.counters_by_marketplace_read(shop=shop),
         # What the banners' conditions check, for the same banners.
         *reads_ahead(shop=shop, newest=notification_selectors.dashboard_banner_rows()),
+    ]
+
+
+@page_reads(dashboard_reads)
+@require_GET
+def dashboard(request: ShopRequest) -> HttpResponse:
+    shop = request.shop
+    (banners, more_banners), prefs, problems, usage, listing_counters, *conditions = read_together(
+        *dashboard_reads(shop)
     )
     return render(
         request,

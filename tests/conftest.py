@@ -43,6 +43,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _no_shop_id_known(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts as a new process: knowing no shop's id, so a shop's first page costs
+    its shop read on its own and the next ones don't (salestio.services, page_reads)."""
+    from salestio import services
+
+    monkeypatch.setattr(services, "_KNOWN_IDS", {})
+
+
 @pytest.fixture
 def make_shop(db: None) -> Callable[..., "Shop"]:
     from salestio.models import Shop

@@ -121,6 +121,6 @@ def test_the_dashboard_shows_each_account_banner_only_while_its_condition_holds(
 
     shown = {name for name in accounts if f"Account '{name}'" in page}
     assert shown == {"A1", "A3", "A5"}
-    # The shop, the combined read with the accounts' states, and the plan of a shop without a
-    # usage period yet: no account is read on its own.
-    assert len(captured) == 3
+    # The shop with the combined read and the accounts' states, and the plan of a shop
+    # without a usage period yet: no account is read on its own.
+    assert len(captured) == 2

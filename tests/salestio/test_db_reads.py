@@ -15,7 +15,15 @@ from hypothesis import strategies as st
 
 from billing.models import UsagePeriod
 from notifications.models import Banner, BannerKind, Notification
-from salestio.db import Read, _numbered, first_raw, read_models, read_together
+from salestio.db import (
+    Read,
+    _numbered,
+    first_raw,
+    read_ahead,
+    read_models,
+    read_together,
+    reading_ahead,
+)
 from salestio.models import Shop
 from salestio.services import SHOP_BY_DOMAIN_SQL
 from tests.factories import MODEL_FACTORIES, make
@@ -132,6 +140,51 @@ def test_reads_together_are_one_round_trip_and_answer_what_each_read_does(
     assert [as_read(row) for row in answers[1]] == [orm_read(problem)]
     assert answers[2] == []  # no row: the aggregate answers NULL on PostgreSQL
     assert answers[0] == reads[0].run()
+
+
+def banner_ids(shop: Shop) -> Read[Banner, list[int]]:
+    of_shop = "SELECT * FROM notifications_banner WHERE shop_id = %s"
+    return Read(Banner, of_shop, [shop.pk], lambda rows: sorted(banner.pk for banner in rows))
+
+
+def test_reads_ahead_go_in_the_first_reads_round_trip_and_the_same_reads_take_them(
+    shop: Shop,
+) -> None:
+    banner = make("notifications.Banner", shop)
+    with reading_ahead():  # PostgreSQL: the first run on a connection prepares it
+        read_ahead(the_row(Shop, shop.pk), [banner_ids(shop)])
+
+    with reading_ahead(), CaptureQueriesContext(connection) as captured:
+        [found] = read_ahead(the_row(Shop, shop.pk), [banner_ids(shop)])
+        [ids] = read_together(banner_ids(shop))
+
+    assert len(captured) == 1
+    assert as_read(found) == orm_read(shop)
+    assert ids == [banner.pk] == banner_ids(shop).run()
+
+
+def test_answers_read_ahead_are_taken_by_no_other_read_and_not_after_their_scope(
+    make_shop: Callable[..., Shop],
+) -> None:
+    a, b = make_shop("a.myshopify.com"), make_shop("b.myshopify.com")
+    banner_of_a, banner_of_b = make("notifications.Banner", a), make("notifications.Banner", b)
+    read_together(banner_ids(b))  # PostgreSQL: the first run on a connection prepares it
+
+    with reading_ahead():
+        read_ahead(the_row(Shop, a.pk), [banner_ids(a)])
+        with CaptureQueriesContext(connection) as of_b:
+            assert read_together(banner_ids(b)) == [[banner_of_b.pk]]
+    newer = make("notifications.Banner", a)
+    with reading_ahead(), CaptureQueriesContext(connection) as of_a:
+        [ids] = read_together(banner_ids(a))
+
+    assert len(of_b) == 1  # another shop's rows: read by themselves
+    assert len(of_a) == 1 and ids == [banner_of_a.pk, newer.pk]  # the scope's answers dropped
+
+
+def test_reading_ahead_outside_a_scope_is_refused(shop: Shop) -> None:
+    with pytest.raises(RuntimeError, match="outside reading_ahead"):
+        read_ahead(the_row(Shop, shop.pk), [banner_ids(shop)])
 
 
 def test_a_read_of_some_columns_leaves_the_others_deferred(shop: Shop) -> None:
