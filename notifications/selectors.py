@@ -273,7 +273,7 @@ SELECT * FROM (SELECT {columns} FROM {table}
                 ORDER BY created_at DESC, id DESC LIMIT %s) AS {alias}
 """
 PROBLEM_COLUMNS = ("id", "shop_id", "category", "context", "created_at", "closed_at")
-RECENT_PROBLEMS_SQL = " UNION ALL ".join(
+_EITHER = " UNION ALL ".join(
     _NEWEST_PROBLEMS.format(
         columns=", ".join(PROBLEM_COLUMNS),
         table=Notification._meta.db_table,
@@ -282,6 +282,11 @@ RECENT_PROBLEMS_SQL = " UNION ALL ".join(
     )
     for state, alias in (("NULL", "open_ones"), ("NOT NULL", "resolved_ones"))
 )
+# Of those, the page's few: open ones first (the page reads no more rows than it shows).
+RECENT_PROBLEMS_SQL = f"""
+SELECT * FROM ({_EITHER}) AS newest
+ ORDER BY closed_at IS NULL DESC, created_at DESC, id DESC LIMIT %s
+"""
 
 
 def recent_problems_read(*, shop: Shop, limit: int = 5) -> Read[Notification, list[Notification]]:
@@ -293,4 +298,6 @@ def recent_problems_read(*, shop: Shop, limit: int = 5) -> Read[Notification, li
         return rows[:limit]
 
     params = [shop.pk, Category.TEST, limit]
-    return Read(Notification, RECENT_PROBLEMS_SQL, params * 2, open_first, PROBLEM_COLUMNS)
+    return Read(
+        Notification, RECENT_PROBLEMS_SQL, [*params, *params, limit], open_first, PROBLEM_COLUMNS
+    )

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from salestio import outbox, shopify_api
-from salestio.db import Read, first_raw, read_ahead
+from salestio.db import Read, build, first_raw, read_ahead
 from salestio.graphql_documents import SHOP_DETAILS_QUERY
 from salestio.models import Shop
 from salestio.shopify_auth import SessionToken
@@ -64,7 +64,7 @@ def _shop_by_domain(domain: str, page_reads: PageReads | None) -> Shop | None:
     if known is not None and page_reads is not None:
         # The page's reads are made from the id alone; the view makes them again from the
         # shop read here, and takes the answers only if they come out the same.
-        ahead = page_reads(Shop(pk=known, domain=domain))
+        ahead = page_reads(build(Shop, id=known, domain=domain))
         shop = read_ahead(Read(Shop, SHOP_BY_DOMAIN_AND_ID_SQL, [domain, known], _first), ahead)
     if shop is None:
         shop = first_raw(Shop, SHOP_BY_DOMAIN_SQL, [domain])
