@@ -1,8 +1,8 @@
 """How each banner kind reads on the dashboard: tone, the seed's text, and its action button."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from string import Formatter
 
 from django.utils.functional import Promise
@@ -119,11 +119,22 @@ FILLERS: dict[str, Callable[[Banner, str], object]] = {
 
 
 def present(banner: Banner) -> BannerView:
+    return presented([banner])[0]
+
+
+def presented(banners: Iterable[Banner]) -> list[BannerView]:
+    """Each banner as the page shows it, the active language and the actions' pages looked up
+    once for all (a dashboard shows ten)."""
+    language, pages = get_language(), cache(page_path)
+    return [_presented(banner, language, pages) for banner in banners]
+
+
+def _presented(banner: Banner, language: str, pages: Callable[[str], str]) -> BannerView:
     text = TEXTS[banner.kind]
     action_url = banner.context.get("action_url")
     if not is_app_path(action_url):
-        action_url = page_path(text.action.url_name)
-    heading, message, action_label = translated(banner.kind, get_language())
+        action_url = pages(text.action.url_name)
+    heading, message, action_label = translated(banner.kind, language)
     # Only the placeholders this message (in this language) has: a dashboard shows ten.
     values = {name: FILLERS[name](banner, action_url) for name in placeholders(message)}
     return BannerView(

@@ -5,6 +5,7 @@ session token; standalone (demo) requests use Django's usual cookie/session stor
 """
 
 import logging
+from functools import cached_property
 from typing import Any, cast
 
 from django.contrib.messages.storage.base import BaseStorage, Message
@@ -22,7 +23,14 @@ MESSAGE_TTL = 300
 class ShopMessageStorage(BaseStorage):
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any):
         super().__init__(request, *args, **kwargs)
-        self._fallback = FallbackStorage(request, *args, **kwargs)
+        self._arguments = args, kwargs
+
+    @cached_property
+    def _fallback(self) -> FallbackStorage:
+        """Django's cookie and session storages, for standalone requests only: an embedded
+        page does not build them (a cookie signer each) for nothing."""
+        args, kwargs = self._arguments
+        return FallbackStorage(self.request, *args, **kwargs)
 
     def _cache_key(self) -> str | None:
         if not getattr(self.request, "embedded", False):

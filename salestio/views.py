@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billing import selectors as billing_selectors
 from listings import selectors as listing_selectors
 from notifications import selectors as notification_selectors
-from notifications.banners import present
+from notifications.banners import presented
 from notifications.conditions import holding, reads_ahead
 from notifications.links import object_path
 from salestio import services, shopify_api
@@ -67,7 +67,7 @@ def dashboard(request: ShopRequest) -> HttpResponse:
         {
             "shop": shop,
             # The stale ones of the newest few are left out; the sweep resolves them.
-            "banners": [present(banner) for banner in holding(banners, read=conditions)],
+            "banners": presented(holding(banners, read=conditions)),
             "more_banners": more_banners,
             "emails_on": prefs.any_enabled,
             "problems": [(problem, object_path(problem)) for problem in problems],

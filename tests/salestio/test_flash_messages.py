@@ -70,3 +70,22 @@ def test_a_flash_message_is_shown_on_the_next_page_once_and_then_removed(
     assert set_locale[-1] == "SET"
     assert shown == ["GET", "DEL"]
     assert after == ["GET"]
+
+
+def test_a_standalone_page_keeps_its_flash_message_in_django_s_storage(
+    shop: Shop, client: Any, settings: Any
+) -> None:
+    """The demo's pages (Django session, no session token) use the cookie and session storage."""
+    settings.DEBUG, settings.DEMO_MODE = True, True
+    session = client.session
+    session["demo_shop_id"] = shop.pk
+    session.save()
+
+    with commands_on(f"messages:{shop.domain}") as seen:
+        assert client.post("/locale", {"language": "de"}).status_code == 302
+        first = client.get("/").content.decode()
+        second = client.get("/").content.decode()
+
+    assert "Sprache auf Deutsch umgestellt." in first
+    assert "Sprache auf Deutsch umgestellt." not in second
+    assert seen == []
