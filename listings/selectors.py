@@ -35,12 +35,23 @@ def counters_by_account(*, shop: Shop) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-# A dashboard read, written out (docs/architecture.md, "The dashboard's reads");
-# listing_count_once serves it.
-COUNT_COLUMNS = ("id", "marketplace", "status", "total")
+# A dashboard read, written out (docs/architecture.md, "The dashboard's reads"): a row per
+# marketplace, its counters summed by the database from the counts it keeps; listing_count_once
+# serves it. The statuses are the model's own constants.
+def _sum_of(statuses: tuple[str, ...]) -> str:
+    if not all(status.isidentifier() for status in statuses):
+        raise ValueError(f"not a status to write into SQL: {statuses}")
+    listed = ", ".join(f"'{status}'" for status in statuses)
+    return f"COALESCE(SUM(total) FILTER (WHERE status IN ({listed})), 0)"
+
+
+COUNT_COLUMNS = ("id", "marketplace", *COUNTED)
 COUNTS_SQL = f"""
-SELECT {", ".join(COUNT_COLUMNS)} FROM {ListingCount._meta.db_table}
+SELECT MIN(id) AS id, marketplace,
+       {", ".join(f"{_sum_of(statuses)} AS {key}" for key, statuses in COUNTED.items())}
+  FROM {ListingCount._meta.db_table}
  WHERE shop_id = %s AND total > 0
+ GROUP BY marketplace
 """
 
 
@@ -51,18 +62,9 @@ def counters_by_marketplace_read(*, shop: Shop) -> Read[ListingCount, list[dict[
 
 
 def _by_marketplace(counts: list[ListingCount]) -> list[dict[str, Any]]:
-    totals: dict[str, dict[str, int]] = {}
-    for count in counts:
-        totals.setdefault(count.marketplace, {})[count.status] = count.total
     return [
-        {
-            "marketplace": marketplace,
-            **{
-                key: sum(of.get(status, 0) for status in statuses)
-                for key, statuses in COUNTED.items()
-            },
-        }
-        for marketplace, of in sorted(totals.items())
+        {"marketplace": count.marketplace, **{key: getattr(count, key) for key in COUNTED}}
+        for count in sorted(counts, key=lambda count: count.marketplace)
     ]
 
 
