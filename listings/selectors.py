@@ -35,16 +35,18 @@ def counters_by_account(*, shop: Shop) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-# A dashboard read, written out (docs/architecture.md, "The dashboard's reads"): a row per
-# marketplace, its counters summed by the database from the counts it keeps; listing_count_once
-# serves it. The statuses are the model's own constants.
 def _sum_of(statuses: tuple[str, ...]) -> str:
+    """SQL summing the counts of `statuses` (the model's own constants, written in)."""
     if not all(status.isidentifier() for status in statuses):
         raise ValueError(f"not a status to write into SQL: {statuses}")
     listed = ", ".join(f"'{status}'" for status in statuses)
     return f"COALESCE(SUM(total) FILTER (WHERE status IN ({listed})), 0)"
 
 
+# A dashboard read, written out (docs/architecture.md, "The dashboard's reads"): a row per
+# marketplace, its counters summed by the database from the counts it keeps; listing_count_once
+# serves it. A read names a primary key: MIN(id) stands for the marketplace's rows (the
+# instances' status and total are not read).
 COUNT_COLUMNS = ("id", "marketplace", *COUNTED)
 COUNTS_SQL = f"""
 SELECT MIN(id) AS id, marketplace,

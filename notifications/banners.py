@@ -118,10 +118,6 @@ FILLERS: dict[str, Callable[[Banner, str], object]] = {
 }
 
 
-def present(banner: Banner) -> BannerView:
-    return presented([banner])[0]
-
-
 def presented(banners: Iterable[Banner]) -> list[BannerView]:
     """Each banner as the page shows it, the active language and the actions' pages looked up
     once for all (a dashboard shows ten)."""

@@ -603,39 +603,50 @@ def read_together(*reads: Read[Any, Any]) -> list[Any]:
     using = router.db_for_read(reads[0].model)
     if connections[using].vendor not in _AGGREGATES:
         return [read.run() for read in reads]
-    answers = _taken_ahead(reads, using) or _answers(reads, using)
+    answers = _taken_along(reads, using) or _answers(reads, using)
     return [
         read.shape(_models_from_json(read, answer, using))
         for read, answer in zip(reads, answers, strict=True)
     ]
 
 
-def read_ahead(first: Read[Any, T], ahead: Sequence[Read[Any, Any]]) -> T:
-    """first.run(), with `ahead` read in the same round trip: their answers wait for a
-    read_together(*ahead) in the same scope (reading_ahead(): a request), which then makes no
-    query. A page's reads go with the request's shop read this way (ShopifySessionMiddleware,
-    page_reads). Only reads equal in model, statement, columns and parameters take the
-    answers: a page that asks for another shop's rows, or for other rows, reads them itself."""
+def read_along(first: Read[Any, T], along: Sequence[Read[Any, Any]]) -> T:
+    """first.run(), with `along` read in the same round trip when `first` finds something:
+    their answers wait for a read_together(*along) in the same scope (reading_along(): a
+    request), which then makes no query. A page's reads go with the request's shop read this
+    way (ShopifySessionMiddleware, page_reads). Only reads equal in model, statement, columns
+    and parameters take the answers: a page that asks for another shop's rows, or for other
+    rows, reads them itself. The answers are as of this read: a write before the read_together
+    makes them stale (drop_read_along())."""
     waiting = _waiting.get()
     if waiting is None:
-        raise RuntimeError("read_ahead() outside reading_ahead(): its answers would outlive it")
+        raise RuntimeError("read_along() outside reading_along(): its answers would outlive it")
     using = router.db_for_read(first.model)
-    if connections[using].vendor not in _AGGREGATES or not ahead:
+    if connections[using].vendor not in _AGGREGATES or not along:
         return first.run()
-    answer, *others = _answers((first, *ahead), using)
-    waiting.append(_Waiting(tuple(ahead), tuple(others), using))
-    return first.shape(_models_from_json(first, answer, using))
+    answer, *others = _answers((first, *along), using)
+    found = first.shape(_models_from_json(first, answer, using))
+    if found:
+        waiting.append(_Waiting(tuple(along), tuple(others), using))
+    return found
 
 
 @contextlib.contextmanager
-def reading_ahead() -> Iterator[None]:
-    """The scope of read_ahead()'s answers: those not taken by its end are dropped, never
+def reading_along() -> Iterator[None]:
+    """The scope of read_along()'s answers: those not taken by its end are dropped, never
     taken by the next request the thread serves."""
     token = _waiting.set([])
     try:
         yield
     finally:
         _waiting.reset(token)
+
+
+def drop_read_along() -> None:
+    """Forget this scope's answers not taken yet (a write made them stale)."""
+    waiting = _waiting.get()
+    if waiting:
+        waiting.clear()
 
 
 @dataclass(frozen=True)
@@ -645,14 +656,14 @@ class _Waiting:
     using: str
 
 
-# The answers read ahead in the current scope and not taken yet; None outside any scope.
+# The answers read along in the current scope and not taken yet; None outside any scope.
 _waiting: ContextVar[list[_Waiting] | None] = ContextVar("salestio_db_waiting", default=None)
 
 
-def _taken_ahead(reads: Sequence[Read[Any, Any]], using: str) -> tuple[Any, ...] | None:
+def _taken_along(reads: Sequence[Read[Any, Any]], using: str) -> tuple[Any, ...] | None:
     waiting = _waiting.get() or []
-    for at, ahead in enumerate(waiting):
-        if ahead.using == using and _same_reads(ahead.reads, reads):
+    for at, along in enumerate(waiting):
+        if along.using == using and _same_reads(along.reads, reads):
             return waiting.pop(at).answers
     return None
 
@@ -762,8 +773,7 @@ def _numbered(sql: str) -> str:
 
 def _models_from_json(read: Read[M, Any], answer: str | None, using: str) -> list[M]:
     vendor = connections[using].vendor
-    # PostgreSQL answers numeric columns as Decimal: so are their JSON numbers read here.
-    rows = _JSON.get(vendor, json).loads(answer) if answer else []
+    rows = _JSON_LOADS.get(vendor, json.loads)(answer) if answer else []
     columns = read.selected()
     decoders = _json_decoders(read.model, columns, vendor)
     if decoders:
@@ -774,18 +784,11 @@ def _models_from_json(read: Read[M, Any], answer: str | None, using: str) -> lis
     return models_from_rows(read.model, columns, rows, using=using)
 
 
-class _Decimals:
-    """json.loads() that reads numbers with a fraction as Decimal, as PostgreSQL answers numeric
-    columns, with one decoder (json.loads makes one per call when given parse_float)."""
-
-    decoder = json.JSONDecoder(parse_float=Decimal)
-
-    @classmethod
-    def loads(cls, text: str) -> Any:
-        return cls.decoder.decode(text)
-
-
-_JSON: dict[str, Any] = {"postgresql": _Decimals}
+# How each database's JSON answers are read: PostgreSQL answers numeric columns as Decimal, so
+# are their JSON numbers read there (one decoder: json.loads with parse_float makes one a call).
+_JSON_LOADS: dict[str, Callable[[str], Any]] = {
+    "postgresql": json.JSONDecoder(parse_float=Decimal).decode
+}
 
 
 # What a PostgreSQL driver answers for a column of these types, from the value's JSON (ISO 8601

@@ -16,7 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from salestio import shopify_api
-from salestio.db import reading_ahead
+from salestio.db import reading_along
 from salestio.http import MAX_ID, ShopRequest
 from salestio.l10n import activate_shop_zone
 from salestio.logging import current_shop_domain
@@ -37,7 +37,8 @@ def public(view: View) -> View:
 
 def page_reads(reads: PageReads) -> Callable[[View], View]:
     """Declare what a view reads from its shop (Reads it then gives read_together()): they go
-    in the round trip of the request's shop read once this process knows the shop's id."""
+    in the round trip of the request's shop read once this process knows the shop's id. The
+    view reads them before it writes anything (db.read_along)."""
 
     def declare(view: View) -> View:
         view.page_reads = reads  # type: ignore[attr-defined]
@@ -123,7 +124,7 @@ class ShopifySessionMiddleware:
     def __call__(self, request: ShopRequest) -> HttpResponse:
         request.embedded = False
         request.shopify_user_id = ""
-        with reading_ahead():
+        with reading_along():
             return self.get_response(request)
 
     def process_view(

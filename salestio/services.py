@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from salestio import outbox, shopify_api
-from salestio.db import Read, build, first_raw, read_ahead
+from salestio.db import Read, build, drop_read_along, first_raw, read_along
 from salestio.graphql_documents import SHOP_DETAILS_QUERY
 from salestio.models import Shop
 from salestio.shopify_auth import SessionToken
@@ -48,14 +48,18 @@ def shop_from_session(
     *, session: SessionToken, locale: str = "", page_reads: PageReads | None = None
 ) -> Shop:
     """The shop a verified session token names; first load exchanges it for an offline token.
-    `page_reads`: what the page reads next (db.read_ahead), in the same round trip when it can."""
+    `page_reads`: what the page reads next (db.read_along), in the same round trip when it can."""
     shop = _shop_by_domain(session.shop, page_reads)
     if shop is None:
         # The admin's language is the starting point; after that the merchant's choice
         # (POST /locale) stands, so it is not overwritten on every load.
         language = locale[:2] if locale[:2] in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         shop = Shop.objects.get_or_create(domain=session.shop, defaults={"locale": language})[0]
-    return shop if shop.has_usable_token() else _install_once(session)
+    _remember(shop)
+    if shop.has_usable_token():
+        return shop
+    drop_read_along()  # installing writes (accounts resumed): the page reads afresh
+    return _install_once(session)
 
 
 def _shop_by_domain(domain: str, page_reads: PageReads | None) -> Shop | None:
@@ -64,15 +68,16 @@ def _shop_by_domain(domain: str, page_reads: PageReads | None) -> Shop | None:
     if known is not None and page_reads is not None:
         # The page's reads are made from the id alone; the view makes them again from the
         # shop read here, and takes the answers only if they come out the same.
-        ahead = page_reads(build(Shop, id=known, domain=domain))
-        shop = read_ahead(Read(Shop, SHOP_BY_DOMAIN_AND_ID_SQL, [domain, known], _first), ahead)
-    if shop is None:
-        shop = first_raw(Shop, SHOP_BY_DOMAIN_SQL, [domain])
-    if shop is not None and known != shop.pk:
+        along = page_reads(build(Shop, id=known, domain=domain))
+        shop = read_along(Read(Shop, SHOP_BY_DOMAIN_AND_ID_SQL, [domain, known], _first), along)
+    return shop or first_raw(Shop, SHOP_BY_DOMAIN_SQL, [domain])
+
+
+def _remember(shop: Shop) -> None:
+    if _KNOWN_IDS.get(shop.domain) != shop.pk:
         if len(_KNOWN_IDS) >= _KNOWN_IDS_MAX:
             _KNOWN_IDS.clear()
-        _KNOWN_IDS[domain] = shop.pk
-    return shop
+        _KNOWN_IDS[shop.domain] = shop.pk
 
 
 def _first(shops: list[Shop]) -> Shop | None:

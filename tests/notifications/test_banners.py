@@ -14,7 +14,7 @@ from accounts.models import Account
 from billing.banner_conditions import PLAN_BANNER_STATES
 from billing.models import UsagePeriod
 from notifications import selectors, services
-from notifications.banners import FILLERS, TEXTS, placeholders, present
+from notifications.banners import FILLERS, TEXTS, placeholders, presented
 from notifications.links import page_path
 from notifications.models import Banner, BannerKind
 from salestio.models import Shop
@@ -286,6 +286,6 @@ def test_a_banner_reads_in_the_language_active_as_it_is_presented(shop: Shop) ->
     headings: dict[str, set[str]] = {}
     for language in ["en", "de", "en", "de"]:
         with translation.override(language):
-            headings.setdefault(language, set()).add(present(banner).heading)
+            headings.setdefault(language, set()).add(presented([banner])[0].heading)
     assert headings["en"] != headings["de"]
     assert all(len(seen) == 1 for seen in headings.values())

@@ -36,7 +36,7 @@ def test_the_dashboard_costs_the_same_queries_for_a_small_and_a_busy_shop(
         dashboard_queries(shop_client(first))  # each shop's id is then known
 
     # One statement: the shop with the banners and their accounts' states, the settings,
-    # problems, usage period and listing counts (page_reads, salestio.db.read_ahead).
+    # problems, usage period and listing counts (page_reads, salestio.db.read_along).
     assert dashboard_queries(shop_client(busy)) == dashboard_queries(shop_client(small)) == 1
 
 

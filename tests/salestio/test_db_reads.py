@@ -18,11 +18,12 @@ from notifications.models import Banner, BannerKind, Notification
 from salestio.db import (
     Read,
     _numbered,
+    drop_read_along,
     first_raw,
-    read_ahead,
+    read_along,
     read_models,
     read_together,
-    reading_ahead,
+    reading_along,
 )
 from salestio.models import Shop
 from salestio.services import SHOP_BY_DOMAIN_SQL
@@ -147,15 +148,15 @@ def banner_ids(shop: Shop) -> Read[Banner, list[int]]:
     return Read(Banner, of_shop, [shop.pk], lambda rows: sorted(banner.pk for banner in rows))
 
 
-def test_reads_ahead_go_in_the_first_reads_round_trip_and_the_same_reads_take_them(
+def test_reads_along_go_in_the_first_reads_round_trip_and_the_same_reads_take_them(
     shop: Shop,
 ) -> None:
     banner = make("notifications.Banner", shop)
-    with reading_ahead():  # PostgreSQL: the first run on a connection prepares it
-        read_ahead(the_row(Shop, shop.pk), [banner_ids(shop)])
+    with reading_along():  # PostgreSQL: the first run on a connection prepares it
+        read_along(the_row(Shop, shop.pk), [banner_ids(shop)])
 
-    with reading_ahead(), CaptureQueriesContext(connection) as captured:
-        [found] = read_ahead(the_row(Shop, shop.pk), [banner_ids(shop)])
+    with reading_along(), CaptureQueriesContext(connection) as captured:
+        [found] = read_along(the_row(Shop, shop.pk), [banner_ids(shop)])
         [ids] = read_together(banner_ids(shop))
 
     assert len(captured) == 1
@@ -163,28 +164,46 @@ def test_reads_ahead_go_in_the_first_reads_round_trip_and_the_same_reads_take_th
     assert ids == [banner.pk] == banner_ids(shop).run()
 
 
-def test_answers_read_ahead_are_taken_by_no_other_read_and_not_after_their_scope(
+def test_answers_read_along_are_taken_by_no_other_read_and_not_after_their_scope(
     make_shop: Callable[..., Shop],
 ) -> None:
     a, b = make_shop("a.myshopify.com"), make_shop("b.myshopify.com")
     banner_of_a, banner_of_b = make("notifications.Banner", a), make("notifications.Banner", b)
     read_together(banner_ids(b))  # PostgreSQL: the first run on a connection prepares it
 
-    with reading_ahead():
-        read_ahead(the_row(Shop, a.pk), [banner_ids(a)])
+    with reading_along():
+        read_along(the_row(Shop, a.pk), [banner_ids(a)])
         with CaptureQueriesContext(connection) as of_b:
             assert read_together(banner_ids(b)) == [[banner_of_b.pk]]
     newer = make("notifications.Banner", a)
-    with reading_ahead(), CaptureQueriesContext(connection) as of_a:
+    with reading_along(), CaptureQueriesContext(connection) as of_a:
         [ids] = read_together(banner_ids(a))
 
     assert len(of_b) == 1  # another shop's rows: read by themselves
     assert len(of_a) == 1 and ids == [banner_of_a.pk, newer.pk]  # the scope's answers dropped
 
 
-def test_reading_ahead_outside_a_scope_is_refused(shop: Shop) -> None:
-    with pytest.raises(RuntimeError, match="outside reading_ahead"):
-        read_ahead(the_row(Shop, shop.pk), [banner_ids(shop)])
+def test_nothing_waits_when_the_first_read_finds_nothing_or_the_answers_are_dropped(
+    shop: Shop,
+) -> None:
+    banner = make("notifications.Banner", shop)
+    read_together(banner_ids(shop))  # PostgreSQL: the first run on a connection prepares it
+
+    with reading_along():
+        assert read_along(the_row(Shop, -1), [banner_ids(shop)]) == []
+        with CaptureQueriesContext(connection) as after_nothing:
+            assert read_together(banner_ids(shop)) == [[banner.pk]]
+        read_along(the_row(Shop, shop.pk), [banner_ids(shop)])
+        drop_read_along()
+        with CaptureQueriesContext(connection) as after_drop:
+            assert read_together(banner_ids(shop)) == [[banner.pk]]
+
+    assert (len(after_nothing), len(after_drop)) == (1, 1)
+
+
+def test_reading_along_outside_a_scope_is_refused(shop: Shop) -> None:
+    with pytest.raises(RuntimeError, match="outside reading_along"):
+        read_along(the_row(Shop, shop.pk), [banner_ids(shop)])
 
 
 def test_a_read_of_some_columns_leaves_the_others_deferred(shop: Shop) -> None:

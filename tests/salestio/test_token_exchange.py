@@ -8,6 +8,7 @@ both. A spent refresh token stays retryable until its replacement is used (shopi
 changelog, 2026-08-28, "More resilient refreshes for expiring offline access tokens").
 """
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,12 +16,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from salestio import services, shopify_api, tasks
 from salestio.crypto import decrypt
+from salestio.db import _together_sql
 from salestio.graphql_documents import SHOP_DETAILS_QUERY
 from salestio.models import Shop
+from salestio.views import dashboard_reads
 from tests.concurrency import run_at_once
 from tests.conftest import session_token
 
@@ -225,3 +229,34 @@ def test_a_state_issued_for_another_shop_is_refused(client: Any, authorize: Any)
     assert params["shop"] == SHOP
     assert client.get("/auth/callback", params).status_code == 400
     assert not Shop.objects.filter(domain=SHOP).exists()
+
+
+def test_a_reinstall_on_a_page_load_reads_the_page_after_its_writes(
+    installed: Shop, client: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The page's reads went with the shop's (its id known from the first load); installing
+    writes, so the page reads them again afterwards instead of taking answers from before."""
+    services.uninstall_shop(shop=installed)
+    load = {"id_token": session_token(SHOP), "shop": SHOP}
+
+    with (
+        CaptureQueriesContext(connection) as captured,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert client.get("/", load).status_code == 200
+
+    statements = [query["sql"] for query in captured.captured_queries]
+    install = min(at for at, sql in enumerate(statements) if 'UPDATE "salestio_shop"' in sql)
+    page = page_statement(installed)
+    assert any(page in sql for sql in statements[install:])
+    assert Shop.objects.get(pk=installed.pk).has_usable_token()
+
+
+def page_statement(shop: Shop) -> str:
+    """What the dashboard's own combined read shows in a statement: its prepared name on
+    PostgreSQL, else its text."""
+    reads = dashboard_reads(shop)
+    sql = _together_sql("default", tuple((read.model, read.sql, read.selected()) for read in reads))
+    if connection.vendor != "postgresql":
+        return sql.split("FROM", 1)[0]
+    return "salestio_" + hashlib.sha256(sql.encode()).hexdigest()[:24]
