@@ -871,7 +871,7 @@ def models_from_rows(
 
 def _instance_from(model: type[M], reading: "_Reading", values: list[Any], using: str) -> M:
     """What _loaded() answers for a model without a from_db() of its own and while no init
-    signal has receivers, without its checks: a page reads fifty rows."""
+    signal has receivers, without its checks per row: a page reads dozens of rows."""
     obj = model.__new__(model)
     obj.__dict__.update(zip(reading.names, values, strict=True))
     obj._state = state = ModelState()
